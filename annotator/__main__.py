@@ -1,0 +1,5 @@
+"""`python -m annotator` runs the CLI."""
+
+from annotator.cli import main
+
+main()

@@ -1,0 +1,220 @@
+"""Schema and migrations (sqlite-utils Migrations). Add a new migration; never edit an applied one."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("annotator")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """Taxonomies, traces and segments, raters, labels and submissions, assignments, users."""
+    db.executescript(
+        """
+        CREATE TABLE taxonomies (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            is_draft INTEGER NOT NULL DEFAULT 0,
+            parent_id INTEGER REFERENCES taxonomies(id),
+            created_at TEXT NOT NULL,
+            UNIQUE (name, version)
+        );
+        CREATE TABLE modes (
+            id INTEGER PRIMARY KEY,
+            taxonomy_id INTEGER NOT NULL REFERENCES taxonomies(id),
+            code TEXT NOT NULL,
+            name TEXT NOT NULL,
+            category TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            aliases TEXT NOT NULL DEFAULT '[]',
+            note TEXT NOT NULL DEFAULT '',
+            position INTEGER NOT NULL,
+            UNIQUE (taxonomy_id, code)
+        );
+        CREATE TABLE mode_mappings (
+            id INTEGER PRIMARY KEY,
+            source_taxonomy_id INTEGER NOT NULL REFERENCES taxonomies(id),
+            target_taxonomy_id INTEGER NOT NULL REFERENCES taxonomies(id),
+            source_code TEXT NOT NULL,
+            target_code TEXT,
+            kind TEXT NOT NULL DEFAULT 'same',
+            UNIQUE (source_taxonomy_id, target_taxonomy_id, source_code, target_code)
+        );
+        CREATE TABLE traces (
+            id INTEGER PRIMARY KEY,
+            external_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            format TEXT NOT NULL,
+            framework TEXT,
+            benchmark TEXT,
+            llm TEXT,
+            content_hash TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (external_id, content_hash)
+        );
+        CREATE TABLE trace_tags (
+            trace_id INTEGER NOT NULL REFERENCES traces(id),
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (trace_id, key)
+        );
+        CREATE INDEX idx_trace_tags_kv ON trace_tags (key, value);
+        CREATE TABLE segments (
+            id INTEGER PRIMARY KEY,
+            trace_id INTEGER NOT NULL REFERENCES traces(id),
+            scheme TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            speaker TEXT,
+            content_hash TEXT NOT NULL,
+            queued INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (trace_id, scheme, idx)
+        );
+        CREATE INDEX idx_segments_queue ON segments (queued, id);
+        CREATE INDEX idx_segments_hash ON segments (content_hash);
+        CREATE TABLE raters (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL CHECK (kind IN ('human', 'judge', 'gold')),
+            model TEXT,
+            prompt_version TEXT,
+            params TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            segment_id INTEGER NOT NULL REFERENCES segments(id),
+            rater_id INTEGER NOT NULL REFERENCES raters(id),
+            taxonomy_id INTEGER NOT NULL REFERENCES taxonomies(id),
+            status TEXT NOT NULL CHECK (status IN ('done', 'skipped', 'unsure')),
+            labels TEXT NOT NULL DEFAULT '{}',
+            duration_ms INTEGER,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_submissions_rater ON submissions (rater_id, taxonomy_id, segment_id, id);
+        CREATE INDEX idx_submissions_segment ON submissions (segment_id, taxonomy_id);
+        CREATE TABLE labels (
+            segment_id INTEGER NOT NULL REFERENCES segments(id),
+            rater_id INTEGER NOT NULL REFERENCES raters(id),
+            mode_id INTEGER NOT NULL REFERENCES modes(id),
+            taxonomy_id INTEGER NOT NULL REFERENCES taxonomies(id),
+            sample INTEGER NOT NULL DEFAULT 0,
+            value INTEGER NOT NULL CHECK (value IN (0, 1)),
+            rationale TEXT,
+            evidence TEXT,
+            stale INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (segment_id, rater_id, mode_id, sample)
+        );
+        CREATE INDEX idx_labels_taxonomy ON labels (taxonomy_id, rater_id);
+        CREATE TABLE assignments (
+            segment_id INTEGER NOT NULL REFERENCES segments(id),
+            rater_id INTEGER NOT NULL REFERENCES raters(id),
+            assigned_at TEXT NOT NULL,
+            PRIMARY KEY (segment_id, rater_id)
+        );
+        CREATE INDEX idx_assignments_rater ON assignments (rater_id, segment_id);
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('annotator', 'reviewer', 'admin')),
+            token_hash TEXT NOT NULL UNIQUE,
+            rater_id INTEGER NOT NULL REFERENCES raters(id),
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            format TEXT NOT NULL,
+            scheme TEXT NOT NULL,
+            traces_added INTEGER NOT NULL,
+            labels_added INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations()
+def m002_judge_and_gold(db: sqlite_utils.Database) -> None:
+    """Judge runs and calls (the call cache), gold labels and their dev/test split."""
+    db.executescript(
+        """
+        CREATE TABLE judge_runs (
+            id INTEGER PRIMARY KEY,
+            rater_id INTEGER NOT NULL REFERENCES raters(id),
+            taxonomy_id INTEGER NOT NULL REFERENCES taxonomies(id),
+            model TEXT NOT NULL,
+            prompt_path TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            selection TEXT NOT NULL DEFAULT 'all',
+            status TEXT NOT NULL DEFAULT 'running',
+            started_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE TABLE judge_calls (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES judge_runs(id),
+            segment_id INTEGER NOT NULL REFERENCES segments(id),
+            sample INTEGER NOT NULL DEFAULT 0,
+            cache_key TEXT NOT NULL,
+            request TEXT,
+            raw_response TEXT,
+            parsed TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            cost REAL,
+            latency_ms REAL,
+            truncated INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_judge_calls_key ON judge_calls (cache_key);
+        CREATE INDEX idx_judge_calls_run ON judge_calls (run_id, segment_id);
+        CREATE TABLE gold (
+            segment_id INTEGER NOT NULL REFERENCES segments(id),
+            mode_id INTEGER NOT NULL REFERENCES modes(id),
+            taxonomy_id INTEGER NOT NULL REFERENCES taxonomies(id),
+            value INTEGER NOT NULL CHECK (value IN (0, 1)),
+            provenance TEXT NOT NULL CHECK (provenance IN ('unanimous', 'majority', 'adjudicated')),
+            adjudicator TEXT,
+            note TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (segment_id, mode_id)
+        );
+        CREATE INDEX idx_gold_taxonomy ON gold (taxonomy_id);
+        CREATE TABLE gold_splits (
+            segment_id INTEGER NOT NULL REFERENCES segments(id),
+            taxonomy_id INTEGER NOT NULL REFERENCES taxonomies(id),
+            split TEXT NOT NULL CHECK (split IN ('dev', 'test')),
+            seed INTEGER NOT NULL,
+            PRIMARY KEY (segment_id, taxonomy_id)
+        );
+        """
+    )
+
+
+def apply_migrations(db: sqlite_utils.Database) -> None:
+    """Bring the schema up to date; each migration runs in its own transaction."""
+    migrations.apply(db)
+
+
+def applied_migrations(db: sqlite_utils.Database) -> list[str]:
+    return [m.name for m in migrations.applied(db)]

@@ -1,0 +1,69 @@
+"""App users and their access tokens. Only a SHA-256 of a token is stored; the token is shown once."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from annotator.store.db import now, write
+from annotator.store.labels import ensure_rater
+from annotator.store.taxonomies import StoreError
+
+ROLES = ("annotator", "reviewer", "admin")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    role: str
+    rater_id: int
+    active: bool
+
+
+def add_user(db: sqlite_utils.Database, name: str, role: str = "annotator") -> str:
+    """Create a user (and its human rater); return the new access token, which is not stored."""
+    name = name.strip()
+    if not name:
+        raise StoreError("user name must not be empty")
+    if role not in ROLES:
+        raise StoreError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if db.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
+        raise StoreError(f"user {name!r} exists already (use 'annotator users reset {name}' for a new token)")
+    token = secrets.token_urlsafe(24)
+    with write(db):
+        rater_id = ensure_rater(db, name, "human")
+        db.execute("INSERT INTO users (name, role, token_hash, rater_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                   [name, role, hash_token(token), rater_id, now()])
+    return token
+
+
+def reset_token(db: sqlite_utils.Database, name: str) -> str:
+    """Replace a user's token (the old one stops working); return the new token."""
+    token = secrets.token_urlsafe(24)
+    with write(db):
+        cur = db.execute("UPDATE users SET token_hash = ? WHERE name = ?", [hash_token(token), name])
+        if cur.rowcount == 0:
+            raise StoreError(f"no user named {name!r}")
+    return token
+
+
+def user_for_token(db: sqlite_utils.Database, token: str) -> User | None:
+    """The active user holding this token, or None."""
+    if not token:
+        return None
+    row = db.execute("SELECT id, name, role, rater_id, active FROM users WHERE token_hash = ? AND active = 1",
+                     [hash_token(token.strip())]).fetchone()
+    return User(*row[:4], active=bool(row[4])) if row else None
+
+
+def list_users(db: sqlite_utils.Database) -> list[User]:
+    rows = db.execute("SELECT id, name, role, rater_id, active FROM users ORDER BY id").fetchall()
+    return [User(*r[:4], active=bool(r[4])) for r in rows]
