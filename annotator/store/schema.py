@@ -42,9 +42,11 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             target_taxonomy_id INTEGER NOT NULL REFERENCES taxonomies(id),
             source_code TEXT NOT NULL,
             target_code TEXT,
-            kind TEXT NOT NULL DEFAULT 'same',
-            UNIQUE (source_taxonomy_id, target_taxonomy_id, source_code, target_code)
+            kind TEXT NOT NULL DEFAULT 'same'
         );
+        -- NULL target (a dropped mode) must dedupe too; a plain UNIQUE treats NULLs as distinct.
+        CREATE UNIQUE INDEX idx_mode_mappings_unique ON mode_mappings
+            (source_taxonomy_id, target_taxonomy_id, source_code, IFNULL(target_code, ''));
         CREATE TABLE traces (
             id INTEGER PRIMARY KEY,
             external_id TEXT NOT NULL,
