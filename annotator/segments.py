@@ -69,8 +69,8 @@ _WINDOW_RE = re.compile(r"window:([0-9]{1,9})")
 def parse_scheme(value: str) -> tuple[str, int | None]:
     """Parse a segmentation scheme: ``trace``, ``turn`` or ``window:N`` (N >= 1).
 
-    Returns ``("trace", None)``, ``("turn", None)`` or ``("window", N)``; raises ValueError with a
-    one-line message for anything else.
+    Case and surrounding spaces are ignored. Returns ``("trace", None)``, ``("turn", None)`` or
+    ``("window", N)``; raises ValueError with a one-line message for anything else.
 
     >>> parse_scheme("window:3")
     ('window', 3)
