@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import time
 from collections import Counter
 
@@ -503,3 +504,20 @@ def test_real_mast_traces_split_into_plausible_turns(mast_human_path):
         for scheme in ("turn", "window:3"):
             assert_tiles(segment_trace(text, scheme, max_chars=20_000), len(text))
     assert set(seen) == set(minimum)
+
+
+# ------------------------------------------------------------------------------------- demo data
+
+
+def test_demo_traces_split_into_6_to_25_turns_with_speakers():
+    path = Path(__file__).resolve().parent.parent / "data" / "demo" / "traces.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if "text" in record:
+            text, turns = record["text"], split_turns(record["text"])
+        else:
+            text, turns = render_messages(record["messages"])
+        assert_tiles(turns, len(text))
+        assert 6 <= len(turns) <= 25, (record["id"], len(turns))
+        assert len({t.speaker for t in turns if t.speaker}) >= 2, record["id"]
+        assert_tiles(segment_trace(text, "window:4", turns=turns, max_chars=2000), len(text))
