@@ -49,7 +49,8 @@ def emit_json(document: object) -> None:
 @click.pass_context
 def cli(ctx: click.Context, db_path: Path) -> None:
     """Label failure modes in multi-agent LLM traces and measure agreement between raters."""
-    ctx.obj = {"db": db_path}
+    source = ctx.get_parameter_source("db_path")
+    ctx.obj = {"db": db_path, "db_chosen": source is not None and source.name != "DEFAULT"}
 
 
 @cli.command()

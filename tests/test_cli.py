@@ -95,3 +95,19 @@ def test_help_does_not_import_heavy_libraries():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
     assert annotator("--help").returncode == 0
+
+
+def test_demo_builds_a_fresh_database_beside_the_users_own(tmp_path):
+    own = tmp_path / "annotator.db"
+    own.write_bytes(b"precious")
+    first = annotator("demo", "--no-serve", cwd=tmp_path, env={"ANNOTATOR_DB": ""})
+    assert first.returncode == 0, first.stderr
+    assert own.read_bytes() == b"precious"
+    links = [line for line in first.stdout.splitlines() if "link: http://127.0.0.1:8501/?token=" in line]
+    assert len(links) == 3
+    again = annotator("demo", "--no-serve", cwd=tmp_path, env={"ANNOTATOR_DB": ""})
+    assert again.returncode == 0, again.stderr  # rebuilt from scratch, not "user exists already"
+    stats = json.loads(annotator("--db", str(tmp_path / "annotator-demo.db"), "stats", "--json").stdout)
+    assert stats["traces"] >= 12
+    humans = [r for r in stats["raters"] if r["labelled_segments"] == stats["traces"]]
+    assert len(humans) >= 3
