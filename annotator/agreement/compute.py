@@ -131,7 +131,7 @@ def _bootstrap_intervals(indicators, n_resamples, seed, groups, ci_level) -> dic
     n, m, p, _ = indicators.shape
 
     def statistic(column_sums: np.ndarray) -> np.ndarray:
-        sums = column_sums.reshape(-1, m, p, 4)
+        sums = column_sums.reshape(len(column_sums), m, p, 4)
         kappa = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums))
         pooled = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums.sum(axis=1)))
         mean_mode = nan_mean(kappa, axis=2)[0]
