@@ -71,6 +71,7 @@ def test_one_rater_constant_gives_defined_kappa_with_flag():
     pair = only_pair(compute_report(two_raters(a, b), bootstrap=0))
     assert pair["kappa"] == pytest.approx(sk_kappa(a, b)) and pair["kappa"] == pytest.approx(0.0)
     assert "constant_rater" in pair["flags"] and "undefined" not in pair["flags"]
+    assert pair["se"] == 0.0  # the delta-method variance is exactly 0 with a constant rater
 
 
 def test_one_positive_label():

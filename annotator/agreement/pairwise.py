@@ -77,8 +77,13 @@ def kappa_standard_error(both, a_only, b_only, neither, kappa) -> np.ndarray:
     correction = (kappa - pe * one_minus) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
         variance = (diagonal + off_diagonal - correction) / (1 - pe) ** 2 / n
-    # The variance is >= 0 in exact arithmetic; clip rounding noise such as -1e-18.
-    return np.where(np.isnan(kappa), np.nan, np.sqrt(np.clip(variance, 0.0, None)))
+    # In exact arithmetic the variance is 0 when the raters never disagree or one of them is
+    # constant; floats leave noise of ~1e-16 there (which sqrt would turn into an SE of ~1e-8, or
+    # NaN when negative), so set those cases to exactly 0 and clip the remaining rounding noise.
+    a_pos, b_pos = a + b, a + c
+    exact_zero = ((b + c) == 0) | (a_pos == 0) | (a_pos == n) | (b_pos == 0) | (b_pos == n)
+    variance = np.where(exact_zero, 0.0, np.clip(variance, 0.0, None))
+    return np.where(np.isnan(kappa), np.nan, np.sqrt(variance))
 
 
 def pair_statistics(both, a_only, b_only, neither) -> dict[str, np.ndarray]:
