@@ -383,3 +383,14 @@ def test_label_set_values_are_read_only_copies():
     ls = make_label_set(values)
     values[0, 0, 0] = 1
     assert ls.values[0, 0, 0] == 0 and not ls.values.flags.writeable
+
+
+def test_few_units_flag_counts_units_not_cells():
+    rng = np.random.default_rng(18)
+    small = compute_report(make_label_set(rng.integers(0, 2, (29, 2, 3))), bootstrap=0)
+    enough = compute_report(make_label_set(rng.integers(0, 2, (30, 2, 3))), bootstrap=0)
+    assert "few_units" in only_pair(small)["flags"] and "few_units" in small["modes"][0]["flags"]
+    assert "few_units" not in only_pair(enough)["flags"]
+    # Pooled: 29 units x 3 modes = 87 cells, but the bootstrap still resamples only 29 units.
+    pooled = small["pooled"]["pairs"][0]
+    assert pooled["n"] == 87 and pooled["units"] == 29 and "few_units" in pooled["flags"]

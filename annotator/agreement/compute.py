@@ -85,7 +85,8 @@ def compute_report(
     intervals = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level)
     names = [(data.raters[a], data.raters[b]) for a, b in zip(*rater_pairs(r))]
     modes = [_mode_entry(data, k, sums[k], per_mode, intervals, names) for k in range(m)]
-    pooled_entry = _pooled_entry(sums.sum(axis=0), pooled, intervals, names)
+    shared_units = indicators[..., 3].any(axis=1).sum(axis=0)  # per pair: units with a shared label
+    pooled_entry = _pooled_entry(sums.sum(axis=0), pooled, intervals, names, shared_units)
     return {
         "taxonomy": {"name": taxonomy[0] if taxonomy else None, "version": taxonomy[1] if taxonomy else None},
         "level": level,
@@ -100,6 +101,7 @@ def compute_report(
             "bootstrap": int(bootstrap), "seed": int(seed), "ci_level": float(ci_level),
             "ci_method": "percentile", "resample": resample, "units": n,
             "low_positive_threshold": pairwise.LOW_POSITIVE_THRESHOLD,
+            "few_units_threshold": pairwise.FEW_UNITS_THRESHOLD,
         },
     }
 
@@ -159,8 +161,11 @@ def _ci_at(ci, index) -> tuple:
     return (np.nan, np.nan, None) if ci is None else tuple(part[index] for part in ci)
 
 
-def _pair_entry(names, cell_sums, values: dict, ci: tuple) -> dict:
-    """One rater pair's contract fields plus extras, from its indicator sums and statistics."""
+def _pair_entry(names, cell_sums, values: dict, ci: tuple, units: int | None = None) -> dict:
+    """One rater pair's contract fields plus extras, from its indicator sums and statistics.
+
+    ``units`` (pooled entries only) is the number of units behind the n (unit, mode) cells.
+    """
     both, a_only, b_only, neither = (int(round(float(x))) for x in pairwise.cells_from_indicator_sums(cell_sums))
     kappa = float(values["kappa"])
     entry = {"a": names[0], "b": names[1], "n": both + a_only + b_only + neither,
@@ -168,7 +173,9 @@ def _pair_entry(names, cell_sums, values: dict, ci: tuple) -> dict:
     entry.update({key: _num(values[key]) for key in PAIR_STAT_FIELDS})
     entry["ci_low"], entry["ci_high"] = _num(ci[0]), _num(ci[1])
     entry["undefined_resamples"] = None if ci[2] is None else int(ci[2])
-    entry["flags"] = pairwise.pair_flags(both, a_only, b_only, neither, kappa)
+    if units is not None:
+        entry["units"] = units
+    entry["flags"] = pairwise.pair_flags(both, a_only, b_only, neither, kappa, units=units)
     entry["undefined_reason"] = pairwise.undefined_reason(both, a_only, b_only, neither)
     return entry
 
@@ -207,7 +214,8 @@ def _both_human(data: LabelSet, pair: dict) -> bool:
 def _mode_flags(values: np.ndarray, pairs: list[dict]) -> list[str]:
     """Mode-level flags: ``undefined`` (no pair has a defined kappa), ``constant_rater`` (some
     rater gave one value to every unit they labelled), ``low_positive_count`` (fewer than 10
-    positive labels from all raters together), ``kappa_paradox`` (some pair has it)."""
+    positive labels from all raters together), ``kappa_paradox`` and ``few_units`` (some pair
+    has it)."""
     labelled = (values >= 0).sum(axis=0)
     positives = (values == 1).sum(axis=0)
     flags = []
@@ -219,6 +227,8 @@ def _mode_flags(values: np.ndarray, pairs: list[dict]) -> list[str]:
         flags.append("low_positive_count")
     if any("kappa_paradox" in p["flags"] for p in pairs):
         flags.append("kappa_paradox")
+    if any("few_units" in p["flags"] for p in pairs):
+        flags.append("few_units")
     return flags
 
 
@@ -246,9 +256,10 @@ def _mode_undefined_reasons(values: np.ndarray, entry: dict) -> dict[str, str]:
     return reasons
 
 
-def _pooled_entry(pooled_sums, stats, intervals, names) -> dict:
+def _pooled_entry(pooled_sums, stats, intervals, names, shared_units) -> dict:
     ci = None if intervals is None else intervals["pooled"]
-    pairs = [_pair_entry(names[p], pooled_sums[p], _at(stats, p), _ci_at(ci, p)) for p in range(len(names))]
+    pairs = [_pair_entry(names[p], pooled_sums[p], _at(stats, p), _ci_at(ci, p), int(shared_units[p]))
+             for p in range(len(names))]
     mean, defined_pairs = nan_mean(np.array([np.nan if e["kappa"] is None else e["kappa"] for e in pairs]))
     return {
         "pairs": pairs,

@@ -14,6 +14,7 @@ from .labels import LabelSet, rater_pairs
 # Indicator columns per (unit, mode, pair); counts follow by summing them over units.
 INDICATORS = ("both", "a_pos", "b_pos", "valid")
 LOW_POSITIVE_THRESHOLD = 10
+FEW_UNITS_THRESHOLD = 30
 PARADOX_MIN_AGREEMENT = 0.9
 PARADOX_MAX_KAPPA = 0.4
 
@@ -124,7 +125,7 @@ def pair_statistics(both, a_only, b_only, neither) -> dict[str, np.ndarray]:
     }
 
 
-def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float) -> list[str]:
+def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float, *, units: int | None = None) -> list[str]:
     """Warning flags for one pair (scalar counts). Definitions:
 
     - ``undefined``: kappa is undefined (no unit labelled by both, or both raters gave every unit
@@ -134,6 +135,9 @@ def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float) 
       (2*both + a_only + b_only), number fewer than 10, so kappa rests on very few events.
     - ``kappa_paradox``: observed agreement >= 0.9 but kappa < 0.4 (high agreement on a rare or
       very common mode; read AC1/PABAK and specific agreement alongside).
+    - ``few_units``: fewer than 30 units are shared by the pair (``units``; defaults to the count
+      total, which is the number of units for a single mode). A percentile bootstrap over so few
+      units gives intervals that are too narrow, so read the interval as optimistic.
     """
     n = both + a_only + b_only + neither
     a_pos, b_pos = both + a_only, both + b_only
@@ -146,6 +150,8 @@ def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float) 
         flags.append("low_positive_count")
     if not np.isnan(kappa) and (both + neither) / n >= PARADOX_MIN_AGREEMENT and kappa < PARADOX_MAX_KAPPA:
         flags.append("kappa_paradox")
+    if 0 < (n if units is None else units) < FEW_UNITS_THRESHOLD:
+        flags.append("few_units")
     return flags
 
 
