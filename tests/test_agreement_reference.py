@@ -18,6 +18,8 @@ from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, precisi
 from annotator.agreement import classification_scores, compute_report
 
 TOL = 1e-9
+# statsmodels warns on its own 0/0 and sqrt of rounding-negative variances; we compare values.
+pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 
 
 def sk_kappa(a, b) -> float:
@@ -256,16 +258,17 @@ def _true_kappa(joint: np.ndarray) -> float:
     ids=["common-mode", "rare-mode"],
 )
 def test_bootstrap_ci_coverage_simulation(joint):
-    """400 simulated datasets of n=200 units, 500 resamples each: the 95% percentile interval must
-    cover the generating kappa in 90%..98% of them (Monte Carlo SE of the coverage is ~1.1 points;
-    the percentile bootstrap under-covers slightly at small n, hence the asymmetric band)."""
+    """1,000 simulated datasets of n=200 units, 500 resamples each: the 95% percentile interval must
+    cover the generating kappa in 92%..97.5% of them. The Monte Carlo SE of the coverage is ~0.7
+    points; the percentile bootstrap under-covers a little at this n (about 94% here), hence the
+    band reaches further below 95% than above."""
     joint = np.array(joint)
     truth = _true_kappa(joint)
     rng = np.random.default_rng(2026)
-    n_sims, n_units, covered = 400, 200, 0
+    n_sims, n_units, covered = 1000, 200, 0
     cells = np.array([[1, 1], [1, 0], [0, 1], [0, 0]], dtype=np.int8)
     for sim in range(n_sims):
         labels = cells[rng.choice(4, size=n_units, p=joint)][:, :, None]
         pair = compute_report(make_label_set(labels), bootstrap=500, seed=sim)["modes"][0]["pairs"][0]
         covered += pair["ci_low"] <= truth <= pair["ci_high"]
-    assert 0.90 <= covered / n_sims <= 0.98, f"coverage {covered / n_sims:.3f} for true kappa {truth:.3f}"
+    assert 0.92 <= covered / n_sims <= 0.975, f"coverage {covered / n_sims:.3f} for true kappa {truth:.3f}"

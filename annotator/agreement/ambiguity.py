@@ -6,7 +6,7 @@ import numpy as np
 
 from .labels import LabelSet, rater_pairs
 
-UNIT_CHUNK = 20_000  # units per chunk: the per-unit (unit, mode, mode) tensor stays small
+UNIT_CHUNK = 5_000  # units per chunk: the per-unit (unit, mode, mode) tensor stays small
 
 
 def co_confusion(label_set: LabelSet, *, max_examples: int = 5) -> list[dict]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-CHUNK_ELEMENTS = 2**21  # weight-matrix elements per chunk (8 MB in float32)
+CHUNK_ELEMENTS = 2**20  # weight-matrix elements per chunk (4 MB in float32, ~16 MB of temporaries)
 FLOAT32_EXACT = 2**24  # integer counts up to this are exact in float32
 
 
@@ -42,8 +42,9 @@ def resample_weights(
         rows = min(chunk, n_resamples - start)
         draws = rng.integers(0, n_draw, size=(rows, n_draw))
         # bincount on row-offset indices counts every row's draws in one pass.
-        offsets = (np.arange(rows) * n_draw)[:, None]
-        counts = np.bincount((draws + offsets).ravel(), minlength=rows * n_draw).reshape(rows, n_draw)
+        draws += (np.arange(rows) * n_draw)[:, None]
+        counts = np.bincount(draws.ravel(), minlength=rows * n_draw).reshape(rows, n_draw)
+        del draws
         if groups is not None:
             counts = counts[:, groups]
         yield counts.astype(dtype, copy=False)
