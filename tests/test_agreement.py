@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -394,3 +397,32 @@ def test_few_units_flag_counts_units_not_cells():
     # Pooled: 29 units x 3 modes = 87 cells, but the bootstrap still resamples only 29 units.
     pooled = small["pooled"]["pairs"][0]
     assert pooled["n"] == 87 and pooled["units"] == 29 and "few_units" in pooled["flags"]
+
+
+def test_label_sets_compare_and_hash_by_content():
+    values = random_label_set(19, 6, 2, 2).values
+    first, second = make_label_set(values), make_label_set(values.copy())
+    assert first == second and hash(first) == hash(second) and len({first, second}) == 1
+    changed = values.copy()
+    changed[0, 0, 0] = 1 - max(changed[0, 0, 0], 0)
+    assert make_label_set(changed) != first
+
+
+def test_doctest_examples_hold():
+    import doctest
+
+    from annotator import report
+    from annotator.agreement import ambiguity, bootstrap, classification, compute, labels, multirater, pairwise
+
+    for module in (labels, pairwise, bootstrap, multirater, ambiguity, classification, compute, report):
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, module.__name__
+
+
+def test_pure_core_imports_only_numpy_and_stdlib():
+    """annotator.agreement and annotator.report must not pull in sqlite, UI, LLM or sklearn code."""
+    code = ("import sys, annotator.agreement, annotator.report; "
+            "print(','.join(m for m in ('sqlite3', 'streamlit', 'litellm', 'sklearn', 'scipy', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == ""

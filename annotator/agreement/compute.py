@@ -127,7 +127,11 @@ def _resample_groups(data: LabelSet, resample: str) -> np.ndarray | None:
 
 
 def _bootstrap_intervals(indicators, n_resamples, seed, groups, ci_level) -> dict | None:
-    """Percentile intervals of every pair kappa, pooled kappa and mean pairwise kappa."""
+    """Percentile intervals of every pair kappa, pooled kappa and mean pairwise kappa.
+
+    All come from the same resampled units. In each resample a mean pairwise kappa averages the
+    pairs whose kappa is defined in that resample, as the point estimate does on the full data.
+    """
     if n_resamples == 0:
         return None
     n, m, p, _ = indicators.shape
@@ -142,8 +146,11 @@ def _bootstrap_intervals(indicators, n_resamples, seed, groups, ci_level) -> dic
 
     samples = run_bootstrap(indicators.reshape(n, -1), statistic, n_resamples=n_resamples, seed=seed, groups=groups)
     low, high, undefined = percentile_interval(samples, level=ci_level)
-    cuts = np.cumsum([m * p, p, m])
-    split = lambda a: dict(zip(("pair", "pooled", "mode_mean", "pooled_mean"), np.split(a, cuts)))  # noqa: E731
+    cuts = np.cumsum([m * p, p, m])  # column blocks, in the order statistic() concatenates them
+
+    def split(columns: np.ndarray) -> dict:
+        return dict(zip(("pair", "pooled", "mode_mean", "pooled_mean"), np.split(columns, cuts)))
+
     lo, hi, und = split(low), split(high), split(undefined)
     return {
         "pair": (lo["pair"].reshape(m, p), hi["pair"].reshape(m, p), und["pair"].reshape(m, p)),
@@ -186,7 +193,8 @@ def _mode_entry(data: LabelSet, k: int, mode_sums, stats, intervals, names) -> d
     pairs = [_pair_entry(names[p], mode_sums[p], _at(stats, (k, p)), _ci_at(ci, (k, p))) for p in range(len(names))]
     kappas = np.array([np.nan if e["kappa"] is None else e["kappa"] for e in pairs])
     mean, defined_pairs = nan_mean(kappas)
-    human = [e["kappa"] for e in pairs if e["kappa"] is not None and _both_human(data, e)]
+    kinds = dict(zip(data.raters, data.rater_kinds))
+    human = [e["kappa"] for e in pairs if e["kappa"] is not None and kinds[e["a"]] == kinds[e["b"]] == "human"]
     values = data.values[:, :, k : k + 1]
     fleiss, alpha = fleiss_kappa(values)[0], krippendorff_alpha(values)[0]
     entry = {
@@ -204,11 +212,6 @@ def _mode_entry(data: LabelSet, k: int, mode_sums, stats, intervals, names) -> d
     entry["flags"] = _mode_flags(values[:, :, 0], pairs)
     entry["undefined_reasons"] = _mode_undefined_reasons(values[:, :, 0], entry)
     return entry
-
-
-def _both_human(data: LabelSet, pair: dict) -> bool:
-    kinds = dict(zip(data.raters, data.rater_kinds))
-    return kinds[pair["a"]] == "human" and kinds[pair["b"]] == "human"
 
 
 def _mode_flags(values: np.ndarray, pairs: list[dict]) -> list[str]:

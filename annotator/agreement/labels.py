@@ -62,6 +62,19 @@ class LabelSet:
         object.__setattr__(self, "values", _checked_values(self.values, self.shape))
         _check_names(self)
 
+    # The generated __eq__/__hash__ would compare the array element-wise (ambiguous truth value)
+    # or fail to hash it; compare and hash by content instead.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LabelSet):
+            return NotImplemented
+        return self._identity() == other._identity() and np.array_equal(self.values, other.values)
+
+    def __hash__(self) -> int:
+        return hash((self._identity(), self.values.shape, self.values.tobytes()))
+
+    def _identity(self) -> tuple:
+        return (self.units, self.raters, self.rater_kinds, self.modes, self.unit_groups)
+
     @property
     def shape(self) -> tuple[int, int, int]:
         """(units, raters, modes)."""
