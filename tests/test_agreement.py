@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from agreement_support import make_label_set, random_label_set
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -25,6 +24,7 @@ from annotator.agreement import (
     rollup,
 )
 from annotator.agreement.bootstrap import resample_weights
+from tests.agreement_support import make_label_set, random_label_set
 
 
 def sk_kappa(a, b) -> float:
@@ -426,3 +426,24 @@ def test_pure_core_imports_only_numpy_and_stdlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == ""
+
+
+CONTRACT_PAIR = {"a", "b", "n", "both", "a_only", "b_only", "neither", "observed_agreement", "kappa", "ci_low",
+                 "ci_high", "se", "positive_agreement", "ac1", "pabak", "flags"}
+CONTRACT_MODE = {"code", "name", "category", "pairs", "mean_pairwise_kappa", "fleiss_kappa", "krippendorff_alpha", "flags"}
+
+
+def test_report_has_every_contract_field():
+    """The "Contract: report JSON" section of DESIGN.md: extra fields are allowed, missing ones are not."""
+    report = compute_report(random_label_set(20, 40, 3, 4, prevalence=0.3), bootstrap=20, taxonomy=("mast", "1"))
+    assert {"taxonomy", "level", "raters", "modes", "pooled", "co_confusion", "params"} <= set(report)
+    assert report["taxonomy"] == {"name": "mast", "version": "1"} and report["level"] == "segment"
+    assert all(set(r) >= {"name", "kind"} for r in report["raters"])
+    for mode in report["modes"]:
+        assert CONTRACT_MODE <= set(mode)
+        assert all(CONTRACT_PAIR <= set(pair) for pair in mode["pairs"])
+    assert {"pairs", "mean_pairwise_kappa"} <= set(report["pooled"])
+    assert all(CONTRACT_PAIR <= set(pair) for pair in report["pooled"]["pairs"])
+    assert report["co_confusion"] and all({"a_mode", "b_mode", "count", "rate", "examples"} <= set(c)
+                                          for c in report["co_confusion"])
+    assert {"bootstrap", "seed"} <= set(report["params"])

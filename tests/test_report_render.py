@@ -11,9 +11,9 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 import pytest
-from agreement_support import make_label_set, random_label_set
 
 from annotator.report import build_report, md_escape, render
+from tests.agreement_support import make_label_set, random_label_set
 
 EVIL = "<script>alert(1)</script>"
 

@@ -84,7 +84,8 @@ def compute_report(
     pooled = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums.sum(axis=0)))
     intervals = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level)
     names = [(data.raters[a], data.raters[b]) for a, b in zip(*rater_pairs(r))]
-    modes = [_mode_entry(data, k, sums[k], per_mode, intervals, names) for k in range(m)]
+    multi = {"fleiss_kappa": fleiss_kappa(data.values), "krippendorff_alpha": krippendorff_alpha(data.values)}
+    modes = [_mode_entry(data, k, sums[k], per_mode, intervals, names, multi) for k in range(m)]
     shared_units = indicators[..., 3].any(axis=1).sum(axis=0)  # per pair: units with a shared label
     pooled_entry = _pooled_entry(sums.sum(axis=0), pooled, intervals, names, shared_units)
     return {
@@ -187,7 +188,7 @@ def _pair_entry(names, cell_sums, values: dict, ci: tuple, units: int | None = N
     return entry
 
 
-def _mode_entry(data: LabelSet, k: int, mode_sums, stats, intervals, names) -> dict:
+def _mode_entry(data: LabelSet, k: int, mode_sums, stats, intervals, names, multi: dict) -> dict:
     code, name, category = data.modes[k]
     ci = None if intervals is None else intervals["pair"]
     pairs = [_pair_entry(names[p], mode_sums[p], _at(stats, (k, p)), _ci_at(ci, (k, p))) for p in range(len(names))]
@@ -196,7 +197,6 @@ def _mode_entry(data: LabelSet, k: int, mode_sums, stats, intervals, names) -> d
     kinds = dict(zip(data.raters, data.rater_kinds))
     human = [e["kappa"] for e in pairs if e["kappa"] is not None and kinds[e["a"]] == kinds[e["b"]] == "human"]
     values = data.values[:, :, k : k + 1]
-    fleiss, alpha = fleiss_kappa(values)[0], krippendorff_alpha(values)[0]
     entry = {
         "code": code, "name": name, "category": category, "pairs": pairs,
         "mean_pairwise_kappa": _num(mean),
@@ -204,8 +204,8 @@ def _mode_entry(data: LabelSet, k: int, mode_sums, stats, intervals, names) -> d
         "mean_pairwise_kappa_ci_low": None if intervals is None else _num(intervals["mode_mean"][0][k]),
         "mean_pairwise_kappa_ci_high": None if intervals is None else _num(intervals["mode_mean"][1][k]),
         "mean_human_kappa": float(np.mean(human)) if human else None,
-        "fleiss_kappa": _num(fleiss),
-        "krippendorff_alpha": _num(alpha),
+        "fleiss_kappa": _num(multi["fleiss_kappa"][k]),
+        "krippendorff_alpha": _num(multi["krippendorff_alpha"][k]),
         "labelled_units": int((values >= 0).any(axis=1).sum()),
         "positive_labels": int((values == 1).sum()),
     }
