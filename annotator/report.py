@@ -269,3 +269,29 @@ def parameter_rows(report: dict) -> list[tuple[str, str]]:
 def _md_params(report: dict) -> list[str]:
     return ["## Parameters", ""] + _md_table(["parameter", "value"],
                                              [[md_escape(k), md_escape(v)] for k, v in parameter_rows(report)])
+
+
+MAST_ATTRIBUTION = ("Derived from MAD: Multi-Agent System Traces Dataset (Cemri, Pan, Yang et al., "
+                    "'Why Do Multi-Agent LLM Systems Fail?', 2025), CC-BY-4.0.")
+
+
+def report_for(db, *, taxonomy: str = "mast", raters: list[str] | None = None, level: str = "segment",
+               tags: dict[str, str] | None = None, bootstrap: int = 1000, seed: int = 0,
+               include_gold: bool = False) -> dict:
+    """Load labels from the database and build the agreement report (the CLI's and the app's entry point).
+
+    Raises ValueError (one line) when the selection holds no labels.
+    """
+    from annotator import store
+
+    if level not in ("segment", "trace"):
+        raise ValueError(f"--level must be 'segment' or 'trace', not {level!r}")
+    stored = store.get_taxonomy(db, taxonomy)
+    label_set = store.load_label_set(db, stored, raters=raters, tags=tags, include_gold=include_gold)
+    if not label_set.units:
+        raise ValueError(f"no labels under {stored.taxonomy.ref} for this selection (raters={raters}, tags={tags})")
+    filters = {"raters": list(label_set.raters), "tags": dict(tags or {}), "taxonomy": stored.taxonomy.ref}
+    credit = MAST_ATTRIBUTION if store.traces_formats(db) & {"mad-human", "mad"} else None
+    return build_report(label_set, bootstrap=bootstrap, seed=seed, level=level,
+                        taxonomy=(stored.taxonomy.name, stored.taxonomy.version), filters=filters,
+                        attribution=credit)

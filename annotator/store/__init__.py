@@ -42,6 +42,17 @@ from annotator.store.traces import (
     trace_text,
 )
 
-__all__ = [name for name in dir() if not name.startswith("_")]
 
 from annotator.store.users import ROLES, User, add_user, list_users, reset_token, user_for_token  # noqa: E402
+
+# Loaded on first use: they need numpy, which `annotator stats` and `--help` should not pay for.
+_LAZY = {"GOLD_RATER": "annotator.store.labelsets", "load_label_set": "annotator.store.labelsets",
+         "traces_formats": "annotator.store.labelsets"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'annotator.store' has no attribute {name!r}")
