@@ -24,6 +24,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): handled quietly in main()
         except USER_ERRORS as exc:
             if os.environ.get("ANNOTATOR_DEBUG"):
                 raise
@@ -127,16 +129,22 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 
 from annotator.cli_taxonomy import taxonomy  # noqa: E402  (registered after the group exists)
+from annotator.cli_export import export  # noqa: E402
 from annotator.cli_report import report  # noqa: E402
 from annotator.cli_serve import demo, serve, users  # noqa: E402
 
-for command in (taxonomy, serve, demo, users, report):
+for command in (taxonomy, serve, demo, users, report, export):
     cli.add_command(command)
 
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="annotator")
+    try:
+        cli(prog_name="annotator")
+    except BrokenPipeError:
+        # Python's advice: point stdout at devnull so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

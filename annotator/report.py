@@ -14,13 +14,13 @@ import re
 from datetime import datetime, timezone
 
 from annotator.agreement import LabelSet, compute_report
+from annotator.csvsafe import csv_cell, csv_text
 
 FORMATS = ("json", "csv", "md", "html")
 PAIR_COLUMNS = ("a", "b", "n", "both", "a_only", "b_only", "neither", "observed_agreement", "kappa",
                 "ci_low", "ci_high", "se", "positive_agreement", "negative_agreement", "ac1", "pabak",
                 "prevalence_a", "prevalence_b", "undefined_resamples", "flags")
 MODE_COLUMNS = ("code", "name", "category", "mean_pairwise_kappa", "fleiss_kappa", "krippendorff_alpha", "flags")
-CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def build_report(
@@ -88,22 +88,6 @@ def render_json(report: dict) -> str:
 # --- CSV: one row per mode x rater pair ------------------------------------------------------------
 
 
-def _csv_text(value) -> str:
-    """Neutralise spreadsheet formulas in untrusted text (OWASP advice: prefix with a quote)."""
-    text = str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_START) else text
-
-
-def _csv_cell(value) -> str | int | float:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ";".join(_csv_text(v) for v in value)
-    if isinstance(value, str):
-        return _csv_text(value)
-    return value
-
-
 def render_csv(report: dict) -> str:
     """A tidy table: one row per (mode, rater pair), mode-level values repeated on each row.
 
@@ -116,10 +100,10 @@ def render_csv(report: dict) -> str:
     writer.writerow(["level", "taxonomy", *(f"mode_{c}" for c in MODE_COLUMNS), *PAIR_COLUMNS])
     taxonomy = taxonomy_ref(report)
     for mode in report["modes"]:
-        mode_cells = [_csv_cell(mode.get(c)) for c in MODE_COLUMNS]
+        mode_cells = [csv_cell(mode.get(c)) for c in MODE_COLUMNS]
         for pair in mode["pairs"]:
-            writer.writerow([report["level"], _csv_text(taxonomy), *mode_cells,
-                             *(_csv_cell(pair.get(c)) for c in PAIR_COLUMNS)])
+            writer.writerow([report["level"], csv_text(taxonomy), *mode_cells,
+                             *(csv_cell(pair.get(c)) for c in PAIR_COLUMNS)])
     return out.getvalue()
 
 

@@ -56,3 +56,13 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'annotator.store' has no attribute {name!r}")
+
+from annotator.store.exports import (  # noqa: E402
+    GOLD_COLUMNS,
+    LABEL_COLUMNS,
+    SEGMENT_COLUMNS,
+    iter_gold_rows,
+    iter_label_rows,
+    iter_segment_rows,
+    trace_tags_by_external_id,
+)
