@@ -130,10 +130,11 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 from annotator.cli_taxonomy import taxonomy  # noqa: E402  (registered after the group exists)
 from annotator.cli_export import export  # noqa: E402
+from annotator.cli_gold import gold  # noqa: E402
 from annotator.cli_report import report  # noqa: E402
 from annotator.cli_serve import demo, serve, users  # noqa: E402
 
-for command in (taxonomy, serve, demo, users, report, export):
+for command in (taxonomy, serve, demo, users, report, export, gold):
     cli.add_command(command)
 
 

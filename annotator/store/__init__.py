@@ -66,3 +66,17 @@ from annotator.store.exports import (  # noqa: E402
     iter_segment_rows,
     trace_tags_by_external_id,
 )
+
+from annotator.store.gold import (  # noqa: E402
+    PROVENANCES,
+    adjudicated_cells,
+    get_split,
+    gold_counts,
+    gold_of_segment,
+    gold_segments_with_hashes,
+    replace_automatic_gold,
+    save_split,
+    segment_labelled_by_anyone,
+    set_adjudicated_gold,
+    hashes_of_test_split,
+)

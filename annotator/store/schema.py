@@ -117,7 +117,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL,
             PRIMARY KEY (segment_id, rater_id, mode_id, sample)
         );
-        CREATE INDEX idx_labels_taxonomy ON labels (taxonomy_id, rater_id);
+        CREATE INDEX idx_labels_taxonomy ON labels (taxonomy_id, rater_id, segment_id);
         CREATE TABLE assignments (
             segment_id INTEGER NOT NULL REFERENCES segments(id),
             rater_id INTEGER NOT NULL REFERENCES raters(id),
