@@ -19,6 +19,7 @@ from annotator.store.taxonomies import (
     StoreError,
     TaxonomySummary,
     get_mapping,
+    get_mapping_rows,
     get_taxonomy,
     get_taxonomy_by_id,
     list_taxonomies,
@@ -80,3 +81,5 @@ from annotator.store.gold import (  # noqa: E402
     set_adjudicated_gold,
     hashes_of_test_split,
 )
+
+from annotator.store import refine as refinement  # noqa: E402  (used by the refine service only)
