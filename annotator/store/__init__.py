@@ -45,3 +45,20 @@ from annotator.store.traces import (
 __all__ = [name for name in dir() if not name.startswith("_")]
 
 from annotator.store.users import ROLES, User, add_user, list_users, reset_token, user_for_token  # noqa: E402
+from annotator.store.judge import (  # noqa: E402
+    JudgeCallWrite,
+    JudgeSegment,
+    cached_judgements,
+    create_judge_run,
+    finish_judge_run,
+    get_judge_run,
+    judge_run_errors,
+    judge_run_latencies,
+    judge_sample_labels,
+    judge_segments_by_id,
+    list_judge_runs,
+    record_judge_call,
+    select_judge_segments,
+    start_judge_run,
+    whole_trace_segments,
+)

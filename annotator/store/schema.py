@@ -211,6 +211,22 @@ def m002_judge_and_gold(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_judge_progress(db: sqlite_utils.Database) -> None:
+    """What a judge run needs to be watched and resumed: its size, cache hits, owner process, errors."""
+    db.executescript(
+        """
+        ALTER TABLE judge_runs ADD COLUMN total INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE judge_runs ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE judge_runs ADD COLUMN pid INTEGER;
+        ALTER TABLE judge_runs ADD COLUMN updated_at TEXT;
+        ALTER TABLE judge_runs ADD COLUMN error TEXT;
+        ALTER TABLE judge_calls ADD COLUMN attempt_errors TEXT NOT NULL DEFAULT '[]';
+        CREATE INDEX idx_judge_calls_ok ON judge_calls (cache_key) WHERE parsed IS NOT NULL;
+        """
+    )
+
+
 def apply_migrations(db: sqlite_utils.Database) -> None:
     """Bring the schema up to date; each migration runs in its own transaction."""
     migrations.apply(db)
