@@ -127,8 +127,9 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 from annotator.cli_taxonomy import taxonomy  # noqa: E402  (registered after the group exists)
 from annotator.cli_serve import demo, serve, users  # noqa: E402
+from annotator.cli_judge import judge  # noqa: E402
 
-for command in (taxonomy, serve, demo, users):
+for command in (taxonomy, serve, demo, users, judge):
     cli.add_command(command)
 
 
