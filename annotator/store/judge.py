@@ -166,7 +166,6 @@ def record_judge_call(db: sqlite_utils.Database, call: JudgeCallWrite, labels: L
         ).lastrowid
         if labels is not None:
             write_labels(db, labels)
-        db.execute("UPDATE judge_runs SET updated_at = ? WHERE id = ?", [stamp, call.run_id])
     return call_id
 
 
@@ -180,14 +179,15 @@ _RUN_SELECT = (
 _CALL_TOTALS = (
     "SELECT run_id, SUM(parsed IS NOT NULL), SUM(error IS NOT NULL), COUNT(DISTINCT CASE WHEN parsed IS NOT NULL"
     " THEN segment_id END), SUM(attempts), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),"
-    " SUM(cost), COUNT(cost), SUM(truncated) FROM judge_calls"
+    " SUM(cost), COUNT(cost), SUM(truncated), MAX(created_at) FROM judge_calls"
 )
 
 
 def _run_dict(row: tuple, totals: tuple | None) -> dict:
     run = dict(zip(_RUN_COLUMNS, row))
     run["params"] = json.loads(run["params"])
-    done, failed, segments, attempts, p_tok, c_tok, cost, n_cost, truncated = (totals or (None,) * 10)[1:]
+    done, failed, segments, attempts, p_tok, c_tok, cost, n_cost, truncated, last = (totals or (None,) * 11)[1:]
+    run["updated_at"] = max(filter(None, (run["updated_at"], last)), default=None)  # last call or state change
     run.update(done=done or 0, failed=failed or 0, segments_done=segments or 0, attempts=attempts or 0,
                prompt_tokens=p_tok or 0, completion_tokens=c_tok or 0,
                cost=cost if n_cost else None, truncated=truncated or 0)

@@ -213,7 +213,12 @@ def m002_judge_and_gold(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m003_judge_progress(db: sqlite_utils.Database) -> None:
-    """What a judge run needs to be watched and resumed: its size, cache hits, owner process, errors."""
+    """What a judge run needs to be watched and resumed: its size, cache hits, owner process, errors.
+
+    Also an index for write_labels' lookup of one rater's labels on one segment: without it SQLite
+    picks idx_labels_taxonomy (taxonomy, rater) and scans every label of the rater, so each write
+    got slower as a judge run went on.
+    """
     db.executescript(
         """
         ALTER TABLE judge_runs ADD COLUMN total INTEGER NOT NULL DEFAULT 0;
@@ -222,7 +227,7 @@ def m003_judge_progress(db: sqlite_utils.Database) -> None:
         ALTER TABLE judge_runs ADD COLUMN updated_at TEXT;
         ALTER TABLE judge_runs ADD COLUMN error TEXT;
         ALTER TABLE judge_calls ADD COLUMN attempt_errors TEXT NOT NULL DEFAULT '[]';
-        CREATE INDEX idx_judge_calls_ok ON judge_calls (cache_key) WHERE parsed IS NOT NULL;
+        CREATE INDEX idx_labels_segment_rater ON labels (segment_id, rater_id, taxonomy_id, sample);
         """
     )
 
