@@ -13,12 +13,16 @@ import re
 REDACTED = "[redacted]"
 _SECRET_SUFFIXES = ("_KEY", "_TOKEN", "_SECRET", "_PASSWORD")
 _MIN_SECRET_LEN = 6  # shorter values ("1", "true") would redact ordinary words
+# (pattern, literal probes): a pattern runs only when one of its probes occurs in the lower-cased text,
+# so scrubbing a long request without anything key-like costs a few substring searches.
 _PATTERNS = (
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),  # OpenAI, Anthropic (sk-ant-...), LiteLLM virtual keys
-    re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/\-]{8,}=*"),
-    re.compile(r"(?i)(\b(?:api[_-]?key|x-api-key|access[_-]?token|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}&]{6,}"),
-    re.compile(r"(?i)([?&](?:key|api_key|token|access_token)=)[^&\s\"']+"),
-    re.compile(r"(//)[^/@\s:]+:[^/@\s]+(@)"),  # user:password@host
+    (re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"), ("sk-",)),  # OpenAI, Anthropic (sk-ant-...), LiteLLM keys
+    (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/\-]{8,}=*"), ("bearer",)),
+    (re.compile(r"(?i)(\b(?:api[_-]?key|x-api-key|access[_-]?token|authorization)[\"']?\s*[:=]\s*[\"']?)"
+                r"[^\s\"',}&]{6,}"), ("api_key", "api-key", "apikey", "access_token", "access-token", "accesstoken",
+                                 "authorization")),
+    (re.compile(r"(?i)([?&](?:key|api_key|token|access_token)=)[^&\s\"']+"), ("key=", "token=")),
+    (re.compile(r"(//)[^/@\s:]+:[^/@\s]+(@)"), ("@",)),  # user:password@host
 )
 
 
@@ -36,7 +40,10 @@ def scrub(text: str | None, secrets: list[str] | None = None) -> str | None:
     for value in secret_values() if secrets is None else secrets:
         if value in text:
             text = text.replace(value, REDACTED)
-    for pattern in _PATTERNS:
+    lowered = text.lower()
+    for pattern, probes in _PATTERNS:
+        if not any(probe in lowered for probe in probes):
+            continue
         if pattern.groups:
             text = pattern.sub(lambda m: m.group(1) + REDACTED + (m.group(2) if pattern.groups > 1 else ""), text)
         else:
