@@ -113,6 +113,7 @@ class LLMServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes: Nagle would hold the body ~40 ms
     server: LLMServer
 
     def log_message(self, *args) -> None:  # keep test output clean

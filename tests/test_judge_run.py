@@ -262,3 +262,43 @@ def test_record_demo_run_names_a_missing_trace(judge_db, tmp_path):
     responses.write_text(json.dumps({"id": "nope", "response": {"modes": {}, "summary": ""}}) + "\n")
     with pytest.raises(LookupError, match="'nope'"):
         record_demo_run(db, responses)
+
+
+def test_m003_upgrades_a_database_with_judge_rows_from_m002(tmp_path):
+    import sqlite3
+
+    from annotator.store.schema import migrations
+
+    path = tmp_path / "old.db"
+    db = store.connect(path, migrate=False)
+    migrations.apply(db, stop_before="m003_judge_progress")
+    db.execute("INSERT INTO raters (name, kind, created_at) VALUES ('judge:x@1', 'judge', 'then')")
+    db.execute("INSERT INTO taxonomies (name, version, fingerprint, created_at) VALUES ('mast', '1', 'f', 'then')")
+    db.execute("INSERT INTO judge_runs (rater_id, taxonomy_id, model, prompt_path, prompt_version, started_at,"
+               " status) VALUES (1, 1, 'x', 'p', '1', 'then', 'done')")
+    db.conn.commit()
+    db.conn.close()
+    db = store.connect(path)
+    (run,) = list_runs(db)
+    assert (run["status"], run["total"], run["done"], run["cost"]) == ("done", 0, 0, None)
+    plan = db.execute("EXPLAIN QUERY PLAN SELECT mode_id FROM labels WHERE segment_id = 1 AND rater_id = 1"
+                      " AND taxonomy_id = 1 AND sample = 0").fetchall()
+    assert "idx_labels_segment_rater" in str(plan)  # write_labels no longer scans all of a rater's labels
+    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_real_mast_traces_long_ones_cut_to_fit(llm_server, tmp_path, mast_human_path):
+    pytest.importorskip("annotator.segments")  # the importer needs the segmenter
+    from annotator.ingest import import_file
+    from annotator.taxonomy import load_taxonomy
+
+    db = store.connect(tmp_path / "mast.db")
+    store.save_taxonomy(db, load_taxonomy("mast"))
+    import_file(db, mast_human_path)
+    result = run_judge(db, fast_options(llm_server, concurrency=4, max_input_tokens=30_000, timeout=20))
+    rows = calls(db)
+    assert result.stats.done == len(rows) == db.execute("SELECT COUNT(*) FROM segments WHERE queued = 1").fetchone()[0]
+    assert sum(r["truncated"] for r in rows) >= 1
+    assert all(r["prompt_tokens"] for r in rows)
+    unlabelled = run_judge(db, fast_options(llm_server, segments="unlabelled"))
+    assert unlabelled.stats.total == 0  # every MAST trace has human labels
