@@ -7,7 +7,7 @@ judgement on the retry. Modes are marked present with `[[present:CODE,CODE]]`; `
 the answer's delay. Without a marker the
 server uses `default_scenario`.
 
-Behaviours: ok, fence, missing, unknown, nonbool, prose, 429, 500, hang (sleeps `hang_s`), and two
+Behaviours: ok, fence, missing, unknown, nonbool, prose, 401, 429, 500, hang (sleeps `hang_s`), and two
 that echo the caller's Authorization header (leak500, leakprose) to test that keys are scrubbed.
 Every request is counted and kept (`requests`), so tests can check that nothing was sent.
 
@@ -39,6 +39,7 @@ SCENARIOS = {
     "missing_then_ok": ["missing", "ok"],
     "hang": ["hang"],
     "hang_then_ok": ["hang", "ok"],
+    "auth": ["401"],
     "leak": ["leak500", "leakprose", "ok"],  # echoes the caller's Authorization header back
 }
 _SCENARIO = re.compile(r"\[\[scenario:([a-z0-9_]+)\]\]")
@@ -164,6 +165,10 @@ class _Handler(BaseHTTPRequestHandler):
         if behaviour == "429":
             self._send(429, {"error": {"message": "rate limited, slow down", "type": "rate_limit"}},
                        {"Retry-After": "0"})
+            return
+        if behaviour == "401":
+            self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                                       "code": "invalid_api_key"}})
             return
         if behaviour == "leak500":
             self._send(500, {"error": {"message": f"upstream rejected {self.headers.get('Authorization')}"}})

@@ -302,3 +302,18 @@ def test_real_mast_traces_long_ones_cut_to_fit(llm_server, tmp_path, mast_human_
     assert all(r["prompt_tokens"] for r in rows)
     unlabelled = run_judge(db, fast_options(llm_server, segments="unlabelled"))
     assert unlabelled.stats.total == 0  # every MAST trace has human labels
+
+
+def test_an_error_that_hits_every_call_stops_the_run(llm_server, judge_db):
+    db, _ = judge_db([f"t{i} [[scenario:auth]]" for i in range(20)])
+    result = run_judge(db, fast_options(llm_server, concurrency=2))
+    assert result.status == "error" and "AuthenticationError (401)" in result.error
+    assert llm_server.count <= 2 and run_progress(db, result.run_id)["status"] == "error"
+
+
+def test_an_unknown_provider_is_a_one_line_error_before_any_call(judge_db):
+    db, _ = judge_db(["a"])
+    with pytest.raises(ValueError, match="--model 'nosuchprovider/x'"):
+        dry_run(db, JudgeOptions(model="nosuchprovider/x"))
+    result = run_judge(db, JudgeOptions(model="nosuchprovider/x"))
+    assert result.status == "error" and result.error.startswith("--model 'nosuchprovider/x'")

@@ -52,6 +52,20 @@ def count_tokens(model: str, messages: list[dict]) -> int:
     return int(lib().token_counter(model=model, messages=messages))
 
 
+def check_model(model: str, api_base: str | None = None) -> None:
+    """Fail early, in one line, when litellm cannot tell which provider serves `model`."""
+    try:
+        lib().get_llm_provider(model=model, api_base=api_base)
+    except Exception as exc:  # litellm raises BadRequestError with a long help text
+        first = " ".join(str(exc).split()).removeprefix("litellm.BadRequestError: ").split(" Pass model as")[0]
+        raise ValueError(f"--model {model!r}: {first}") from None
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """Errors that will hit every call alike (bad key, no access, unknown model): stop the run."""
+    return getattr(exc, "status_code", None) in (401, 403, 404)
+
+
 def register_price(model: str, input_cost_per_token: float, output_cost_per_token: float) -> None:
     """Teach litellm a price for `model` (USD per token), so cost is reported and estimated."""
     lib().register_model({model: {"input_cost_per_token": float(input_cost_per_token),

@@ -168,10 +168,12 @@ def _contexts(db: sqlite_utils.Database, segments: list[store.JudgeSegment]) -> 
 
 def plan_run(db: sqlite_utils.Database, options: JudgeOptions) -> RunPlan:
     """Choose segments and samples, compute cache keys, split into cached and to-call. Writes nothing."""
-    prompt, taxonomy, rater = resolve(db, options)
-    if options.input_cost_per_token is not None:
-        from annotator.judge import llm
+    from annotator.judge import llm
 
+    prompt, taxonomy, rater = resolve(db, options)
+    if options.mock_responses is None:
+        llm.check_model(options.model, options.api_base)
+    if options.input_cost_per_token is not None:
         llm.register_price(options.model, options.input_cost_per_token, options.output_cost_per_token)
     limit = input_limit(options)
     params = key_params(options, prompt, taxonomy, limit)

@@ -131,6 +131,7 @@ class Execution:
         self.on_progress = on_progress
         self.stop = stop or threading.Event()
         self.rng = rng or random.Random()
+        self.fatal: str | None = None  # set when an error will hit every call (bad key...): the run stops
         self.stats = RunStats(total=plan.total, cached=len(plan.cached),
                               concurrency=max(1, min(self.options.concurrency, len(plan.jobs))))
         self.api_base = scrub(self.options.api_base, self.secrets)
@@ -229,6 +230,9 @@ class Execution:
                 raise
             except Exception as exc:  # noqa: BLE001 (every provider error is recorded, none escapes)
                 out.errors.append(scrub(llm.describe(exc), self.secrets))
+                if llm.is_fatal(exc) and self.fatal is None:
+                    self.fatal = out.errors[-1]
+                    self.stop.set()
                 if llm.is_retryable(exc) and attempt < self.options.max_attempts:
                     await asyncio.sleep(self._backoff(attempt, llm.retry_after(exc)))
                     continue

@@ -73,11 +73,14 @@ def execute_run(db: sqlite_utils.Database, run_id: int, options: JudgeOptions, *
         if on_progress is not None:
             on_progress(stats)
         asyncio.run(execution.run())
+        if execution.fatal:
+            raise RuntimeError(f"stopped: every call would fail alike: {execution.fatal}")
     except (KeyboardInterrupt, asyncio.CancelledError):
         store.finish_judge_run(db, run_id, "stopped")
         raise
     except Exception as exc:
-        message = scrub(f"{type(exc).__name__}: {exc}".splitlines()[0])
+        message = scrub(str(exc).splitlines()[0] if isinstance(exc, (ValueError, RuntimeError, LookupError))
+                        else f"{type(exc).__name__}: {exc}".splitlines()[0])
         store.finish_judge_run(db, run_id, "error", error=message)
         return RunResult(run_id, rater, "error", stats, message)
     status = "stopped" if stop.is_set() else "done"
