@@ -58,6 +58,8 @@ def judge() -> None:
 @click.option("--prompt", "prompt_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Prompt template (default: prompts/mast_judge.md).")
 @click.option("--api-base", default=None, help="Server URL (local vLLM, Ollama, LiteLLM proxy...).")
+@click.option("--api-key-env", default=None, metavar="NAME",
+              help="Read the key from this environment variable (default: the provider's usual one).")
 @click.option("--taxonomy", default="mast", show_default=True, help="NAME[@VERSION] (default: latest mast).")
 @click.option("--segments", type=click.Choice(["all", "gold", "unlabelled"]), default="all", show_default=True,
               help="all: queued segments; gold: segments with gold labels; unlabelled: no human has labelled.")
@@ -81,7 +83,8 @@ def judge() -> None:
 @click.option("--output-cost-per-token", type=float, default=None, help="Price in USD, for models litellm does not know.")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @click.pass_context
-def run(ctx: click.Context, model: str, prompt_path: Path | None, api_base: str | None, taxonomy: str,
+def run(ctx: click.Context, model: str, prompt_path: Path | None, api_base: str | None, api_key_env: str | None,
+        taxonomy: str,
         segments: str, limit: int | None, concurrency: int, samples: int, dry_run: bool, timeout: float,
         max_attempts: int, max_input_tokens: int | None, temperature: float | None, max_tokens: int | None,
         structured_output: str, refresh: bool, input_cost_per_token: float | None,
@@ -91,7 +94,8 @@ def run(ctx: click.Context, model: str, prompt_path: Path | None, api_base: str 
     from annotator.cli import open_db
 
     options = service.JudgeOptions(
-        model=model, prompt_path=prompt_path or service.DEFAULT_PROMPT, api_base=api_base, taxonomy=taxonomy,
+        model=model, prompt_path=prompt_path or service.DEFAULT_PROMPT, api_base=api_base, api_key_env=api_key_env,
+        taxonomy=taxonomy,
         segments=segments, limit=limit, concurrency=concurrency, samples=samples, timeout=timeout,
         max_attempts=max_attempts, max_input_tokens=max_input_tokens, temperature=temperature,
         max_tokens=max_tokens, structured_output=structured_output, refresh=refresh,

@@ -317,3 +317,22 @@ def test_an_unknown_provider_is_a_one_line_error_before_any_call(judge_db):
         dry_run(db, JudgeOptions(model="nosuchprovider/x"))
     result = run_judge(db, JudgeOptions(model="nosuchprovider/x"))
     assert result.status == "error" and result.error.startswith("--model 'nosuchprovider/x'")
+
+
+def test_api_key_env_names_the_variable_and_the_key_stays_out_of_the_database(llm_server, judge_db, monkeypatch):
+    db, _ = judge_db(["a"])
+    monkeypatch.setenv("MY_LOCAL_LLM_KEY", "local-key-0123456789")
+    result = run_judge(db, fast_options(llm_server, api_key_env="MY_LOCAL_LLM_KEY"))
+    assert result.stats.done == 1 and llm_server.auth_headers == ["Bearer local-key-0123456789"]
+    dumped = "\n".join(db.conn.iterdump())
+    assert "local-key-0123456789" not in dumped and "MY_LOCAL_LLM_KEY" not in dumped
+    monkeypatch.delenv("MY_LOCAL_LLM_KEY")
+    with pytest.raises(ValueError, match="--api-key-env MY_LOCAL_LLM_KEY"):
+        run_judge(db, fast_options(llm_server, api_key_env="MY_LOCAL_LLM_KEY"))
+
+
+def test_local_server_without_any_key_gets_a_placeholder(llm_server, judge_db, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    db, _ = judge_db(["a"])
+    assert run_judge(db, fast_options(llm_server)).stats.done == 1
+    assert llm_server.auth_headers == ["Bearer no-key"]
