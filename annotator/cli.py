@@ -133,8 +133,9 @@ from annotator.cli_export import export  # noqa: E402
 from annotator.cli_gold import gold  # noqa: E402
 from annotator.cli_report import report  # noqa: E402
 from annotator.cli_serve import demo, serve, users  # noqa: E402
+from annotator.cli_judge import judge  # noqa: E402
 
-for command in (taxonomy, serve, demo, users, report, export, gold):
+for command in (taxonomy, serve, demo, users, report, export, gold, judge):
     cli.add_command(command)
 
 

@@ -1,10 +1,50 @@
 """The store: the only part of the project that speaks SQL.
 
-Submodules own one concern each (connection, schema, taxonomies, traces, labels, stats, ...);
-this package re-exports what services and pages use.
+Submodules own one concern each (connection, schema, taxonomies, traces, labels, users, gold, judge,
+exports, ...); this package re-exports what services and pages use.
 """
 
+from annotator.store import refine as refinement  # used by the refinement service only
 from annotator.store.db import connect, default_path, now, write
+from annotator.store.exports import (
+    GOLD_COLUMNS,
+    LABEL_COLUMNS,
+    SEGMENT_COLUMNS,
+    iter_gold_rows,
+    iter_label_rows,
+    iter_segment_rows,
+    trace_tags_by_external_id,
+)
+from annotator.store.gold import (
+    PROVENANCES,
+    adjudicated_cells,
+    get_split,
+    gold_counts,
+    gold_of_segment,
+    gold_segments_with_hashes,
+    hashes_of_test_split,
+    replace_automatic_gold,
+    save_split,
+    segment_labelled_by_anyone,
+    set_adjudicated_gold,
+)
+from annotator.store.judge import (
+    JudgeCallWrite,
+    JudgeSegment,
+    cached_judgements,
+    create_judge_run,
+    finish_judge_run,
+    get_judge_run,
+    judge_run_errors,
+    judge_run_latencies,
+    judge_sample_labels,
+    judge_segments_by_id,
+    list_judge_runs,
+    record_judge_call,
+    select_judge_segments,
+    start_judge_run,
+    whole_trace_segments,
+)
 from annotator.store.labels import (
     LabelWrite,
     RaterRow,
@@ -42,9 +82,7 @@ from annotator.store.traces import (
     trace_segment_id,
     trace_text,
 )
-
-
-from annotator.store.users import ROLES, User, add_user, list_users, reset_token, user_for_token  # noqa: E402
+from annotator.store.users import ROLES, User, add_user, list_users, reset_token, user_for_token
 
 # Loaded on first use: they need numpy, which `annotator stats` and `--help` should not pay for.
 _LAZY = {"GOLD_RATER": "annotator.store.labelsets", "load_label_set": "annotator.store.labelsets",
@@ -57,29 +95,3 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'annotator.store' has no attribute {name!r}")
-
-from annotator.store.exports import (  # noqa: E402
-    GOLD_COLUMNS,
-    LABEL_COLUMNS,
-    SEGMENT_COLUMNS,
-    iter_gold_rows,
-    iter_label_rows,
-    iter_segment_rows,
-    trace_tags_by_external_id,
-)
-
-from annotator.store.gold import (  # noqa: E402
-    PROVENANCES,
-    adjudicated_cells,
-    get_split,
-    gold_counts,
-    gold_of_segment,
-    gold_segments_with_hashes,
-    replace_automatic_gold,
-    save_split,
-    segment_labelled_by_anyone,
-    set_adjudicated_gold,
-    hashes_of_test_split,
-)
-
-from annotator.store import refine as refinement  # noqa: E402  (used by the refine service only)

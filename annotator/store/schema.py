@@ -117,6 +117,9 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL,
             PRIMARY KEY (segment_id, rater_id, mode_id, sample)
         );
+        -- (taxonomy, rater, segment): serves both the loader's scan of a taxonomy and write_labels'
+        -- lookup of one rater's labels on one segment (with only (taxonomy, rater), SQLite chose it
+        -- for that lookup and scanned every label of the rater: quadratic over an import or a run).
         CREATE INDEX idx_labels_taxonomy ON labels (taxonomy_id, rater_id, segment_id);
         CREATE TABLE assignments (
             segment_id INTEGER NOT NULL REFERENCES segments(id),
@@ -209,6 +212,21 @@ def m002_judge_and_gold(db: sqlite_utils.Database) -> None:
             seed INTEGER NOT NULL,
             PRIMARY KEY (segment_id, taxonomy_id)
         );
+        """
+    )
+
+
+@migrations()
+def m003_judge_progress(db: sqlite_utils.Database) -> None:
+    """What a judge run needs to be watched and resumed: its size, cache hits, owner process, errors."""
+    db.executescript(
+        """
+        ALTER TABLE judge_runs ADD COLUMN total INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE judge_runs ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE judge_runs ADD COLUMN pid INTEGER;
+        ALTER TABLE judge_runs ADD COLUMN updated_at TEXT;
+        ALTER TABLE judge_runs ADD COLUMN error TEXT;
+        ALTER TABLE judge_calls ADD COLUMN attempt_errors TEXT NOT NULL DEFAULT '[]';
         """
     )
 
