@@ -156,3 +156,53 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{r['run_id']:>4}  {r['started_at'][:19].replace('T', ' ')}  {r['status']:<11} {r['rater']}")
         click.echo(f"      segments: {r['done']} done, {r['cached']} cached, {r['failed']} failed of {r['total']}"
                    f"   tokens: {r['tokens']}   cost: {_money(r['cost'])}   latency p50/p95: {p50}/{p95} ms")
+
+
+@judge.command()
+@click.argument("raters", nargs=-1, required=True)
+@click.option("--against", default="gold", show_default=True, help="'gold' or a rater name.")
+@click.option("--split", default="all", show_default=True, type=click.Choice(["dev", "test", "all"]))
+@click.option("--taxonomy", default="mast", show_default=True, metavar="NAME[@VERSION]")
+@click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.pass_context
+def compare(ctx: click.Context, raters: tuple[str, ...], against: str, split: str, taxonomy: str, bootstrap: int,
+            seed: int, as_json: bool) -> None:
+    """Judge raters side by side against gold (or a rater): kappa with CI, precision, recall, F1 per mode."""
+    from annotator.cli import emit_json, open_db
+    from annotator.judgelab import compare_judges
+
+    result = compare_judges(open_db(ctx), list(raters), against=against, split=split, taxonomy=taxonomy,
+                            bootstrap=bootstrap, seed=seed)
+    if as_json:
+        emit_json(result)
+        return
+    _print_comparison(result)
+
+
+def _fmt(value, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _print_comparison(result: dict) -> None:
+    click.echo(f"{result['taxonomy']} against {result['against']}, split {result['split']}: "
+               f"{result['segments']} segments")
+    for i, rater in enumerate(result["raters"]):
+        click.echo(f"  [{i + 1}] {rater}")
+    click.echo(f"\n{'mode':<6}" + "".join(f"{f'[{i + 1}] kappa [95% CI]':>24}{'P':>6}{'R':>6}{'F1':>6}"
+                                           for i in range(len(result["raters"]))))
+    for mode in result["modes"]:
+        cells = "".join(
+            f"{_fmt(j['kappa']) + ' [' + _fmt(j['ci_low']) + ', ' + _fmt(j['ci_high']) + ']':>24}"
+            f"{_fmt(j['precision']):>6}{_fmt(j['recall']):>6}{_fmt(j['f1']):>6}" for j in mode["judges"])
+        click.echo(f"{mode['code']:<6}{cells}")
+    click.echo("")
+    for row in result["overall"]:
+        click.echo(f"{row['rater']}: pooled precision {_fmt(row['precision'])}, recall {_fmt(row['recall'])}, "
+                   f"F1 {_fmt(row['f1'])}; mean kappa {_fmt(row['mean_kappa'])} over "
+                   f"{row['mean_kappa_modes_covered']} modes")
+    for rater, leaked in result["leakage"].items():
+        if leaked:
+            click.echo(f"WARNING: the prompt of {rater} has test-split segments among its examples: "
+                       f"{', '.join(map(str, leaked))}", err=True)

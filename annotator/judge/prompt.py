@@ -46,6 +46,8 @@ class JudgePrompt:
     temperature: float | None = None
     max_tokens: int | None = None
     meta: dict = field(default_factory=dict)
+    examples: tuple[dict, ...] = ()  # few-shot examples from the front matter: {"text", "labels", "note"}
+    text: str = ""  # the whole file as read: what the version hashes
 
 
 def prompt_version(content: bytes) -> str:
@@ -76,6 +78,23 @@ def _check_meta(meta: dict, path: Path) -> None:
             raise PromptError(f"{path}: front matter field {key!r} has the wrong type")
 
 
+def _examples(meta: dict, path: Path) -> tuple[dict, ...]:
+    """Few-shot examples: a list of {text: str, labels: {code: 0|1}, note: str (optional)}."""
+    raw = meta.get("examples") or []
+    if not isinstance(raw, list):
+        raise PromptError(f"{path}: front matter field 'examples' must be a list")
+    out = []
+    for i, example in enumerate(raw):
+        if not isinstance(example, dict) or not isinstance(example.get("text"), str):
+            raise PromptError(f"{path}: examples[{i}] needs a string 'text'")
+        labels = example.get("labels") or {}
+        if not isinstance(labels, dict) or any(v not in (0, 1) or isinstance(v, bool) for v in labels.values()):
+            raise PromptError(f"{path}: examples[{i}].labels must map codes to 0 or 1")
+        out.append({"text": example["text"], "labels": {str(k): int(v) for k, v in labels.items()},
+                    "note": str(example.get("note") or "")})
+    return tuple(out)
+
+
 def load_prompt(path: str | Path = DEFAULT_PROMPT) -> JudgePrompt:
     """Read and check a prompt file (front matter and template syntax)."""
     path = Path(path)
@@ -88,7 +107,8 @@ def load_prompt(path: str | Path = DEFAULT_PROMPT) -> JudgePrompt:
     _check_meta(meta, path)
     prompt = JudgePrompt(path=path, version=prompt_version(content), name=str(meta.get("name") or path.stem),
                          body=body, description=str(meta.get("description") or ""),
-                         temperature=meta.get("temperature"), max_tokens=meta.get("max_tokens"), meta=meta)
+                         temperature=meta.get("temperature"), max_tokens=meta.get("max_tokens"), meta=meta,
+                         examples=_examples(meta, path), text=text)
     _compile(prompt)  # fail early, naming the line
     return prompt
 
@@ -142,7 +162,8 @@ class PromptRenderer:
         begin, end = delimiters(content_hash)
         rendered = self.template.render(taxonomy=self.taxonomy, trace=context.get("trace", {}),
                                         segment=context.get("segment", {}), text=text, cut_chars=cut_chars,
-                                        begin=begin, end=end, answer_format=self.answer_format)
+                                        begin=begin, end=end, answer_format=self.answer_format,
+                                        examples=self.prompt.examples)
         system, sep, user = rendered.partition(f"\n{USER_SEPARATOR}\n")
         if not sep:
             return [{"role": "user", "content": rendered.strip()}]

@@ -52,6 +52,7 @@ def create_run(db: sqlite_utils.Database, options: JudgeOptions) -> int:
               "limit": options.limit, "temperature": temperature, "timeout": options.timeout,
               "max_attempts": options.max_attempts, "refresh": options.refresh}
     selection = "ids" if options.segment_ids is not None else options.segments
+    store.save_prompt(db, version=prompt.version, name=prompt.name, path=str(prompt.path), text=prompt.text)
     return store.create_judge_run(db, rater_id=rater_id, taxonomy_id=taxonomy.id, model=options.model,
                                   prompt_path=str(prompt.path), prompt_version=prompt.version, params=params,
                                   selection=selection)

@@ -233,3 +233,24 @@ def judge_sample_labels(db: sqlite_utils.Database, rater_id: int, taxonomy_id: i
     for segment_id, sample, code, value in rows:
         out.setdefault(segment_id, {}).setdefault(sample, {})[code] = value
     return out
+
+
+def save_prompt(db: sqlite_utils.Database, *, version: str, name: str, path: str, text: str) -> None:
+    """Keep the text of a prompt version (first writer wins: the version is a hash of the text)."""
+    with write(db):
+        db.execute("INSERT OR IGNORE INTO prompts (version, name, path, text, created_at) VALUES (?, ?, ?, ?, ?)",
+                   [version, name, path, text, now()])
+
+
+def get_prompt(db: sqlite_utils.Database, version: str) -> dict | None:
+    row = db.execute("SELECT version, name, path, text, created_at FROM prompts WHERE version = ?",
+                     [version]).fetchone()
+    return dict(zip(("version", "name", "path", "text", "created_at"), row)) if row else None
+
+
+def judge_evidence(db: sqlite_utils.Database, rater: str, mode_id: int) -> dict[int, str]:
+    """segment id -> the evidence a judge quoted for one mode (first sample)."""
+    rows = db.execute(
+        "SELECT l.segment_id, l.evidence FROM labels l JOIN raters r ON r.id = l.rater_id"
+        " WHERE r.name = ? AND l.mode_id = ? AND l.sample = 0", [rater, mode_id]).fetchall()
+    return {s: e for s, e in rows}

@@ -231,6 +231,22 @@ def m003_judge_progress(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_prompts(db: sqlite_utils.Database) -> None:
+    """The text of every prompt version a run used, so versions can be compared after the file changed."""
+    db.executescript(
+        """
+        CREATE TABLE prompts (
+            version TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            path TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 def apply_migrations(db: sqlite_utils.Database) -> None:
     """Bring the schema up to date; each migration runs in its own transaction."""
     migrations.apply(db)
