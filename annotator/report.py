@@ -196,7 +196,8 @@ def render_markdown(report: dict) -> str:
         lines += _md_table(PAIR_HEADER, _md_pair_rows(mode["pairs"]))
     lines += ["## Pooled over all (unit, mode) cells", ""]
     lines += _md_table(PAIR_HEADER, _md_pair_rows(report["pooled"]["pairs"]))
-    lines += _md_classification(report) + _md_co_confusion(report) + _md_contested(report) + _md_params(report)
+    lines += (_md_classification(report) + _md_self_agreement(report) + _md_co_confusion(report)
+              + _md_contested(report) + _md_params(report))
     return "\n".join(lines)
 
 
@@ -218,6 +219,31 @@ def _md_co_confusion(report: dict) -> list[str]:
     if not rows:
         return out + ["No co-confused mode pairs.", ""]
     return out + _md_table(["mode A", "mode B", "count", "comparisons", "rate", "examples"], rows)
+
+
+def self_agreement_rows(report: dict) -> list[list[str]]:
+    """(judge, mode, segments, mean pairwise agreement, disagreement share, positive rate) cells,
+    shared by the md and html renderers."""
+    rows = []
+    for rater, result in (report.get("judge_self_agreement") or {}).items():
+        for mode in result["modes"]:
+            rows.append([rater, mode["code"], str(mode["n"]), fmt_number(mode["mean_pairwise_agreement"]),
+                         fmt_number(mode["disagreement_share"]), fmt_number(mode["positive_rate"])])
+    return rows
+
+
+SELF_AGREEMENT_HEADER = ["judge", "mode", "segments", "agreement between samples", "segments where samples differ",
+                         "positive rate"]
+
+
+def _md_self_agreement(report: dict) -> list[str]:
+    rows = self_agreement_rows(report)
+    if not rows:
+        return []
+    return ["## Judge self-agreement across samples", "",
+            "How often the judge agrees with itself when asked again: disagreement with people that is larger "
+            "than this is not the judge's noise.", ""] + _md_table(
+        SELF_AGREEMENT_HEADER, [[md_escape(r[0]), *r[1:]] for r in rows])
 
 
 def _md_contested(report: dict) -> list[str]:
@@ -276,6 +302,26 @@ def report_for(db, *, taxonomy: str = "mast", raters: list[str] | None = None, l
         raise ValueError(f"no labels under {stored.taxonomy.ref} for this selection (raters={raters}, tags={tags})")
     filters = {"raters": list(label_set.raters), "tags": dict(tags or {}), "taxonomy": stored.taxonomy.ref}
     credit = MAST_ATTRIBUTION if store.traces_formats(db) & {"mad-human", "mad"} else None
-    return build_report(label_set, bootstrap=bootstrap, seed=seed, level=level,
-                        taxonomy=(stored.taxonomy.name, stored.taxonomy.version), filters=filters,
-                        attribution=credit)
+    report = build_report(label_set, bootstrap=bootstrap, seed=seed, level=level,
+                          taxonomy=(stored.taxonomy.name, stored.taxonomy.version), filters=filters,
+                          attribution=credit)
+    sampled = _judge_self_agreement(db, stored, label_set)
+    if sampled:
+        report["judge_self_agreement"] = sampled
+    return report
+
+
+def _judge_self_agreement(db, stored, label_set: LabelSet) -> dict:
+    """For judges asked several times per segment (`--samples K`), their agreement with themselves."""
+    from annotator import store
+    from annotator.judge.selfagree import self_agreement
+
+    out = {}
+    for name, kind in zip(label_set.raters, label_set.rater_kinds):
+        rater = store.get_rater(db, name) if kind == "judge" else None
+        if rater is None:
+            continue
+        samples = store.judge_sample_labels(db, rater.id, stored.id)
+        if any(len(per_sample) > 1 for per_sample in samples.values()):
+            out[name] = self_agreement(samples, stored.taxonomy.codes)
+    return out

@@ -6,7 +6,15 @@ the first is that every text from data is HTML-escaped.
 
 from __future__ import annotations
 
-from annotator.report import fmt_number, fmt_with_ci, parameter_rows, summary_sentence, taxonomy_ref
+from annotator.report import (
+    SELF_AGREEMENT_HEADER,
+    fmt_number,
+    fmt_with_ci,
+    parameter_rows,
+    self_agreement_rows,
+    summary_sentence,
+    taxonomy_ref,
+)
 from annotator.report_svg import band, esc, heatmap, kappa_chart, legend, sequential
 
 CSS = """
@@ -177,6 +185,15 @@ def _contested(report: dict) -> str:
         ["unit", "disputed modes", "discordant pairs", "modes"], rows, left=1)
 
 
+def _self_agreement(report: dict) -> str:
+    rows = ["<tr>" + "".join(_text_cell(cell) for cell in row) + "</tr>" for row in self_agreement_rows(report)]
+    if not rows:
+        return ""
+    return ("<h2>Judge self-agreement across samples</h2><p class=note>How often the judge agrees with itself "
+            "when asked again: disagreement with people larger than this is not the judge's noise.</p>"
+            + _table(SELF_AGREEMENT_HEADER, rows, left=2))
+
+
 def _parameters(report: dict) -> str:
     rows = [f'<tr><th class="t">{esc(k)}</th>{_text_cell(v)}</tr>' for k, v in parameter_rows(report)]
     return "<h2>Parameters</h2><table><tbody>" + "".join(rows) + "</tbody></table>"
@@ -199,6 +216,7 @@ def render_html(report: dict) -> str:
         "<h2>Rater pairs per mode</h2>" + _mode_details(report),
         "<h2>Pooled over all (unit, mode) cells</h2>" + _pair_table(report["pooled"]["pairs"]),
         _classification(report),
+        _self_agreement(report),
         "<h2>Co-confusion</h2><p class=note>One rater marks A and not B while the other marks B and not A; "
         "rate = count / (unit, rater pair) comparisons where both labelled both modes.</p><figure>"
         + _co_confusion_map(report) + "</figure>" + _co_confusion_table(report),

@@ -116,3 +116,27 @@ def test_report_errors(mast_db):
                           (["--taxonomy", "other"], "no taxonomy 'other'")]:
         done = run_cli("report", *args, db=mast_db)
         assert done.exit_code != 0 and message in done.output, done.output
+
+
+def test_judge_samples_show_self_agreement_in_the_report(tmp_path):
+    from annotator import store
+    from annotator.ingest import import_file
+    from tests.helpers import labels_with, write_jsonl
+
+    db = store.connect(tmp_path / "s.db")
+    import_file(db, write_jsonl(tmp_path / "s.jsonl", [
+        {"id": f"t{i}", "text": f"body {i}", "labels": {"ana": labels_with("1.1"), "judge:m@v": labels_with("1.1")}}
+        for i in range(4)]))
+    tax = store.get_taxonomy(db, "mast")
+    judge = store.get_rater(db, "judge:m@v").id
+    for i, segment in enumerate(s.id for s in store.iter_segments(db)):
+        values = {tax.mode_ids["1.1"]: int(i % 2 == 0), tax.mode_ids["3.3"]: 0}  # second sample flips 1.1 half the time
+        store.write_labels(db, store.LabelWrite(segment, judge, tax.id, values, sample=1))
+    db.conn.close()
+    report = _report(tmp_path / "s.db")
+    one = next(m for m in report["judge_self_agreement"]["judge:m@v"]["modes"] if m["code"] == "1.1")
+    assert (one["n"], one["disagreement_share"], one["mean_pairwise_agreement"]) == (4, 0.5, 0.5)
+    assert report["modes"][0]["pairs"][0]["n"] == 4  # agreement itself uses the first sample only
+    md = run_cli("report", "--bootstrap", "0", db=tmp_path / "s.db").stdout
+    html = run_cli("report", "--bootstrap", "0", "--format", "html", db=tmp_path / "s.db").stdout
+    assert "Judge self-agreement" in md and "Judge self-agreement" in html
