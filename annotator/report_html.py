@@ -65,7 +65,7 @@ def _pair_table(pairs: list[dict]) -> str:
             "<tr>" + _text_cell(p["a"]) + _text_cell(p["b"])
             + "".join(f"<td>{p[k]}</td>" for k in ("n", "both", "a_only", "b_only", "neither"))
             + _num_cell(p["observed_agreement"])
-            + (f'<td class="na">n/a</td>' if p["kappa"] is None else f"<td>{kappa}</td>")
+            + ('<td class="na">n/a</td>' if p["kappa"] is None else f"<td>{kappa}</td>")
             + "".join(_num_cell(p[k]) for k in ("se", "positive_agreement", "negative_agreement", "ac1", "pabak"))
             + f"<td>{'' if p.get('undefined_resamples') is None else p['undefined_resamples']}</td>"
             + _flags_cell(p["flags"]) + "</tr>")
