@@ -45,3 +45,24 @@ from annotator.store.traces import (
 __all__ = [name for name in dir() if not name.startswith("_")]
 
 from annotator.store.users import ROLES, User, add_user, list_users, reset_token, user_for_token  # noqa: E402
+from annotator.store.users import hash_token  # noqa: E402
+from annotator.store.queue import (  # noqa: E402
+    ListPosition,
+    Progress,
+    QueueSettings,
+    assign_to_pool,
+    assignment_status,
+    claim,
+    get_settings,
+    list_position,
+    mark_submitted,
+    pending_segment,
+    pool_rater_ids,
+    queue_summary,
+    rater_progress,
+    save_settings,
+    team_progress,
+)
+from annotator.store.annotation import RaterLabels, labels_for_segment, segment_at, submission_history  # noqa: E402
+from annotator.store.sessions import session_user  # noqa: E402
+from annotator.store.facets import data_version, trace_tag_values  # noqa: E402
