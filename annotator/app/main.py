@@ -8,7 +8,9 @@ import streamlit as st
 from annotator.app import auth, keys, state
 from annotator.app.navigation import VIEWS, pages_for
 
-st.set_page_config(page_title="annotator", page_icon="🏷️", layout="wide",  # emoji: a Material icon loads from a CDN
+# An emoji favicon is drawn in the browser; a Material one (also a page's icon when no page_icon is
+# set here) would be fetched from a font CDN.
+st.set_page_config(page_title="annotator", page_icon="🏷️", layout="wide",
                    menu_items={"Get help": None, "Report a bug": None,
                                "About": "annotator: label failure modes in multi-agent LLM traces."})
 
@@ -16,7 +18,7 @@ auth.token_from_link()
 user = auth.current_user()
 st.session_state[state.RUN_USER] = user
 if user is None:
-    page = st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon="🔑")])
+    page = st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:")])
 else:
     page = st.navigation([st.Page(VIEWS / spec.file, title=spec.title, icon=spec.icon, default=i == 0)
                           for i, spec in enumerate(pages_for(user.role))])

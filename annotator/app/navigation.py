@@ -14,16 +14,16 @@ class PageSpec:
     title: str
     file: str  # under views/
     min_role: str
-    icon: str  # an emoji: it becomes the favicon, and a Material icon favicon would load from a CDN
+    icon: str  # Material icons come with the app; main.py sets an emoji favicon so none is fetched from a CDN
 
 
 PAGES = (
-    PageSpec("Annotate", "annotate.py", "annotator", "✏️"),
-    PageSpec("Review", "review.py", "reviewer", "⚖️"),
-    PageSpec("Agreement", "agreement.py", "reviewer", "📊"),
-    PageSpec("Judge lab", "judge_lab.py", "admin", "🤖"),
-    PageSpec("Taxonomy", "taxonomy.py", "admin", "🗂️"),
-    PageSpec("Data", "data.py", "admin", "🗄️"),
+    PageSpec("Annotate", "annotate.py", "annotator", ":material/edit_note:"),
+    PageSpec("Review", "review.py", "reviewer", ":material/rule:"),
+    PageSpec("Agreement", "agreement.py", "reviewer", ":material/insights:"),
+    PageSpec("Judge lab", "judge_lab.py", "admin", ":material/smart_toy:"),
+    PageSpec("Taxonomy", "taxonomy.py", "admin", ":material/category:"),
+    PageSpec("Data", "data.py", "admin", ":material/database:"),
 )
 
 

@@ -73,7 +73,7 @@ def _show_modes(view: SegmentView, ticks: dict, rationales: dict, query: str) ->
     entries = _mode_keys(view)
     all_keys = [key for _, _, key in entries]
     shown_category = None
-    for position, (category, mode, key) in enumerate(entries):
+    for category, mode, key in entries:
         if not _matches(mode, query):
             continue
         if category != shown_category:
@@ -84,7 +84,7 @@ def _show_modes(view: SegmentView, ticks: dict, rationales: dict, query: str) ->
                     on_change=_on_mode, args=(seg_id, key, mode.code))
         if ticks.get(mode.code):
             rationales[mode.code] = st.text_input(
-                f"Why {mode.code}? (optional)", value=rationales.get(mode.code, ""), key=_k(seg_id, f"r_{position}"),
+                f"Why {mode.code}? (optional)", value=rationales.get(mode.code, ""), key=f"{key}_why",
                 max_chars=annotate.RATIONALE_MAX, placeholder=f"Why {mode.code}? (optional, short)",
                 label_visibility="collapsed")
     if shown_category is None:
