@@ -42,11 +42,14 @@ export default function (component) {
     if (el.tagName === 'TEXTAREA' || el.tagName === 'SELECT') return true;
     return el.tagName === 'INPUT' && !TEXT_INPUTS.includes((el.type || '').toLowerCase());
   };
-  const find = (re) => {
+  const find = (re) => {  // the element whose key matches, preferring a live one to a stale one (mid-rerun)
+    let stale = null;
     for (const el of document.querySelectorAll('[class*="st-key-"]')) {
-      for (const name of el.classList) if (re.test(name)) return el;
+      if (![...el.classList].some((name) => re.test(name))) continue;
+      if (!el.closest('[data-stale="true"]')) return el;
+      stale = stale || el;
     }
-    return null;
+    return stale;
   };
   const press = (re) => {
     const button = find(re)?.querySelector('button');
@@ -59,13 +62,16 @@ export default function (component) {
     return false;
   };
   const show = (text) => { hint.textContent = text; hint.hidden = !text; };
-  let chord = null, chordTimer = null, lastSend = 0;
+  let chord = null, chordTimer = null, lastSend = {el: null, t: 0};
   const endChord = () => { chord = null; clearTimeout(chordTimer); show(''); };
-  const send = (re) => {  // submit / skip: ignore a second press while the first is on its way
-    const t = Date.now();
-    if (t - lastSend < 800) return true;
-    lastSend = t;
-    return press(re);
+  const send = (re) => {  // submit / skip: a second press on the same button while the first is on its way is dropped
+    const el = find(re), t = Date.now();
+    if (!el) return false;
+    if (el === lastSend.el && t - lastSend.t < 1500) return true;
+    lastSend = {el, t};
+    const button = el.querySelector('button');
+    if (button && !button.disabled) { button.click(); return true; }
+    return false;
   };
   const actions = {
     s: () => send(/^st-key-ann_\d+_submit$/),
@@ -110,8 +116,10 @@ export default function (component) {
   if (window.__annotatorKeys) document.removeEventListener('keydown', window.__annotatorKeys);
   window.__annotatorKeys = onKey;
   document.addEventListener('keydown', onKey);
+  document.documentElement.dataset.annotatorKeys = 'on';  // lets tests wait until shortcuts work
   return () => {
     document.removeEventListener('keydown', onKey);
+    delete document.documentElement.dataset.annotatorKeys;
     if (window.__annotatorKeys === onKey) window.__annotatorKeys = null;
     endChord();
   };
