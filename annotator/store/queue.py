@@ -74,19 +74,24 @@ def pool_rater_ids(db: sqlite_utils.Database, settings: QueueSettings) -> list[i
 # --------------------------------------------------------------------------------------------------
 # Claiming
 
-def _claimable(db: sqlite_utils.Database, rater_id: int, k: int) -> int | None:
+def _claimable(db: sqlite_utils.Database, rater_id: int, k: int, cursor: dict[int, int]) -> int | None:
     """A queued segment with room for one more annotator that this rater does not hold.
 
     Segments closest to full are preferred, so overlapping labels (what agreement needs) come first.
-    Each level is an index range scan in id order on idx_segments_claim.
+    Each level is an index range scan in id order on idx_segments_claim; the scan skips the rater's
+    own segments at that level. `cursor` (level -> last id seen) lets a batch of claims in one
+    transaction resume where the previous one stopped instead of skipping the same segments again:
+    nothing before it can become claimable for this rater while the transaction holds the lock.
     """
     for level in range(k - 1, -1, -1):
         row = db.execute(
-            "SELECT s.id FROM segments s WHERE s.queued = 1 AND s.assigned = ?"
+            "SELECT s.id FROM segments s WHERE s.queued = 1 AND s.assigned = ? AND s.id > ?"
             " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.segment_id = s.id AND a.rater_id = ?)"
-            " ORDER BY s.id LIMIT 1", [level, rater_id]).fetchone()
+            " ORDER BY s.id LIMIT 1", [level, cursor.get(level, 0), rater_id]).fetchone()
         if row is not None:
+            cursor[level] = row[0]
             return row[0]
+        cursor[level] = 1 << 62  # nothing left at this level for this rater
     return None
 
 
@@ -97,9 +102,10 @@ def claim(db: sqlite_utils.Database, rater_id: int, *, k: int, n: int = 1) -> li
     claims are serialised and the counter check cannot race.
     """
     claimed: list[int] = []
+    cursor: dict[int, int] = {}
     with write(db):
         for _ in range(n):
-            segment_id = _claimable(db, rater_id, k)
+            segment_id = _claimable(db, rater_id, k, cursor)
             if segment_id is None:
                 break
             db.execute("INSERT INTO assignments (segment_id, rater_id, assigned_at, status) VALUES (?, ?, ?, 'pending')",
