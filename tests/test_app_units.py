@@ -13,7 +13,7 @@ from tests.app_helpers import PAYLOADS, fake_report_for, make_db
 @pytest.mark.parametrize("raw", [*PAYLOADS, "[x](javascript:alert(1))", ":red[x]", "**b** _i_ `c`", "# h", "1. x"])
 def test_safe_label_leaves_nothing_markdown_or_html_can_use(raw):
     label = safe_label(raw)
-    assert not set(label) & set("<>[]()!*`$#:=\"'/{}|~^&;")
+    assert not set(label) & set("<>[]()!*`$#:=\"/{}|~^&;")
     assert 0 < len(label.replace("\\", "")) <= 40
 
 
@@ -90,3 +90,9 @@ def test_empty_report_gives_empty_tables():
     empty = {"modes": [], "pooled": {"pairs": []}, "co_confusion": []}
     assert report_views.kappa_rows(empty).empty and report_views.pair_matrix(empty).empty
     assert report_views.co_confusion(empty).empty and report_views.mode_summary(empty).empty
+
+
+def test_readable_tables_say_n_a_for_undefined(report):
+    table = report_views.readable(report_views.mode_summary(report))
+    assert set(table["Fleiss kappa"]) == {"n/a"}  # the fake engine leaves it undefined
+    assert all(v == "n/a" or len(v.split(".")[1]) == 2 for v in table["mean pairwise kappa"])

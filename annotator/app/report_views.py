@@ -68,6 +68,20 @@ def co_confusion(report: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["a_mode", "b_mode", "count", "rate", "examples"])
 
 
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy for display: figures to two decimals, undefined ones as "n/a" (never a blank or 0)."""
+    out = table.copy()
+    for column in out.columns:
+        if out[column].dtype.kind == "f" or (out[column].dtype == object and
+                                             out[column].map(lambda v: v is None or isinstance(v, float)).all()):
+            out[column] = out[column].map(_fmt_any)
+    return out
+
+
+def _fmt_any(value) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:.2f}"
+
+
 def kappa_chart(rows: pd.DataFrame) -> alt.Chart:
     """Kappa per mode and pair, with its 95% bootstrap interval; flagged pairs drawn hollow."""
     data = rows.dropna(subset=["kappa"]).assign(flagged=lambda d: d["flags"].ne(""))
@@ -77,13 +91,15 @@ def kappa_chart(rows: pd.DataFrame) -> alt.Chart:
     tooltip = ["mode", "pair", alt.Tooltip("kappa:Q", format=".2f"), alt.Tooltip("ci_low:Q", format=".2f"),
                alt.Tooltip("ci_high:Q", format=".2f"), "n", alt.Tooltip("observed_agreement:Q", format=".2f"),
                "flags"]
-    base = alt.Chart(data).encode(y=y, yOffset=alt.YOffset("pair:N"), color=alt.Color("pair:N", title="pair"))
+    legend = alt.Legend(orient="bottom", columns=3, labelLimit=360)
+    base = alt.Chart(data).encode(y=y, yOffset=alt.YOffset("pair:N"),
+                                  color=alt.Color("pair:N", title="rater pair", legend=legend))
     bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", scale=x_scale, title="Cohen's kappa (95% CI)"),
                                                 x2="ci_high:Q", tooltip=tooltip)
     points = base.mark_point(size=70, filled=True).encode(
         x=alt.X("kappa:Q", scale=x_scale), tooltip=tooltip,
-        shape=alt.Shape("flagged:N", title="flagged", scale=alt.Scale(domain=[False, True],
-                                                                       range=["circle", "triangle-down"])))
+        shape=alt.Shape("flagged:N", title="flagged", legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=[False, True], range=["circle", "triangle-down"])))
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#999", strokeDash=[3, 3]).encode(x="x:Q")
     height = max(240, 26 * len(modes) * max(1, data["pair"].nunique() if len(data) else 1) ** 0.5)
     return (zero + bars + points).properties(height=height)

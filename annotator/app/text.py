@@ -14,15 +14,15 @@ TURN_PREVIEW_CHARS = 2_000  # a longer turn is folded: this much first, then "sh
 SHOW_MORE_FACTOR = 10  # each "show more" shows ten times as much
 TURNS_PREVIEW = 40  # a segment with more turns shows this many first
 
-_UNSAFE_LABEL = re.compile(r"[^\w .\-]", re.UNICODE)
+_UNSAFE_LABEL = re.compile(r"[^\w .,'\-]", re.UNICODE)
 
 
 def safe_label(value: object, *, limit: int = 40) -> str:
     """A short label safe to put where Streamlit renders Markdown (badges, expander titles).
 
-    Keeps letters, digits, space, '.', '-' and '_' (the last three backslash-escaped, so they cannot
-    start a list or emphasis); everything else, including every Markdown, HTML and maths character,
-    becomes a space. Never empty.
+    Keeps letters, digits, space, apostrophe, comma, '.', '-' and '_' (the last three backslash-escaped,
+    so they cannot start a list or emphasis); everything else, including every Markdown, HTML and
+    maths character, becomes a space. Never empty.
     """
     text = unicodedata.normalize("NFKC", str(value or ""))
     text = _UNSAFE_LABEL.sub(" ", text)

@@ -87,8 +87,9 @@ def show_kappa(report: dict) -> None:
                + (f" {undefined} pair(s) have undefined kappa (n/a) and are not drawn." if undefined else ""))
     st.altair_chart(report_views.kappa_chart(rows), width="stretch")
     with st.expander("Per-pair figures", icon=":material/table:"):
-        st.dataframe(rows.drop(columns=["order", "kappa_text"]), hide_index=True, width="stretch")
-    st.dataframe(report_views.mode_summary(report), hide_index=True, width="stretch")
+        st.dataframe(report_views.readable(rows.drop(columns=["order", "kappa_text"])), hide_index=True,
+                     width="stretch")
+    st.dataframe(report_views.readable(report_views.mode_summary(report)), hide_index=True, width="stretch")
 
 
 def show_matrix(report: dict) -> None:
@@ -107,7 +108,7 @@ def show_co_confusion(report: dict) -> None:
         st.caption("No co-confusion: raters never traded one mode for another on the same segment.")
         return
     st.altair_chart(report_views.co_confusion_chart(pairs), width="stretch")
-    st.dataframe(pairs, hide_index=True, width="stretch")
+    st.dataframe(report_views.readable(pairs), hide_index=True, width="stretch")
 
 
 def show_progress(db) -> None:

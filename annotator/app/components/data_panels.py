@@ -82,12 +82,14 @@ def show_settings(snapshot: dict) -> None:
     names = [u.name for u in snapshot["users"] if u.active]
     refs = [f"{t.name}@{t.version}" for t in snapshot["taxonomies"]]
     with st.form("data_settings"):
-        k = st.number_input("Annotators per segment (k)", min_value=1, max_value=50, value=settings.k, step=1)
+        k = st.number_input("Annotators per segment (k)", min_value=1, max_value=50, value=settings.k, step=1,
+                            width=220)
         everyone = st.toggle("Every user with role annotator labels", value=settings.annotators is None)
         chosen = st.multiselect("Or only these users", names, default=[n for n in (settings.annotators or ()) if n in names])
         reveal = st.toggle("Reveal phase: annotators see other raters' labels on segments they have submitted",
                            value=settings.reveal)
-        taxonomy = st.selectbox("Taxonomy to label with", ["latest " + settings.taxonomy.split("@")[0], *refs],
+        options = ["latest " + settings.taxonomy.split("@")[0], *refs]
+        taxonomy = st.selectbox("Taxonomy to label with", options, width=320,
                                 index=(1 + refs.index(settings.taxonomy)) if settings.taxonomy in refs else 0)
         if st.form_submit_button("Save settings", type="primary"):
             _save_settings(k=int(k), annotators=None if everyone else chosen, reveal=reveal,
@@ -113,7 +115,7 @@ def _show_queue(snapshot: dict) -> None:
                "in advance, so each annotator sees how many are waiting.")
     if handed := st.session_state.pop("data_handed_out", None):
         st.success(f"Handed out {handed} segments.")
-    per, go = st.columns([1, 2], vertical_alignment="bottom")
+    per, go = st.columns([1, 3], vertical_alignment="bottom")
     n = per.number_input("Segments per annotator", min_value=1, max_value=10_000, value=20, key="data_per_rater")
     go.button("Hand out now", on_click=_hand_out, args=(int(n),), key="data_hand_out")
     st.subheader("Annotators")

@@ -51,6 +51,10 @@ def _on_mode(seg_id: int, widget_key: str, code: str) -> None:
         st.session_state[_k(seg_id, "none")] = False
 
 
+def _on_rationale(seg_id: int, widget_key: str, code: str) -> None:
+    st.session_state[_k(seg_id, "rationales")][code] = st.session_state[widget_key]
+
+
 def _on_none(seg_id: int, mode_keys: list[str]) -> None:
     if st.session_state[_k(seg_id, "none")]:
         st.session_state[_k(seg_id, "ticks")].clear()
@@ -71,7 +75,6 @@ def _mode_keys(view: SegmentView) -> list[tuple[str, object, str]]:
 def _show_modes(view: SegmentView, ticks: dict, rationales: dict, query: str) -> None:
     seg_id = view.segment.id
     entries = _mode_keys(view)
-    all_keys = [key for _, _, key in entries]
     shown_category = None
     for category, mode, key in entries:
         if not _matches(mode, query):
@@ -83,13 +86,12 @@ def _show_modes(view: SegmentView, ticks: dict, rationales: dict, query: str) ->
         st.checkbox(f"{mode.code}  {mode.name}", key=key, help=mode.definition,
                     on_change=_on_mode, args=(seg_id, key, mode.code))
         if ticks.get(mode.code):
-            rationales[mode.code] = st.text_input(
-                f"Why {mode.code}? (optional)", value=rationales.get(mode.code, ""), key=f"{key}_why",
-                max_chars=annotate.RATIONALE_MAX, placeholder=f"Why {mode.code}? (optional, short)",
-                label_visibility="collapsed")
+            st.session_state.setdefault(f"{key}_why", rationales.get(mode.code, ""))
+            st.text_input(f"Why {mode.code}? (optional)", key=f"{key}_why", max_chars=annotate.RATIONALE_MAX,
+                          placeholder=f"Why {mode.code}? (optional, short)", label_visibility="collapsed",
+                          on_change=_on_rationale, args=(seg_id, f"{key}_why", mode.code))
     if shown_category is None:
         st.caption("No mode matches the filter.")
-    st.session_state[_k(seg_id, "mode_keys")] = all_keys
 
 
 def _show_chips(view: SegmentView, ticks: dict) -> None:
@@ -181,18 +183,18 @@ def _panel(view: SegmentView, user: User) -> None:
     seg_id = view.segment.id
     ticks, rationales = _init_drafts(view)
     chips = st.container()
+    _show_actions(view, user)  # at the top, so Submit stays in view; it reads the drafts, not the widgets
+    none_col, unsure_col = st.columns(2)
+    none_col.checkbox("No failure", key=_k(seg_id, "none"), on_change=_on_none,
+                      args=(seg_id, [key for _, _, key in _mode_keys(view)]),
+                      help="None of these modes occurs in this segment.")
+    unsure_col.checkbox("Unsure", key=_k(seg_id, "unsure"), help="My best guess; flag it for review.")
     query = st.text_input("Filter modes", key=_k(seg_id, "filter"), placeholder="Filter modes  ( / )",
                           label_visibility="collapsed", icon=":material/search:")
     with st.container(border=True, key=_k(seg_id, "modes")):
         _show_modes(view, ticks, rationales, query)
-    mode_keys = st.session_state[_k(seg_id, "mode_keys")]
-    none_col, unsure_col = st.columns(2)
-    none_col.checkbox("No failure", key=_k(seg_id, "none"), on_change=_on_none, args=(seg_id, mode_keys),
-                      help="None of these modes occurs in this segment.")
-    unsure_col.checkbox("Unsure", key=_k(seg_id, "unsure"), help="My best guess; flag it for review.")
     with chips:
         _show_chips(view, ticks)
-    _show_actions(view, user)
     _show_history(view)
     _show_others(view)
     _show_codebook(view)
