@@ -57,8 +57,10 @@ def compute(filters: Filters) -> dict:
 def show_filters(db) -> Filters:
     """The filter bar (a form: nothing is computed until Apply)."""
     taxonomies = [f"{t.name}@{t.version}" for t in store.list_taxonomies(db)]
-    default_tax = store.get_settings(db).taxonomy
-    default_ref = store.get_taxonomy(db, default_tax).taxonomy.ref if taxonomies else None
+    try:  # the version annotators label with, by default
+        default_ref = store.get_taxonomy(db, store.get_settings(db).taxonomy).taxonomy.ref
+    except store.StoreError:
+        default_ref = None
     raters = [r.name for r in store.list_raters(db)]
     tags = [f"{k}={v}" for k, v in store.trace_tag_values(db)]
     with st.form("agreement_filters", border=True):
