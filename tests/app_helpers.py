@@ -162,13 +162,14 @@ def fake_render(report: dict, fmt: str) -> str:
     return "<table>" + "".join(f"<tr><td>{m['code']}</td></tr>" for m in report["modes"]) + "</table>"
 
 
-def install_fake_report(monkeypatch) -> None:
-    """Make `annotator.report` importable with the fake engine (only if the real one is absent)."""
-    try:
-        import annotator.report  # noqa: F401
-        return
-    except ImportError:
-        pass
+def install_fake_report(monkeypatch, *, force: bool = False) -> None:
+    """Make `annotator.report` importable with the fake engine (unless the real one exists and not `force`)."""
+    if not force:
+        try:
+            import annotator.report  # noqa: F401
+            return
+        except ImportError:
+            pass
     module = types.ModuleType("annotator.report")
     module.report_for, module.render = fake_report_for, fake_render
     monkeypatch.setitem(sys.modules, "annotator.report", module)

@@ -280,17 +280,29 @@ def test_untrusted_trace_text_is_only_ever_plain_text(tokens, db):
 # --------------------------------------------------------------------------------------------------
 # Agreement and Data
 
-def test_agreement_dashboard_renders(tokens, db, monkeypatch):
-    install_fake_report(monkeypatch)
+def _two_raters(db) -> None:
     for seg in (1, 2, 3):
         add_other_labels(db, seg + 1, "annotator_1", {"1.1", "2.2"})
         add_other_labels(db, seg + 1, "annotator_2", {"1.1"} if seg % 2 else {"2.2", "3.1"})
+
+
+def test_agreement_dashboard_renders(tokens, db, monkeypatch):
+    """Against the report contract, with the stand-in engine (deterministic figures)."""
+    install_fake_report(monkeypatch, force=True)
+    _two_raters(db)
     at = signed_in(tokens["rita"], "views/agreement.py")
     assert [t.value for t in at.title] == ["Agreement"]
     assert len(at.get("vega_lite_chart")) == 3  # kappa per mode, pair matrix, co-confusion
     assert sorted(b.proto.label for b in at.get("download_button")) == [
         "Report .csv", "Report .html", "Report .json", "Report .md"]
     assert any("annotator_1" in d.value.to_string() for d in at.dataframe)
+
+
+def test_agreement_page_with_the_installed_engine(tokens, db):
+    pytest.importorskip("annotator.report", reason="the agreement engine is merged from main")
+    _two_raters(db)
+    at = signed_in(tokens["lead"], "views/agreement.py")
+    assert not at.exception and at.get("vega_lite_chart") and len(at.get("download_button")) == 4
 
 
 def test_agreement_page_without_the_engine(tokens, monkeypatch):
