@@ -69,8 +69,9 @@ def sign_in_page() -> None:
     if message:
         st.error(message)
     with st.form("sign_in", border=True, width=480):
-        token = st.text_input("Access token", type="password", key="sign_in_token",
-                              help="The token your lead gave you (printed by `annotator users add`).")
+        token = st.text_input("Access token", type="password", key="sign_in_token", autocomplete="current-password",
+                              help="The token your lead gave you (printed by `annotator users add`). "
+                                   "Your browser may offer to remember it, for the next sign-in.")
         if st.form_submit_button("Sign in", type="primary"):
             if try_sign_in(token or ""):
                 st.rerun()
