@@ -80,8 +80,10 @@ def _claimable(db: sqlite_utils.Database, rater_id: int, k: int, cursor: dict[in
     Segments closest to full are preferred, so overlapping labels (what agreement needs) come first.
     Each level is an index range scan in id order on idx_segments_claim; the scan skips the rater's
     own segments at that level. `cursor` (level -> last id seen) lets a batch of claims in one
-    transaction resume where the previous one stopped instead of skipping the same segments again:
-    nothing before it can become claimable for this rater while the transaction holds the lock.
+    transaction resume where the previous one stopped instead of skipping the same segments again.
+    Only claims inside that transaction can change what lies behind a cursor: this rater's own, and,
+    when several raters are served in turns, other raters' (whose segments she then finds one level
+    lower, so she may start a new segment instead of joining theirs; k still holds).
     """
     for level in range(k - 1, -1, -1):
         row = db.execute(
@@ -95,14 +97,16 @@ def _claimable(db: sqlite_utils.Database, rater_id: int, k: int, cursor: dict[in
     return None
 
 
-def claim(db: sqlite_utils.Database, rater_id: int, *, k: int, n: int = 1) -> list[int]:
+def claim(db: sqlite_utils.Database, rater_id: int, *, k: int, n: int = 1,
+          cursor: dict[int, int] | None = None) -> list[int]:
     """Give `rater_id` up to `n` more segments, each to at most `k` annotators; return their ids.
 
     One BEGIN IMMEDIATE transaction: the write lock is held from the first read, so concurrent
-    claims are serialised and the counter check cannot race.
+    claims are serialised and the counter check cannot race. A caller making several claims for the
+    same rater inside one transaction of its own may pass the same `cursor` dict to each.
     """
     claimed: list[int] = []
-    cursor: dict[int, int] = {}
+    cursor = {} if cursor is None else cursor
     with write(db):
         for _ in range(n):
             segment_id = _claimable(db, rater_id, k, cursor)
@@ -123,10 +127,12 @@ def assign_to_pool(db: sqlite_utils.Database, per_rater: int) -> dict[int, int]:
     settings = get_settings(db)
     given: dict[int, int] = {}
     raters = pool_rater_ids(db, settings)
+    cursors: dict[int, dict[int, int]] = {rater_id: {} for rater_id in raters}
     with write(db):
         for _ in range(per_rater):
             for rater_id in raters:
-                given[rater_id] = given.get(rater_id, 0) + len(claim(db, rater_id, k=settings.k))
+                got = claim(db, rater_id, k=settings.k, cursor=cursors[rater_id])
+                given[rater_id] = given.get(rater_id, 0) + len(got)
     return given
 
 
