@@ -6,13 +6,20 @@ import json
 
 import pytest
 
-from annotator import demo, store
+from annotator import store
 from annotator.cli_serve import server_env, streamlit_command
 
 
 @pytest.fixture
-def demo_file(tmp_path, monkeypatch):
+def demo(monkeypatch):
     pytest.importorskip("annotator.segments", reason="the importers need annotator.segments (merged from main)")
+    from annotator import demo
+
+    return demo
+
+
+@pytest.fixture
+def demo_file(tmp_path, monkeypatch, demo):
     path = tmp_path / "traces.jsonl"
     lines = [{"id": f"d{i}", "messages": [{"name": "Planner", "role": "assistant", "content": f"plan {i}"},
                                           {"name": "Coder", "role": "assistant", "content": f"code {i}"}],
@@ -23,7 +30,7 @@ def demo_file(tmp_path, monkeypatch):
     return path
 
 
-def test_demo_gives_alice_segments_to_label(tmp_path, demo_file):
+def test_demo_gives_alice_segments_to_label(tmp_path, demo, demo_file):
     accounts = demo.build_demo(tmp_path / "demo.db", base_url="http://127.0.0.1:9999/")
     assert [(a.name, a.role) for a in accounts] == list(demo.DEMO_ACCOUNTS)
     assert all(a.link == f"http://127.0.0.1:9999/?token={a.token}" for a in accounts)

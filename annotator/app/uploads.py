@@ -12,8 +12,6 @@ from pathlib import Path
 
 import sqlite_utils
 
-from annotator.ingest import ImportResult, IngestError, import_file
-
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -31,8 +29,10 @@ def parse_tags(text: str) -> dict[str, str]:
 
 
 def import_upload(db: sqlite_utils.Database, name: str, data: bytes, *, fmt: str = "auto", scheme: str = "trace",
-                  tags: dict[str, str] | None = None) -> ImportResult:
-    """Import one uploaded file, all or nothing. Raises IngestError naming `name`."""
+                  tags: dict[str, str] | None = None):
+    """Import one uploaded file, all or nothing; return its ImportResult. Raises IngestError naming `name`."""
+    from annotator.ingest import IngestError, import_file  # the importers load only when a file comes
+
     safe = _SAFE_NAME.sub("_", Path(name).name).strip("._") or "upload"
     with tempfile.TemporaryDirectory(prefix="annotator-upload-") as tmp:
         path = Path(tmp) / safe

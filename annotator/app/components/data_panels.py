@@ -7,7 +7,6 @@ import streamlit as st
 from annotator import store
 from annotator.app import state
 from annotator.app.uploads import import_upload, parse_tags
-from annotator.ingest import FORMATS
 
 RESULTS = "data_import_results"  # messages of the last import, shown after the rerun
 
@@ -45,6 +44,11 @@ def _run_imports(files, fmt: str, scheme: str, tags_text: str) -> list[tuple[str
 
 
 def show_import() -> None:
+    try:
+        from annotator.ingest import FORMATS
+    except ImportError as exc:  # a broken install: keep the rest of the page usable
+        st.error(f"Importing is unavailable in this installation: {exc}")
+        return
     for kind, message in st.session_state.pop(RESULTS, []):
         (st.error if kind == "error" else st.success)(message)
     with st.form("data_import"):
