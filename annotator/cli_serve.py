@@ -14,17 +14,26 @@ DEFAULT_URL = "http://127.0.0.1:8501/"
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
-    """The Streamlit server command: headless, no usage statistics, no file watcher."""
+    """The Streamlit server command: headless, no usage statistics, no file watcher, no dev tools."""
     return [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-        "--global.developmentMode", "false",
+        "--global.developmentMode", "false", "--server.runOnSave", "false",
+        "--client.toolbarMode", "viewer",
     ]
 
 
+def server_env(db_path: Path) -> dict[str, str]:
+    """The server's environment: the database, and this package importable from the app script
+    (Streamlit puts only the script's own folder on sys.path)."""
+    package_root = str(APP.parent.parent.parent)
+    path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "ANNOTATOR_DB": str(Path(db_path).resolve()), "PYTHONPATH": path}
+
+
 def run_server(db_path: Path, host: str, port: int) -> None:
-    env = {**os.environ, "ANNOTATOR_DB": str(Path(db_path).resolve())}
+    env = server_env(db_path)
     click.echo(f"serving {db_path} on http://{host}:{port}/  (Ctrl+C stops)")
     try:
         subprocess.run(streamlit_command(host, port), env=env, check=False)

@@ -12,6 +12,8 @@ from annotator.taxonomy import DATA_DIR, load_taxonomy
 DEMO_DIR = DATA_DIR / "demo"
 DEMO_TRACES = DEMO_DIR / "traces.jsonl"
 DEMO_ACCOUNTS = (("alice", "annotator"), ("rita", "reviewer"), ("lead", "admin"))
+DEMO_K = 2  # each demo segment goes to two annotators
+DEMO_HANDED_OUT = 12  # segments alice finds in her list at once (more are claimed as she goes)
 
 
 @dataclass(frozen=True)
@@ -40,5 +42,7 @@ def build_demo(db_path: str | Path, *, base_url: str = "http://127.0.0.1:8501/")
     for name, role in DEMO_ACCOUNTS:
         token = store.add_user(db, name, role)
         accounts.append(Account(name, role, token, f"{base_url}?token={token}"))
+    store.save_settings(db, k=DEMO_K)
+    store.assign_to_pool(db, DEMO_HANDED_OUT)
     db.conn.close()
     return accounts

@@ -1,11 +1,28 @@
-"""Streamlit entry point (placeholder until the web app lands): shows what the database holds."""
+"""Streamlit entry point: sign-in, then the pages of the user's role (st.navigation).
+
+Run it with `annotator serve` (or `annotator demo`); the database is $ANNOTATOR_DB.
+"""
 
 import streamlit as st
 
-from annotator import store
+from annotator.app import auth, keys, state
+from annotator.app.navigation import VIEWS, pages_for
 
-st.set_page_config(page_title="annotator", layout="wide")
-st.title("annotator")
-st.caption("The annotation app is under construction; the database is ready.")
-summary = store.database_stats(store.connect())
-st.write(f"{summary['traces']} traces, {summary['segments']} segments, {summary['labels']} labels")
+# An emoji favicon is drawn in the browser; a Material one (also a page's icon when no page_icon is
+# set here) would be fetched from a font CDN.
+st.set_page_config(page_title="annotator", page_icon="🏷️", layout="wide",
+                   menu_items={"Get help": None, "Report a bug": None,
+                               "About": "annotator: label failure modes in multi-agent LLM traces."})
+
+auth.token_from_link()
+user = auth.current_user()
+st.session_state[state.RUN_USER] = user
+if user is None:
+    page = st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:")])
+else:
+    page = st.navigation([st.Page(VIEWS / spec.file, title=spec.title, icon=spec.icon, default=i == 0)
+                          for i, spec in enumerate(pages_for(user.role))])
+    auth.show_account(user)
+    with st.sidebar:
+        keys.install()
+page.run()

@@ -85,7 +85,27 @@ from annotator.store.traces import (
     trace_segment_id,
     trace_text,
 )
-from annotator.store.users import ROLES, User, add_user, list_users, reset_token, user_for_token
+from annotator.store.users import ROLES, User, add_user, hash_token, list_users, reset_token, user_for_token
+from annotator.store.queue import (
+    ListPosition,
+    Progress,
+    QueueSettings,
+    assign_to_pool,
+    assignment_status,
+    claim,
+    get_settings,
+    list_position,
+    mark_submitted,
+    pending_segment,
+    pool_rater_ids,
+    queue_summary,
+    rater_progress,
+    save_settings,
+    team_progress,
+)
+from annotator.store.annotation import RaterLabels, labels_for_segment, segment_at, submission_history
+from annotator.store.sessions import session_user
+from annotator.store.facets import data_version, trace_tag_values
 
 # Loaded on first use: they need numpy, which `annotator stats` and `--help` should not pay for.
 _LAZY = {"GOLD_RATER": "annotator.store.labelsets", "load_label_set": "annotator.store.labelsets",

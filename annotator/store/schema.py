@@ -247,6 +247,33 @@ def m004_prompts(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m005_app_queue(db: sqlite_utils.Database) -> None:
+    """The annotation queue: per-segment claim counter and per-assignment status.
+
+    `segments.assigned` counts the active claims on a segment (skipped ones release theirs), so finding
+    a segment with room for one more annotator is an index range scan on (queued, assigned, id) instead
+    of a count over assignments. `assignments.status` mirrors the rater's latest submission for it, so
+    "her next pending segment" is one index lookup.
+    """
+    db.executescript(
+        """
+        ALTER TABLE segments ADD COLUMN assigned INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE assignments ADD COLUMN status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'done', 'skipped', 'unsure'));
+        UPDATE assignments SET status = COALESCE((
+            SELECT s.status FROM submissions s
+            WHERE s.segment_id = assignments.segment_id AND s.rater_id = assignments.rater_id
+            ORDER BY s.id DESC LIMIT 1), 'pending');
+        UPDATE segments SET assigned = (
+            SELECT COUNT(*) FROM assignments a WHERE a.segment_id = segments.id AND a.status != 'skipped');
+        CREATE INDEX idx_segments_claim ON segments (queued, assigned, id);
+        CREATE INDEX idx_assignments_todo ON assignments (rater_id, status, assigned_at, segment_id);
+        CREATE INDEX idx_assignments_order ON assignments (rater_id, assigned_at, segment_id);
+        """
+    )
+
+
 def apply_migrations(db: sqlite_utils.Database) -> None:
     """Bring the schema up to date; each migration runs in its own transaction."""
     migrations.apply(db)

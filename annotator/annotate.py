@@ -1,0 +1,160 @@
+"""The annotation service: what the Annotate page shows and what Submit and Skip write.
+
+No Streamlit here: the page calls these functions, and so do tests and the benchmark. The rater is
+always the signed-in user's rater; nothing a browser sends can name another one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from annotator import store
+from annotator.store.users import User
+
+
+class AnnotateError(ValueError):
+    """A submission the service refuses; the message tells the annotator what to change."""
+
+
+@dataclass(frozen=True)
+class SegmentView:
+    """Everything the Annotate page shows for one segment of one annotator's list."""
+
+    segment: store.SegmentRow
+    trace: store.TraceRow
+    before: store.SegmentRow | None  # neighbouring segments of the same trace, for context
+    after: store.SegmentRow | None
+    taxonomy: store.StoredTaxonomy
+    status: str  # her assignment: pending | done | skipped | unsure
+    mine: store.RaterLabels | None  # her current labels, if she has submitted some
+    history: list[tuple[str, str]]  # (time, status) of her submissions for this segment
+    place: store.ListPosition
+    progress: store.Progress
+    others: list[store.RaterLabels] | None  # None: hidden by the blind rule
+
+
+def labelling_taxonomy(db: sqlite_utils.Database, settings: store.QueueSettings | None = None) -> store.StoredTaxonomy:
+    """The taxonomy version annotators label with (the `taxonomy` setting, latest version by default)."""
+    return store.get_taxonomy(db, (settings or store.get_settings(db)).taxonomy)
+
+
+def next_segment_id(db: sqlite_utils.Database, user: User, settings: store.QueueSettings | None = None) -> int | None:
+    """Her first unsubmitted segment; when she has none, claim one more (if she is in the pool)."""
+    pending = store.pending_segment(db, user.rater_id)
+    if pending is not None:
+        return pending
+    settings = settings or store.get_settings(db)
+    if user.rater_id not in store.pool_rater_ids(db, settings):
+        return None
+    claimed = store.claim(db, user.rater_id, k=settings.k)
+    return claimed[0] if claimed else None
+
+
+def in_pool(db: sqlite_utils.Database, user: User) -> bool:
+    return user.rater_id in store.pool_rater_ids(db, store.get_settings(db))
+
+
+def may_see_others(settings: store.QueueSettings, status: str) -> bool:
+    """The blind rule: other raters' labels only after the lead opens the reveal phase, and only for
+    segments she has submitted (labelled or unsure; a skipped segment was never judged by her)."""
+    return settings.reveal and status in ("done", "unsure")
+
+
+def load_view(db: sqlite_utils.Database, user: User, segment_id: int | None = None) -> SegmentView | None:
+    """The segment to show: `segment_id` if it is in her list, else her next one (claimed if needed).
+
+    Returns None when she has nothing to label.
+    """
+    settings = store.get_settings(db)
+    if segment_id is None or store.assignment_status(db, user.rater_id, segment_id) is None:
+        segment_id = next_segment_id(db, user, settings)
+    if segment_id is None:
+        return None
+    segment = store.get_segment(db, segment_id)
+    taxonomy = labelling_taxonomy(db, settings)
+    status = store.assignment_status(db, user.rater_id, segment_id)
+    mine = store.labels_for_segment(db, segment_id, taxonomy.id, rater_id=user.rater_id)
+    others = None
+    if may_see_others(settings, status):
+        others = store.labels_for_segment(db, segment_id, taxonomy.id, exclude_rater_id=user.rater_id)
+    return SegmentView(
+        segment=segment,
+        trace=store.get_trace(db, segment.trace_id),
+        before=store.segment_at(db, segment.trace_id, segment.scheme, segment.idx - 1) if segment.idx > 0 else None,
+        after=store.segment_at(db, segment.trace_id, segment.scheme, segment.idx + 1),
+        taxonomy=taxonomy,
+        status=status,
+        mine=mine[0] if mine else None,
+        history=store.submission_history(db, segment_id, user.rater_id),
+        place=store.list_position(db, user.rater_id, segment_id),
+        progress=store.rater_progress(db, user.rater_id),
+        others=others,
+    )
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What she ticked for one segment."""
+
+    modes: frozenset[str]  # codes of the modes she marks present
+    no_failure: bool = False
+    unsure: bool = False
+    rationales: dict[str, str] | None = None  # code -> short reason, for marked modes
+
+
+RATIONALE_MAX = 500
+
+
+def check_choice(choice: Choice, taxonomy: store.StoredTaxonomy) -> None:
+    """Refuse an empty or contradictory choice before anything is written."""
+    unknown = sorted(set(choice.modes) - set(taxonomy.mode_ids))
+    if unknown:
+        raise AnnotateError(f"unknown mode(s) {', '.join(unknown)} in {taxonomy.taxonomy.ref}")
+    if choice.no_failure and choice.modes:
+        raise AnnotateError("You ticked 'No failure' and some modes: untick one or the other.")
+    if not choice.no_failure and not choice.modes:
+        raise AnnotateError("Tick the failure modes you see, or 'No failure' if there are none.")
+
+
+def _own_assignment(db: sqlite_utils.Database, user: User, segment_id: int) -> str:
+    status = store.assignment_status(db, user.rater_id, segment_id)
+    if status is None:
+        raise AnnotateError(f"segment {segment_id} is not in your list")
+    return status
+
+
+def submit(db: sqlite_utils.Database, user: User, segment_id: int, choice: Choice, *,
+           duration_ms: int | None = None) -> int:
+    """Write all her labels for the segment (every mode, 0 or 1) and a submission, in one transaction.
+
+    Returns the number of label rows changed. Re-submitting changed labels keeps the history in
+    submissions, each with its time.
+    """
+    taxonomy = labelling_taxonomy(db)
+    check_choice(choice, taxonomy)
+    rationales = {taxonomy.mode_ids[c]: text.strip()[:RATIONALE_MAX]
+                  for c, text in (choice.rationales or {}).items() if c in choice.modes and text and text.strip()}
+    values = {mode_id: int(code in choice.modes) for code, mode_id in taxonomy.mode_ids.items()}
+    status = "unsure" if choice.unsure else "done"
+    with store.write(db):
+        _own_assignment(db, user, segment_id)
+        changed = store.write_labels(db, store.LabelWrite(
+            segment_id=segment_id, rater_id=user.rater_id, taxonomy_id=taxonomy.id, values=values,
+            status=status, rationales=rationales, duration_ms=duration_ms))
+        store.mark_submitted(db, user.rater_id, segment_id, status)
+    return changed
+
+
+def skip(db: sqlite_utils.Database, user: User, segment_id: int, *, duration_ms: int | None = None) -> None:
+    """Record that she skipped a segment she had not labelled; her claim goes back to the queue."""
+    taxonomy = labelling_taxonomy(db)
+    with store.write(db):
+        status = _own_assignment(db, user, segment_id)
+        if status in ("done", "unsure"):
+            raise AnnotateError("You already labelled this segment; change your labels instead of skipping it.")
+        store.write_labels(db, store.LabelWrite(segment_id=segment_id, rater_id=user.rater_id,
+                                                taxonomy_id=taxonomy.id, values={}, status="skipped",
+                                                duration_ms=duration_ms))
+        store.mark_submitted(db, user.rater_id, segment_id, "skipped")

@@ -1,0 +1,133 @@
+"""Panels of the Agreement page: filters, the report's figures, annotator progress, downloads.
+
+The figures come from the agreement engine (`annotator.report.report_for`); a report is cached per
+filter choice and per state of the data (store.data_version), so a page rerun recomputes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from annotator import store
+from annotator.app import report_views, state
+
+FORMATS = (("json", "application/json"), ("csv", "text/csv"), ("md", "text/markdown"), ("html", "text/html"))
+
+
+def engine():
+    """The agreement engine's (report_for, render), or None when this build lacks it."""
+    try:
+        from annotator.report import render, report_for
+    except ImportError:
+        return None
+    return report_for, render
+
+
+@dataclass(frozen=True)
+class Filters:
+    taxonomy: str
+    raters: tuple[str, ...] | None
+    level: str
+    tags: tuple[tuple[str, str], ...] | None
+    bootstrap: int
+    seed: int = 0
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing agreement…")
+def _report(db_file: str, data_version: tuple, filters: Filters) -> dict:
+    """The report for these filters; `data_version` is part of the cache key only."""
+    report_for, _ = engine()
+    db = store.connect(db_file, migrate=False)
+    try:
+        return report_for(db, taxonomy=filters.taxonomy, raters=list(filters.raters) if filters.raters else None,
+                          level=filters.level, tags=dict(filters.tags) if filters.tags else None,
+                          bootstrap=filters.bootstrap, seed=filters.seed)
+    finally:
+        db.conn.close()
+
+
+def compute(filters: Filters) -> dict:
+    with state.open_db() as db:
+        version = store.data_version(db)
+    return _report(state.db_path(), version, filters)
+
+
+def show_filters(db) -> Filters:
+    """The filter bar (a form: nothing is computed until Apply)."""
+    taxonomies = [f"{t.name}@{t.version}" for t in store.list_taxonomies(db)]
+    try:  # the version annotators label with, by default
+        default_ref = store.get_taxonomy(db, store.get_settings(db).taxonomy).taxonomy.ref
+    except store.StoreError:
+        default_ref = None
+    raters = [r.name for r in store.list_raters(db)]
+    tags = [f"{k}={v}" for k, v in store.trace_tag_values(db)]
+    with st.form("agreement_filters", border=True):
+        c1, c2, c3, c4, c5 = st.columns([2, 4, 1.4, 2, 1.2])
+        taxonomy = c1.selectbox("Taxonomy version", taxonomies,
+                                index=taxonomies.index(default_ref) if default_ref in taxonomies else 0)
+        chosen = c2.multiselect("Raters", raters, placeholder="All raters with labels")
+        level = c3.radio("Level", ["segment", "trace"], horizontal=True)
+        tag = c4.selectbox("Traces", ["all traces", *tags])
+        bootstrap = c5.number_input("Bootstrap", min_value=0, max_value=20_000, value=1000, step=100,
+                                    help="Resamples for the 95% intervals (0: none)")
+        st.form_submit_button("Apply", type="primary", icon=":material/refresh:")
+    tag_filter = None if tag == "all traces" else (tuple(tag.split("=", 1)),)
+    return Filters(taxonomy=taxonomy, raters=tuple(chosen) or None, level=level, tags=tag_filter,
+                   bootstrap=int(bootstrap))
+
+
+def show_kappa(report: dict) -> None:
+    rows = report_views.kappa_rows(report)
+    st.subheader("Cohen's kappa per mode")
+    if rows.empty:
+        st.info("No pair of raters has labels in common under these filters.")
+        return
+    undefined = int(rows["kappa"].isna().sum())
+    st.caption("Points: kappa of each rater pair; bars: 95% bootstrap interval; triangles: flagged pairs."
+               + (f" {undefined} pair(s) have undefined kappa (n/a) and are not drawn." if undefined else ""))
+    st.altair_chart(report_views.kappa_chart(rows), width="stretch")
+    with st.expander("Per-pair figures", icon=":material/table:"):
+        st.dataframe(report_views.readable(rows.drop(columns=["order", "kappa_text"])), hide_index=True,
+                     width="stretch")
+    st.dataframe(report_views.readable(report_views.mode_summary(report)), hide_index=True, width="stretch")
+
+
+def show_matrix(report: dict) -> None:
+    st.subheader("Rater pairs (pooled kappa)")
+    matrix = report_views.pair_matrix(report)
+    if matrix.empty:
+        st.caption("No pooled figures.")
+        return
+    st.altair_chart(report_views.matrix_chart(matrix), width="stretch")
+
+
+def show_co_confusion(report: dict) -> None:
+    st.subheader("Co-confusion between modes")
+    pairs = report_views.co_confusion(report)
+    if pairs.empty:
+        st.caption("No co-confusion: raters never traded one mode for another on the same segment.")
+        return
+    st.altair_chart(report_views.co_confusion_chart(pairs), width="stretch")
+    st.dataframe(report_views.readable(pairs), hide_index=True, width="stretch")
+
+
+def show_progress(db) -> None:
+    st.subheader("Annotator progress")
+    team = store.team_progress(db)
+    if not team:
+        st.caption("No users yet: add them with `annotator users add NAME`.")
+        return
+    st.dataframe(team, hide_index=True, width="stretch", column_config={
+        "done": st.column_config.ProgressColumn("done", min_value=0, max_value=max(1, max(r["assigned"] for r in team)),
+                                                format="%d")})
+
+
+def show_downloads(report: dict) -> None:
+    _, render = engine()
+    cols = st.columns(len(FORMATS))
+    for col, (fmt, mime) in zip(cols, FORMATS):
+        col.download_button(f"Report .{fmt}", data=lambda fmt=fmt: render(report, fmt), file_name=f"agreement.{fmt}", mime=mime,
+                            key=f"agreement_download_{fmt}", on_click="ignore", icon=":material/download:",
+                            width="stretch")

@@ -1,0 +1,140 @@
+"""Panels of the Data page: import uploads, assignment settings, database statistics."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotator import store
+from annotator.app import state
+from annotator.app.uploads import import_upload, parse_tags
+
+RESULTS = "data_import_results"  # messages of the last import, shown after the rerun
+
+
+def load(db) -> dict:
+    """Everything the Data page shows, read in one place."""
+    settings = store.get_settings(db)
+    return {
+        "settings": settings,
+        "users": store.list_users(db),
+        "taxonomies": [t for t in store.list_taxonomies(db) if not t.is_draft],
+        "stats": store.database_stats(db),
+        "team": store.team_progress(db),
+        "queue": store.queue_summary(db, settings.k),
+    }
+
+
+def _run_imports(files, fmt: str, scheme: str, tags_text: str) -> list[tuple[str, str]]:
+    try:
+        tags = parse_tags(tags_text)
+    except ValueError as exc:
+        return [("error", f"Tags: {exc}")]
+    messages = []
+    for upload in files:
+        try:
+            with state.open_db() as db:
+                result = import_upload(db, upload.name, upload.getvalue(), fmt=fmt, scheme=scheme.strip(), tags=tags)
+        except ValueError as exc:  # IngestError and the store's errors: one line naming the file
+            messages.append(("error", str(exc)))
+            continue
+        messages.append(("success", f"{result.path}: {result.format}, {result.traces_added} new of "
+                                    f"{result.traces_seen} traces, {result.labels_added} labels added"
+                                    f" (segments: {result.scheme})"))
+    return messages
+
+
+def show_import() -> None:
+    try:
+        from annotator.ingest import FORMATS
+    except ImportError as exc:  # a broken install: keep the rest of the page usable
+        st.error(f"Importing is unavailable in this installation: {exc}")
+        return
+    for kind, message in st.session_state.pop(RESULTS, []):
+        (st.error if kind == "error" else st.success)(message)
+    with st.form("data_import"):
+        files = st.file_uploader("Trace files", accept_multiple_files=True, key="data_files",
+                                 help="MAST JSON (human or LLM labelled), JSON Lines, or plain text.")
+        fmt_col, scheme_col, tags_col = st.columns(3)
+        fmt = fmt_col.selectbox("Format", FORMATS, key="data_format")
+        scheme = scheme_col.text_input("Segments", value="trace", key="data_scheme",
+                                       help="trace (whole trace), turn, or window:N (N turns each)")
+        tags = tags_col.text_input("Tags", key="data_tags", placeholder="round=2, batch=a")
+        if st.form_submit_button("Import", type="primary", icon=":material/upload:"):
+            if not files:
+                st.error("Choose one or more files first.")
+            else:
+                st.session_state[RESULTS] = _run_imports(files, fmt, scheme, tags)
+                st.rerun()
+
+
+def _save_settings(**changes) -> None:
+    try:
+        with state.open_db() as db:
+            store.save_settings(db, **changes)
+    except ValueError as exc:
+        st.session_state["data_settings_error"] = str(exc)
+    else:
+        st.session_state["data_settings_saved"] = True
+
+
+def show_settings(snapshot: dict) -> None:
+    settings: store.QueueSettings = snapshot["settings"]
+    if st.session_state.pop("data_settings_saved", False):
+        st.success("Settings saved.")
+    if error := st.session_state.pop("data_settings_error", None):
+        st.error(error)
+    names = [u.name for u in snapshot["users"] if u.active]
+    refs = [f"{t.name}@{t.version}" for t in snapshot["taxonomies"]]
+    with st.form("data_settings"):
+        k = st.number_input("Annotators per segment (k)", min_value=1, max_value=50, value=settings.k, step=1,
+                            width=220)
+        everyone = st.toggle("Every user with role annotator labels", value=settings.annotators is None)
+        chosen = st.multiselect("Or only these users", names, default=[n for n in (settings.annotators or ()) if n in names])
+        reveal = st.toggle("Reveal phase: annotators see other raters' labels on segments they have submitted",
+                           value=settings.reveal)
+        options = ["latest " + settings.taxonomy.split("@")[0], *refs]
+        taxonomy = st.selectbox("Taxonomy to label with", options, width=320,
+                                index=(1 + refs.index(settings.taxonomy)) if settings.taxonomy in refs else 0)
+        if st.form_submit_button("Save settings", type="primary"):
+            _save_settings(k=int(k), annotators=None if everyone else chosen, reveal=reveal,
+                           taxonomy=taxonomy.removeprefix("latest "))
+            st.rerun()
+    _show_queue(snapshot)
+
+
+def _hand_out(per_rater: int) -> None:
+    with state.open_db() as db:
+        given = store.assign_to_pool(db, per_rater)
+    st.session_state["data_handed_out"] = sum(given.values())
+
+
+def _show_queue(snapshot: dict) -> None:
+    queue = snapshot["queue"]
+    st.subheader("Queue")
+    a, b, c = st.columns(3)
+    a.metric("Segments to label", f"{queue['queued']:,}")
+    b.metric(f"With k = {snapshot['settings'].k} annotators", f"{queue['full']:,}")
+    c.metric("Claims held", f"{queue['claims']:,}")
+    st.caption("Annotators claim their next segment when they finish one. You can also hand out segments "
+               "in advance, so each annotator sees how many are waiting.")
+    if handed := st.session_state.pop("data_handed_out", None):
+        st.success(f"Handed out {handed} segments.")
+    per, go = st.columns([1, 3], vertical_alignment="bottom")
+    n = per.number_input("Segments per annotator", min_value=1, max_value=10_000, value=20, key="data_per_rater")
+    go.button("Hand out now", on_click=_hand_out, args=(int(n),), key="data_hand_out")
+    st.subheader("Annotators")
+    st.dataframe(snapshot["team"], hide_index=True, width="stretch")
+
+
+def show_stats(snapshot: dict) -> None:
+    stats = snapshot["stats"]
+    cols = st.columns(4)
+    for col, (label, key) in zip(cols, [("Traces", "traces"), ("Segments", "segments"), ("Labels", "labels"),
+                                        ("Gold labels", "gold_labels")]):
+        col.metric(label, f"{stats[key]:,}")
+    st.subheader("Raters")
+    st.dataframe(stats["raters"], hide_index=True, width="stretch")
+    st.subheader("Taxonomies")
+    st.dataframe(stats["taxonomies"], hide_index=True, width="stretch")
+    st.subheader("Segments by scheme")
+    st.dataframe([{"scheme": k, "segments": v} for k, v in stats["segments_by_scheme"].items()], hide_index=True)

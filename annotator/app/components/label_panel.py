@@ -1,0 +1,204 @@
+"""The mode checklist beside the segment: chips, filter, modes by category, No failure, Unsure,
+rationales, Submit and Skip, the codebook, and (after the reveal) other raters' labels.
+
+It runs as a fragment: ticking a mode reruns only this panel, without touching the database. Submit
+and Skip write through the annotate service and then rerun the whole page for the next segment.
+Ticks live in a plain dict per segment (`ann_<id>_ticks`), so modes hidden by the filter keep theirs.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from annotator import annotate
+from annotator.annotate import AnnotateError, Choice, SegmentView
+from annotator.app import state
+from annotator.app.text import safe_label
+from annotator.store.users import User
+
+
+def _k(seg_id: int, name: str) -> str:
+    return f"ann_{seg_id}_{name}"
+
+
+def _init_drafts(view: SegmentView) -> tuple[dict, dict]:
+    """Her ticks and rationales for this segment: the saved ones, or what she ticked before leaving."""
+    seg_id = view.segment.id
+    ss = st.session_state
+    if _k(seg_id, "ticks") not in ss:
+        saved = view.mine.values if view.mine and view.status in ("done", "unsure") else {}
+        ss[_k(seg_id, "ticks")] = {code: bool(v) for code, v in saved.items() if v}
+        ss[_k(seg_id, "rationales")] = dict(view.mine.rationales) if view.mine else {}
+        ss.setdefault(_k(seg_id, "none"), bool(saved) and not any(saved.values()))
+        ss.setdefault(_k(seg_id, "unsure"), view.status == "unsure")
+        ss[_k(seg_id, "opened")] = time.monotonic()
+    return ss[_k(seg_id, "ticks")], ss[_k(seg_id, "rationales")]
+
+
+def _matches(mode, query: str) -> bool:
+    if not query:
+        return True
+    q = query.strip().lower()
+    return any(q in text.lower() for text in (mode.code, mode.name, mode.definition, *mode.aliases))
+
+
+def _on_mode(seg_id: int, widget_key: str, code: str) -> None:
+    ticked = st.session_state[widget_key]
+    st.session_state[_k(seg_id, "ticks")][code] = ticked
+    if ticked:
+        st.session_state[_k(seg_id, "none")] = False
+
+
+def _on_rationale(seg_id: int, widget_key: str, code: str) -> None:
+    st.session_state[_k(seg_id, "rationales")][code] = st.session_state[widget_key]
+
+
+def _on_none(seg_id: int, mode_keys: list[str]) -> None:
+    if st.session_state[_k(seg_id, "none")]:
+        st.session_state[_k(seg_id, "ticks")].clear()
+        for key in mode_keys:
+            st.session_state[key] = False
+
+
+def _mode_keys(view: SegmentView) -> list[tuple[str, object, str]]:
+    """(category, mode, widget key) for every mode; the key carries category and mode positions,
+    which the keyboard script uses (1 then 3 = first category, third mode)."""
+    out = []
+    for c, (category, modes) in enumerate(view.taxonomy.taxonomy.categories(), start=1):
+        for m, mode in enumerate(modes, start=1):
+            out.append((category, mode, _k(view.segment.id, f"m_{c}_{m}")))
+    return out
+
+
+def _show_modes(view: SegmentView, ticks: dict, rationales: dict, query: str) -> None:
+    seg_id = view.segment.id
+    entries = _mode_keys(view)
+    shown_category = None
+    for category, mode, key in entries:
+        if not _matches(mode, query):
+            continue
+        if category != shown_category:
+            st.markdown(f"**{safe_label(category, limit=60)}**")
+            shown_category = category
+        st.session_state.setdefault(key, bool(ticks.get(mode.code)))
+        st.checkbox(f"{mode.code}  {mode.name}", key=key, help=mode.definition,
+                    on_change=_on_mode, args=(seg_id, key, mode.code))
+        if ticks.get(mode.code):
+            st.session_state.setdefault(f"{key}_why", rationales.get(mode.code, ""))
+            st.text_input(f"Why {mode.code}? (optional)", key=f"{key}_why", max_chars=annotate.RATIONALE_MAX,
+                          placeholder=f"Why {mode.code}? (optional, short)", label_visibility="collapsed",
+                          on_change=_on_rationale, args=(seg_id, f"{key}_why", mode.code))
+    if shown_category is None:
+        st.caption("No mode matches the filter.")
+
+
+def _show_chips(view: SegmentView, ticks: dict) -> None:
+    ticked = [m for m in view.taxonomy.taxonomy.modes if ticks.get(m.code)]
+    if st.session_state.get(_k(view.segment.id, "none")):
+        st.markdown(":green-badge[:material/check: No failure]")
+    elif ticked:
+        st.markdown(" ".join(f":orange-badge[{safe_label(m.code)} {safe_label(m.name, limit=60)}]" for m in ticked))
+    else:
+        st.caption("Nothing ticked yet: tick the modes you see, or No failure.")
+
+
+def _submit(view: SegmentView, user: User, skip: bool) -> None:
+    seg_id = view.segment.id
+    ss = st.session_state
+    ticks = ss[_k(seg_id, "ticks")]
+    modes = frozenset(code for code, on in ticks.items() if on)
+    elapsed = int((time.monotonic() - ss.get(_k(seg_id, "opened"), time.monotonic())) * 1000)
+    with state.open_db() as db:
+        if skip:
+            annotate.skip(db, user, seg_id, duration_ms=elapsed)
+        else:
+            annotate.submit(db, user, seg_id, Choice(modes, no_failure=bool(ss.get(_k(seg_id, "none"))),
+                                                     unsure=bool(ss.get(_k(seg_id, "unsure"))),
+                                                     rationales=ss[_k(seg_id, "rationales")]), duration_ms=elapsed)
+
+
+def _forget(seg_id: int) -> None:
+    """Drop this segment's drafts once they are saved (the database has them now)."""
+    prefix = f"ann_{seg_id}_"
+    for key in [k for k in st.session_state.keys() if str(k).startswith(prefix)]:
+        del st.session_state[key]
+
+
+def _show_actions(view: SegmentView, user: User) -> None:
+    seg_id = view.segment.id
+    submitted = view.status in ("done", "unsure")
+    left, right = st.columns(2)
+    clicked_submit = left.button("Update labels" if submitted else "Submit", key=_k(seg_id, "submit"),
+                                 type="primary", icon=":material/check:", width="stretch")
+    clicked_skip = right.button("Skip", key=_k(seg_id, "skip"), icon=":material/skip_next:", width="stretch",
+                                disabled=submitted, help="Can't judge this one? Skip it; it goes to someone else.")
+    if not (clicked_submit or clicked_skip):
+        return
+    try:
+        _submit(view, user, skip=clicked_skip)
+    except AnnotateError as exc:
+        st.error(str(exc))
+        return
+    _forget(seg_id)
+    st.session_state.pop(state.CURRENT_SEGMENT, None)
+    st.session_state["ann_flash"] = "Skipped." if clicked_skip else ("Labels updated." if submitted else "Saved.")
+    st.rerun()
+
+
+def _show_others(view: SegmentView) -> None:
+    if view.others is None:
+        st.caption(":material/visibility_off: Other raters' labels stay hidden until you have submitted "
+                   "this segment and your lead opens the reveal phase.")
+        return
+    with st.expander(f"Other raters' labels ({len(view.others)})", expanded=True, icon=":material/visibility:"):
+        if not view.others:
+            st.caption("No other rater has labelled this segment yet.")
+            return
+        codes = [m.code for m in view.taxonomy.taxonomy.modes]
+        rows = [{"rater": o.rater, "kind": o.kind, "status": o.status or "",
+                 **{code: "✓" if o.values.get(code) else "" for code in codes}} for o in view.others]
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def _show_codebook(view: SegmentView) -> None:
+    with st.expander("Codebook: every mode and its definition", icon=":material/menu_book:"):
+        for category, modes in view.taxonomy.taxonomy.categories():
+            st.markdown(f"**{safe_label(category, limit=60)}**")
+            for mode in modes:
+                st.markdown(f"**{safe_label(mode.code)} {safe_label(mode.name, limit=60)}**")
+                st.text(mode.definition)
+
+
+def _show_history(view: SegmentView) -> None:
+    if view.history:
+        last_time, last_status = view.history[-1]
+        times = "once" if len(view.history) == 1 else f"{len(view.history)} times"
+        st.caption(f"You submitted this segment {times}; last: {last_status}, {last_time[:19].replace('T', ' ')} UTC.")
+
+
+@st.fragment
+def _panel(view: SegmentView, user: User) -> None:
+    seg_id = view.segment.id
+    ticks, rationales = _init_drafts(view)
+    chips = st.container()
+    _show_actions(view, user)  # at the top, so Submit stays in view; it reads the drafts, not the widgets
+    none_col, unsure_col = st.columns(2)
+    none_col.checkbox("No failure", key=_k(seg_id, "none"), on_change=_on_none,
+                      args=(seg_id, [key for _, _, key in _mode_keys(view)]),
+                      help="None of these modes occurs in this segment.")
+    unsure_col.checkbox("Unsure", key=_k(seg_id, "unsure"), help="My best guess; flag it for review.")
+    query = st.text_input("Filter modes", key=_k(seg_id, "filter"), placeholder="Filter modes  ( / )",
+                          label_visibility="collapsed", icon=":material/search:")
+    with st.container(border=True, key=_k(seg_id, "modes")):
+        _show_modes(view, ticks, rationales, query)
+    with chips:
+        _show_chips(view, ticks)
+    _show_history(view)
+    _show_others(view)
+    _show_codebook(view)
+
+
+def show(view: SegmentView, user: User) -> None:
+    _panel(view, user)

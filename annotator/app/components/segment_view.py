@@ -1,0 +1,91 @@
+"""The segment under annotation: trace metadata, neighbouring segments, and the turns as plain text.
+
+Untrusted text only ever reaches st.text (no Markdown, no HTML, no maths). Long turns and long
+segments are folded so a 2 MB line cannot stall the page; "show more" reveals ten times as much.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotator.annotate import SegmentView
+from annotator.app.text import (TURN_PREVIEW_CHARS, TURNS_PREVIEW, count_label, fold, next_limit, safe_label,
+                                turns_of)
+
+
+SEGMENT_PANE_PX = 640
+
+
+def _more_button(state_key: str, hidden: int, what: str = "characters") -> None:
+    """A "show more" button that raises the limit stored under `state_key`."""
+    def grow() -> None:
+        st.session_state[state_key] = next_limit(st.session_state[state_key])
+
+    st.button(f"Show more ({hidden:,} more {what})", key=f"{state_key}_btn", on_click=grow, type="tertiary",
+              icon=":material/unfold_more:")
+
+
+def show_text(text: str, state_key: str, *, limit: int = TURN_PREVIEW_CHARS) -> None:
+    """Plain text with line breaks kept, folded at `limit` characters with a "show more" button."""
+    st.session_state.setdefault(state_key, limit)
+    shown, hidden = fold(text, st.session_state[state_key])
+    st.text(shown if shown.strip() else "(empty)", width="stretch")
+    if hidden:
+        _more_button(state_key, hidden)
+
+
+def _speaker_badge(speaker: str | None) -> None:
+    if speaker:
+        st.badge(safe_label(speaker), color="blue", icon=":material/person:")
+    else:
+        st.badge("no speaker", color="gray")
+
+
+def show_turns(turns: list[tuple[str | None, str]], key: str) -> None:
+    """Each turn in a bordered box: its speaker as a small badge, its text as plain text."""
+    turns_key = f"{key}_turns"
+    st.session_state.setdefault(turns_key, TURNS_PREVIEW)
+    for i, (speaker, body) in enumerate(turns[: st.session_state[turns_key]]):
+        with st.container(border=True, key=f"{key}_turn_{i}"):
+            _speaker_badge(speaker)
+            show_text(body, f"{key}_t{i}")
+    hidden = len(turns) - st.session_state[turns_key]
+    if hidden > 0:
+        _more_button(turns_key, hidden, "turns")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _turns(content_hash: str, _text: str, kind: str, speaker: str | None) -> list[tuple[str | None, str]]:
+    """Turns of a segment, split once per segment body (20 ms for a 265,000-character trace)."""
+    return turns_of(_text, kind=kind, speaker=speaker)
+
+
+def _metadata_line(view: SegmentView) -> str:
+    trace, seg = view.trace, view.segment
+    parts = [f"trace {trace.external_id}"]
+    parts += [value for value in (trace.framework, trace.benchmark, trace.llm) if value]
+    parts += [f"{k}={v}" for k, v in trace.tags.items()]
+    parts.append(f"{trace.n_chars:,} characters")
+    where = "whole trace" if seg.kind == "trace" else f"{seg.kind} {seg.idx} ({seg.scheme})"
+    parts.append(f"segment: {where}, {len(seg.text):,} characters")
+    return "  ·  ".join(parts)
+
+
+def _neighbour(label: str, segment, key: str) -> None:
+    speaker = f" · {safe_label(segment.speaker)}" if segment.speaker else ""
+    with st.expander(f"{label} · {segment.kind} {segment.idx}{speaker}", expanded=False, icon=":material/unfold_less:"):
+        show_text(segment.text, key)
+
+
+def show(view: SegmentView) -> None:
+    seg = view.segment
+    key = f"seg_{seg.id}"
+    st.text(_metadata_line(view), width="stretch")
+    if view.before is not None:
+        _neighbour("Previous segment", view.before, f"{key}_before")
+    turns = _turns(seg.content_hash, seg.text, seg.kind, seg.speaker)
+    st.caption(f"This segment: {count_label(len(turns), 'turn')}")
+    with st.container(height=SEGMENT_PANE_PX, key=f"{key}_pane"):  # scrolls on its own; the labels stay in view
+        show_turns(turns, key)
+    if view.after is not None:
+        _neighbour("Next segment", view.after, f"{key}_after")

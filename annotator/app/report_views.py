@@ -1,0 +1,126 @@
+"""Tables and Altair charts of an agreement report (the "report JSON" contract). No Streamlit here.
+
+Undefined values stay None in the tables (shown as "n/a") and are left out of the charts, never
+drawn as zero.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+KAPPA_DOMAIN = [-1.0, 1.0]
+
+
+def _mode_label(mode: dict) -> str:
+    return f"{mode['code']} {mode.get('name') or ''}".strip()
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def kappa_rows(report: dict) -> pd.DataFrame:
+    """One row per (mode, rater pair): kappa with its 95% interval, n, agreement, flags."""
+    rows = []
+    for order, mode in enumerate(report.get("modes", [])):
+        for pair in mode.get("pairs", []):
+            rows.append({
+                "order": order, "mode": _mode_label(mode), "category": mode.get("category"),
+                "pair": f"{pair['a']} vs {pair['b']}", "kappa": pair.get("kappa"),
+                "ci_low": pair.get("ci_low"), "ci_high": pair.get("ci_high"), "n": pair.get("n"),
+                "both": pair.get("both"), "a_only": pair.get("a_only"), "b_only": pair.get("b_only"),
+                "observed_agreement": pair.get("observed_agreement"),
+                "positive_agreement": pair.get("positive_agreement"), "ac1": pair.get("ac1"),
+                "pabak": pair.get("pabak"), "flags": ", ".join(pair.get("flags") or []),
+                "kappa_text": _fmt(pair.get("kappa")),
+            })
+    columns = ["order", "mode", "category", "pair", "kappa", "ci_low", "ci_high", "n", "both", "a_only", "b_only",
+               "observed_agreement", "positive_agreement", "ac1", "pabak", "flags", "kappa_text"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def mode_summary(report: dict) -> pd.DataFrame:
+    """One row per mode: the multi-rater figures and the mode's flags."""
+    rows = [{
+        "mode": _mode_label(mode), "category": mode.get("category"),
+        "mean pairwise kappa": mode.get("mean_pairwise_kappa"), "Fleiss kappa": mode.get("fleiss_kappa"),
+        "Krippendorff alpha": mode.get("krippendorff_alpha"), "flags": ", ".join(mode.get("flags") or []),
+    } for mode in report.get("modes", [])]
+    return pd.DataFrame(rows, columns=["mode", "category", "mean pairwise kappa", "Fleiss kappa",
+                                       "Krippendorff alpha", "flags"])
+
+
+def pair_matrix(report: dict) -> pd.DataFrame:
+    """Pooled kappa for every rater pair, both ways round (a symmetric matrix for a heatmap)."""
+    rows = []
+    for pair in (report.get("pooled") or {}).get("pairs", []):
+        for a, b in ((pair["a"], pair["b"]), (pair["b"], pair["a"])):
+            rows.append({"rater": a, "other": b, "kappa": pair.get("kappa"), "n": pair.get("n"),
+                         "kappa_text": _fmt(pair.get("kappa"))})
+    return pd.DataFrame(rows, columns=["rater", "other", "kappa", "n", "kappa_text"])
+
+
+def co_confusion(report: dict) -> pd.DataFrame:
+    rows = [{"a_mode": c["a_mode"], "b_mode": c["b_mode"], "count": c.get("count"), "rate": c.get("rate"),
+             "examples": ", ".join(str(x) for x in (c.get("examples") or [])[:10])}
+            for c in report.get("co_confusion", [])]
+    return pd.DataFrame(rows, columns=["a_mode", "b_mode", "count", "rate", "examples"])
+
+
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy for display: figures to two decimals, undefined ones as "n/a" (never a blank or 0)."""
+    out = table.copy()
+    for column in out.columns:
+        if out[column].dtype.kind == "f" or (out[column].dtype == object and
+                                             out[column].map(lambda v: v is None or isinstance(v, float)).all()):
+            out[column] = out[column].map(_fmt_any)
+    return out
+
+
+def _fmt_any(value) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{value:.2f}"
+
+
+def kappa_chart(rows: pd.DataFrame) -> alt.Chart:
+    """Kappa per mode and pair, with its 95% bootstrap interval; flagged pairs drawn hollow."""
+    data = rows.dropna(subset=["kappa"]).assign(flagged=lambda d: d["flags"].ne(""))
+    modes = list(dict.fromkeys(rows.sort_values("order")["mode"]))
+    y = alt.Y("mode:N", sort=modes, title=None, axis=alt.Axis(labelLimit=260))
+    x_scale = alt.Scale(domain=KAPPA_DOMAIN)
+    tooltip = ["mode", "pair", alt.Tooltip("kappa:Q", format=".2f"), alt.Tooltip("ci_low:Q", format=".2f"),
+               alt.Tooltip("ci_high:Q", format=".2f"), "n", alt.Tooltip("observed_agreement:Q", format=".2f"),
+               "flags"]
+    legend = alt.Legend(orient="bottom", columns=3, labelLimit=360)
+    base = alt.Chart(data).encode(y=y, yOffset=alt.YOffset("pair:N"),
+                                  color=alt.Color("pair:N", title="rater pair", legend=legend))
+    bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", scale=x_scale, title="Cohen's kappa (95% CI)"),
+                                                x2="ci_high:Q", tooltip=tooltip)
+    points = base.mark_point(size=70, filled=True).encode(
+        x=alt.X("kappa:Q", scale=x_scale), tooltip=tooltip,
+        shape=alt.Shape("flagged:N", title="flagged", legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=[False, True], range=["circle", "triangle-down"])))
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="#999", strokeDash=[3, 3]).encode(x="x:Q")
+    height = max(240, 26 * len(modes) * max(1, data["pair"].nunique() if len(data) else 1) ** 0.5)
+    return (zero + bars + points).properties(height=height)
+
+
+def matrix_chart(matrix: pd.DataFrame) -> alt.Chart:
+    """Rater x rater heatmap of pooled kappa."""
+    base = alt.Chart(matrix).encode(x=alt.X("other:N", title=None), y=alt.Y("rater:N", title=None))
+    cells = base.mark_rect().encode(
+        color=alt.Color("kappa:Q", scale=alt.Scale(domain=KAPPA_DOMAIN, scheme="redblue"), title="kappa"),
+        tooltip=["rater", "other", alt.Tooltip("kappa:Q", format=".2f"), "n"])
+    labels = base.mark_text(fontSize=12).encode(text="kappa_text:N")
+    return (cells + labels).properties(height=max(160, 48 * matrix["rater"].nunique()))
+
+
+def co_confusion_chart(pairs: pd.DataFrame) -> alt.Chart:
+    """Mode x mode heatmap: how often one rater marks A (not B) where the other marks B (not A)."""
+    base = alt.Chart(pairs).encode(x=alt.X("b_mode:N", title="the other rater marks"),
+                                   y=alt.Y("a_mode:N", title="one rater marks"))
+    cells = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="oranges"), title="count"),
+                                    tooltip=["a_mode", "b_mode", "count", alt.Tooltip("rate:Q", format=".2f"),
+                                             "examples"])
+    labels = base.mark_text(fontSize=11).encode(text="count:Q")
+    return (cells + labels).properties(height=max(200, 30 * pairs["a_mode"].nunique()))

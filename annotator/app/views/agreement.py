@@ -1,0 +1,39 @@
+"""Agreement (reviewer, admin): per-mode kappa with intervals and flags, pair matrix, co-confusion,
+annotator progress, and the report for download."""
+
+import streamlit as st
+
+from annotator.app import auth, state
+from annotator.app.components import agreement_panels as panels
+
+auth.require("reviewer")
+st.title("Agreement")
+with state.open_db() as db:
+    filters = panels.show_filters(db)
+    if panels.engine() is None:
+        st.info("The agreement engine is not part of this build yet (annotator.report); "
+                "annotator progress is below.", icon=":material/construction:")
+        report = None
+    else:
+        try:
+            report = panels.compute(filters)
+        except (ValueError, LookupError) as exc:
+            st.error(f"Could not compute agreement: {exc}")
+            report = None
+    if report is not None:
+        tax = report.get("taxonomy") or {}
+        st.caption(f"{tax.get('name')}@{tax.get('version')} · {report.get('level')} level · "
+                   f"{len(report.get('raters', []))} raters · bootstrap {report.get('params', {}).get('bootstrap')}")
+        panels.show_downloads(report)
+        kappa_tab, pairs_tab, confusion_tab, progress_tab = st.tabs(
+            ["Kappa per mode", "Rater pairs", "Co-confusion", "Annotator progress"])
+        with kappa_tab:
+            panels.show_kappa(report)
+        with pairs_tab:
+            panels.show_matrix(report)
+        with confusion_tab:
+            panels.show_co_confusion(report)
+        with progress_tab:
+            panels.show_progress(db)
+    else:
+        panels.show_progress(db)

@@ -1,0 +1,37 @@
+"""Annotate: the next segment of her list beside the mode checklist (see components/)."""
+
+import streamlit as st
+
+from annotator import annotate
+from annotator.app import auth, keys, state
+from annotator.app.components import header, label_panel, segment_view
+
+user = auth.require("annotator")
+with state.open_db() as db:
+    view = annotate.load_view(db, user, st.session_state.get(state.CURRENT_SEGMENT))
+    in_pool = view is not None or annotate.in_pool(db, user)
+
+flash = st.session_state.pop("ann_flash", None)
+if flash:
+    st.toast(flash, icon=":material/check_circle:")
+
+with st.sidebar:
+    with st.expander("Keyboard shortcuts", expanded=True, icon=":material/keyboard:"):
+        keys.show_cheat_sheet()
+
+if view is None:
+    st.session_state.pop(state.CURRENT_SEGMENT, None)
+    st.title("Annotate")
+    if in_pool:
+        st.success("Nothing left to label for you right now. Thank you!")
+    else:
+        st.info("You are not in the annotator pool. Ask your lead to add you on the Data page.")
+    st.stop()
+
+st.session_state[state.CURRENT_SEGMENT] = view.segment.id
+header.show(view)
+left, right = st.columns([3, 2], gap="large")
+with left:
+    segment_view.show(view)
+with right:
+    label_panel.show(view, user)

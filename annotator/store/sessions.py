@@ -1,0 +1,17 @@
+"""Signed-in sessions of the web app: re-checked on every page run."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from annotator.store.users import User
+
+
+def session_user(db: sqlite_utils.Database, user_id: int, token_hash: str) -> User | None:
+    """The signed-in user if still active and still holding the token she signed in with, else None.
+
+    A reset token or a disabled account ends existing sessions at their next page run.
+    """
+    row = db.execute("SELECT id, name, role, rater_id, active FROM users WHERE id = ? AND token_hash = ?"
+                     " AND active = 1", [user_id, token_hash]).fetchone()
+    return User(*row[:4], active=bool(row[4])) if row else None

@@ -1,0 +1,219 @@
+"""Real-browser tests: Debian's Chromium driven by Playwright against `annotator serve` on a free port.
+
+Skipped with a reason when Chromium or Playwright is missing, unless ANNOTATOR_REQUIRE_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from annotator import store
+from tests.app_helpers import PAYLOADS, REPO, add_trace, make_db
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-gpu"]
+SEGMENT_ID = re.compile(r"st-key-ann_(\d+)_submit")
+
+
+def _need_browser():
+    reason = None
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} not found (apt-get install -y chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "playwright is not installed (pip install playwright)"
+    if reason and os.environ.get("ANNOTATOR_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests required (ANNOTATOR_REQUIRE_BROWSER=1) but {reason}")
+    if reason:
+        pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"annotator serve exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "_stcore/health", timeout=2) as response:
+                if response.read() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} not healthy after {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _need_browser()
+    path = tmp_path_factory.mktemp("browser") / "app.db"
+    db = store.connect(path)
+    from annotator.taxonomy import load_taxonomy
+
+    store.save_taxonomy(db, load_taxonomy("mast"))
+    evil = add_trace(db, "evil", [("<b>Boss</b>", p) for p in PAYLOADS] + [("Long", "A" * 2_000_000)])
+    db.conn.close()
+    tokens = make_db(path, traces=2, turns=3, k=1)
+    db = store.connect(path)
+    bob = store.user_for_token(db, tokens["bob"])
+    evil_ids = store.claim(db, bob.rater_id, k=1, n=len(PAYLOADS) + 1)  # the lowest ids: the evil trace
+    assert {store.get_segment(db, s).trace_id for s in evil_ids} == {evil}
+    db.conn.close()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = subprocess.Popen([sys.executable, "-m", "annotator", "--db", str(path), "serve", "--port", str(port)],
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _wait_healthy(url, proc)
+        yield {"url": url, "db": path, "tokens": tokens, "evil": evil_ids}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        tab = context.new_page()
+        tab.requests, tab.dialogs = [], []
+        tab.on("request", lambda r: tab.requests.append(r.url))
+        tab.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
+        yield tab
+        browser.close()
+
+
+def current_segment(page) -> int:
+    page.wait_for_selector('[class*="st-key-ann_"][class*="_submit"] button', timeout=20_000)
+    page.wait_for_selector('html[data-annotator-keys="on"]', state="attached", timeout=20_000)
+    found = page.evaluate("""() => [...document.querySelectorAll('[class*="st-key-ann_"]')]
+                              .map(e => e.className).join(' ')""")
+    return int(SEGMENT_ID.search(found).group(1))
+
+
+def wait_for_segment_change(page, old: int, timeout: float = 15) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            now = current_segment(page)
+        except Exception:  # mid-rerun
+            now = old
+        if now != old:
+            return now
+        time.sleep(0.2)
+    raise AssertionError(f"segment {old} still shown after {timeout} s")
+
+
+def checked(page, seg: int) -> set[str]:
+    """Keys of the ticked checkboxes of segment `seg` (e.g. 'm_1_3', 'none')."""
+    return set(page.evaluate(f"""() => [...document.querySelectorAll('[class*="st-key-ann_{seg}_"] input[type=checkbox]')]
+        .filter(b => b.checked).map(b => b.closest('[class*="st-key-ann_{seg}_"]').className
+        .match(/st-key-ann_{seg}_(\\S+)/)[1])"""))
+
+
+def wait_checked(page, seg: int, wanted: set[str], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while checked(page, seg) != wanted:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"ticked {checked(page, seg)}, wanted {wanted}")
+        time.sleep(0.15)
+
+
+def test_sign_in_and_label_with_the_keyboard(server, page):
+    page.goto(server["url"])
+    page.get_by_label("Access token", exact=True).fill(server["tokens"]["alice"])
+    page.get_by_role("button", name="Sign in").click()
+    first = current_segment(page)
+    page.keyboard.press("1")
+    page.keyboard.press("3")
+    wait_checked(page, first, {"m_1_3"})
+    page.keyboard.press("2")
+    page.keyboard.press("2")
+    wait_checked(page, first, {"m_1_3", "m_2_2"})
+    page.keyboard.press("/")  # into the filter box: typing there fires no shortcut
+    page.keyboard.type("sx")
+    time.sleep(1.0)
+    assert current_segment(page) == first
+    page.keyboard.press("Escape")
+    page.locator(f'.st-key-ann_{first}_filter input').fill("")
+    page.keyboard.press("Escape")
+    page.keyboard.press("s")
+    second = wait_for_segment_change(page, first)
+    db = store.connect(server["db"])
+    rows = db.execute("SELECT m.code FROM labels l JOIN modes m ON m.id = l.mode_id JOIN users u ON u.rater_id ="
+                      " l.rater_id WHERE u.name = 'alice' AND l.segment_id = ? AND l.value = 1 ORDER BY m.code",
+                      [first]).fetchall()
+    assert [r[0] for r in rows] == ["1.3", "2.2"]
+    assert db.execute("SELECT status FROM submissions WHERE segment_id = ?", [first]).fetchone() == ("done",)
+    page.keyboard.press("x")  # skip the second one
+    third = wait_for_segment_change(page, second)
+    assert db.execute("SELECT status FROM submissions WHERE segment_id = ?", [second]).fetchone() == ("skipped",)
+    page.keyboard.press("k")  # back to the skipped one, then to the first: her labels are there
+    assert wait_for_segment_change(page, third) == second
+    page.keyboard.press("k")
+    assert wait_for_segment_change(page, second) == first
+    wait_checked(page, first, {"m_1_3", "m_2_2"})
+    db.conn.close()
+    assert page.dialogs == []
+
+
+def test_untrusted_trace_text_stays_inert(server, page):
+    page.goto(server["url"] + "?token=" + server["tokens"]["bob"])
+    seg = current_segment(page)
+    assert "token=" not in page.url
+    for expected in server["evil"]:
+        assert seg == expected
+        body = page.inner_text("body")
+        assert "<script>" in body or "onerror" in body or "![tracker]" in body or "$\\frac" in body \
+            or "<iframe" in body or "AAAAAAAAAA" in body
+        injected = page.evaluate("""() => ({
+            pwned: window.__pwned ?? null,
+            scripts: [...document.scripts].filter(s => s.textContent.includes('__pwned')).length,
+            images: document.querySelectorAll('img[src="x"], img[src*="203.0.113.9"]').length,
+            links: document.querySelectorAll('a[href*="203.0.113.9"]').length,
+            frames: document.querySelectorAll('iframe[src*="203.0.113.9"]').length,
+            maths: document.querySelectorAll('.katex, math').length,
+            bold: [...document.querySelectorAll('b')].filter(b => b.textContent === 'Boss').length,
+            hidden: getComputedStyle(document.body).display === 'none',
+            overflow: document.documentElement.scrollWidth - window.innerWidth,
+        })""")
+        assert injected == {"pwned": None, "scripts": 0, "images": 0, "links": 0, "frames": 0, "maths": 0,
+                            "bold": 0, "hidden": False, "overflow": injected["overflow"]}
+        assert injected["overflow"] <= 0, "the page grew wider than the window"
+        if "AAAAAAAAAA" in body:
+            assert page.get_by_role("button", name=re.compile(r"Show more \(1,99\d,\d{3} more characters\)")).count()
+        page.keyboard.press("1")
+        page.keyboard.press("1")
+        wait_checked(page, seg, {"m_1_1"})
+        page.keyboard.press("s")
+        if expected != server["evil"][-1]:
+            seg = wait_for_segment_change(page, seg)
+    time.sleep(1)
+    assert page.dialogs == []
+    hosts = {urlparse(u).hostname for u in page.requests if not u.startswith(("data:", "blob:"))}
+    assert hosts <= {"127.0.0.1"}, hosts

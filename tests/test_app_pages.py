@@ -1,0 +1,358 @@
+"""Every page and role through streamlit.testing.v1.AppTest."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from annotator import annotate, store
+from annotator.app.components import agreement_panels
+from tests.app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, install_fake_report, make_db
+
+
+@pytest.fixture
+def tokens(tmp_path, monkeypatch):
+    path = tmp_path / "app.db"
+    monkeypatch.setenv("ANNOTATOR_DB", str(path))
+    return make_db(path, traces=2, turns=3, k=2)
+
+
+@pytest.fixture
+def db(tokens):
+    conn = store.connect(store.default_path())
+    yield conn
+    conn.conn.close()
+
+
+def signed_in(token: str, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.query_params["token"] = token
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page sends as text, Markdown, captions, labels and values (for the blind test)."""
+    parts = [str(getattr(e, "value", "")) for kind in ("markdown", "text", "caption", "title", "header",
+                                                        "subheader", "code", "error", "info", "success")
+             for e in at.get(kind)]
+    parts += [str(getattr(e, "label", "")) for kind in ("checkbox", "button", "expander", "text_input")
+              for e in at.get(kind)]
+    parts += [e.value.to_string() for e in at.dataframe]
+    parts += [str(e.proto) for e in at.get("bidi_component")]
+    return "\n".join(parts)
+
+
+def mode_box(at: AppTest, code: str):
+    return next(c for c in at.checkbox if c.label.startswith(f"{code} "))
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+# --------------------------------------------------------------------------------------------------
+# Sign-in
+
+def test_sign_in_with_the_access_token_form(tokens):
+    at = AppTest.from_file(MAIN, default_timeout=30).run()
+    field = at.text_input(key="sign_in_token")
+    assert field.label == "Access token" and not at.checkbox  # no data before sign-in
+    field.input(tokens["alice"])
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("Segment 1 of 1" in m.value for m in at.markdown)
+
+
+def test_sign_in_link_removes_the_token_from_the_address(tokens):
+    at = signed_in(tokens["alice"])
+    assert "token" not in at.query_params
+    assert any(c.label.startswith("1.1 ") for c in at.checkbox)
+
+
+@pytest.mark.parametrize("token", ["wrong-token", ""])
+def test_a_wrong_token_gets_a_clear_message_and_no_data(tokens, token):
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.query_params["token"] = token or "x"
+    at.run()
+    assert "not valid" in at.error[0].value
+    assert "token" not in at.query_params
+    assert not at.checkbox and not at.text  # no segment, no labels
+    assert "Trace 0" not in texts(at)
+
+
+def test_a_used_up_token_stops_working(tokens, db):
+    store.reset_token(db, "alice")
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.query_params["token"] = tokens["alice"]
+    at.run()
+    assert "not valid" in at.error[0].value and not at.checkbox
+
+
+def test_a_reset_token_ends_an_open_session(tokens, db):
+    at = signed_in(tokens["alice"])
+    store.reset_token(db, "alice")
+    at.run()
+    assert not at.checkbox and "session ended" in texts(at)
+
+
+def test_sign_out(tokens):
+    at = signed_in(tokens["alice"])
+    button(at, "Sign out").click().run()
+    assert at.text_input(key="sign_in_token") and not at.checkbox
+
+
+# --------------------------------------------------------------------------------------------------
+# Roles and pages
+
+@pytest.mark.parametrize("role, allowed, refused", [
+    ("alice", ["views/annotate.py"], ["views/agreement.py", "views/data.py", "views/review.py"]),
+    ("rita", ["views/review.py", "views/agreement.py"], ["views/data.py", "views/judge_lab.py", "views/taxonomy.py"]),
+    ("lead", ["views/data.py", "views/judge_lab.py", "views/taxonomy.py", "views/review.py"], []),
+])
+def test_each_role_sees_only_its_pages(tokens, monkeypatch, role, allowed, refused):
+    install_fake_report(monkeypatch)
+    at = signed_in(tokens[role])
+    for page in allowed:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert not any("do not have access" in e.value for e in at.error), page
+    for page in refused:  # not registered for this role: AppTest cannot even switch to it
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(page)
+
+
+def test_pages_refuse_a_role_that_is_too_low(tokens):
+    """Each page checks the role itself too, should it ever be reached without the menu."""
+    from annotator.app.navigation import allowed, pages_for
+
+    assert [p.title for p in pages_for("annotator")] == ["Annotate"]
+    assert [p.title for p in pages_for("reviewer")] == ["Annotate", "Review", "Agreement"]
+    assert len(pages_for("admin")) == 6 and not allowed("annotator", "admin") and not allowed("nobody", "annotator")
+
+
+# --------------------------------------------------------------------------------------------------
+# Annotate
+
+def test_label_and_submit_shows_the_next_segment(tokens, db):
+    at = signed_in(tokens["alice"])
+    first = at.session_state["ann_current"]
+    mode_box(at, "1.3").check().run()
+    assert any("1\\.3" in m.value and "badge" in m.value for m in at.markdown)  # the ticked chip
+    button(at, "Submit").click().run()
+    assert not at.exception
+    alice = store.user_for_token(db, tokens["alice"])
+    tax = store.get_taxonomy(db, "mast")
+    [mine] = store.labels_for_segment(db, first, tax.id, rater_id=alice.rater_id)
+    assert {c for c, v in mine.values.items() if v} == {"1.3"} and len(mine.values) == 14
+    assert at.session_state["ann_current"] != first
+    assert any("1 / 2 done" in str(p.proto) for p in at.get("progress"))
+
+
+def test_submit_without_a_choice_is_refused(tokens, db):
+    at = signed_in(tokens["alice"])
+    button(at, "Submit").click().run()
+    assert "No failure" in at.error[0].value
+    assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
+
+
+def test_no_failure_unticks_modes_and_submits_zeros(tokens, db):
+    at = signed_in(tokens["alice"])
+    seg = at.session_state["ann_current"]
+    mode_box(at, "2.1").check().run()
+    at.checkbox(key=f"ann_{seg}_none").check().run()
+    assert mode_box(at, "2.1").value is False
+    button(at, "Submit").click().run()
+    assert db.execute("SELECT SUM(value), COUNT(*) FROM labels WHERE segment_id = ?", [seg]).fetchone() == (0, 14)
+
+
+def test_ticks_survive_the_mode_filter(tokens, db):
+    at = signed_in(tokens["alice"])
+    seg = at.session_state["ann_current"]
+    mode_box(at, "1.1").check().run()
+    at.text_input(key=f"ann_{seg}_filter").input("verification").run()
+    labels = [c.label for c in at.checkbox if c.label[:1].isdigit()]
+    assert labels and all(c.startswith("3.") for c in labels)  # only the matching modes
+    mode_box(at, "3.2").check().run()
+    at.text_input(key=f"ann_{seg}_filter").input("").run()
+    assert mode_box(at, "1.1").value and mode_box(at, "3.2").value
+    button(at, "Submit").click().run()
+    rows = db.execute("SELECT m.code FROM labels l JOIN modes m ON m.id = l.mode_id WHERE l.segment_id = ?"
+                      " AND l.value = 1 ORDER BY m.code", [seg]).fetchall()
+    assert [r[0] for r in rows] == ["1.1", "3.2"]
+
+
+def test_rationale_and_unsure(tokens, db):
+    at = signed_in(tokens["alice"])
+    seg = at.session_state["ann_current"]
+    mode_box(at, "2.4").check().run()
+    at.text_input(key=f"ann_{seg}_m_2_4_why").input("agent kept the file path to itself").run()
+    at.checkbox(key=f"ann_{seg}_unsure").check().run()
+    button(at, "Submit").click().run()
+    assert db.execute("SELECT status FROM submissions").fetchone()[0] == "unsure"
+    assert db.execute("SELECT rationale FROM labels WHERE value = 1").fetchone()[0] == "agent kept the file path to itself"
+
+
+def test_skip(tokens, db):
+    at = signed_in(tokens["alice"])
+    seg = at.session_state["ann_current"]
+    button(at, "Skip").click().run()
+    assert db.execute("SELECT segment_id, status FROM submissions").fetchall() == [(seg, "skipped")]
+    assert at.session_state["ann_current"] != seg
+
+
+def test_go_back_and_change_an_earlier_segment(tokens, db):
+    at = signed_in(tokens["alice"])
+    first = at.session_state["ann_current"]
+    mode_box(at, "1.1").check().run()
+    button(at, "Submit").click().run()
+    button(at, "Previous").click().run()
+    assert at.session_state["ann_current"] == first
+    assert mode_box(at, "1.1").value is True  # her saved labels are shown
+    mode_box(at, "1.1").uncheck().run()
+    mode_box(at, "1.5").check().run()
+    button(at, "Update labels").click().run()
+    history = [r[0] for r in db.execute("SELECT status FROM submissions WHERE segment_id = ? ORDER BY id", [first])]
+    assert history == ["done", "done"]
+    positives = db.execute("SELECT m.code FROM labels l JOIN modes m ON m.id = l.mode_id"
+                           " WHERE l.segment_id = ? AND l.value = 1", [first]).fetchall()
+    assert positives == [("1.5",)]
+    assert at.session_state["ann_current"] != first  # back at her next unlabelled segment
+
+
+def test_a_reload_resumes_where_she_was(tokens):
+    at = signed_in(tokens["alice"])
+    seg = at.session_state["ann_current"]
+    mode_box(at, "1.1").check().run()
+    button(at, "Submit").click().run()
+    nxt = at.session_state["ann_current"]
+    again = signed_in(tokens["alice"])  # a new browser session: the same next segment, nothing lost
+    assert again.session_state["ann_current"] == nxt != seg
+    assert any("1 / 2 done" in str(p.proto) for p in again.get("progress"))
+
+
+def test_blind_rule_before_submit_and_reveal_after(tokens, db):
+    alice = store.user_for_token(db, tokens["alice"])
+    seg = annotate.next_segment_id(db, alice)
+    add_other_labels(db, seg, "annotator_zed", {"3.3"})
+    add_other_labels(db, seg, "judge:model-q@123", {"1.4"}, kind="judge")
+    store.save_settings(db, reveal=True)
+    at = signed_in(tokens["alice"])
+    page = texts(at)
+    for secret in ("annotator_zed", "judge:model-q", "zed says", "model-q@123 says"):
+        assert secret not in page
+    assert not mode_box(at, "3.3").value
+    mode_box(at, "2.2").check().run()
+    button(at, "Submit").click().run()
+    button(at, "Previous").click().run()
+    assert "annotator_zed" in texts(at) and "judge:model-q@123" in texts(at)
+
+
+def test_nothing_to_label(tokens, db):
+    at = signed_in(tokens["rita"])  # a reviewer is not in the default pool
+    assert "not in the annotator pool" in at.info[0].value
+
+
+def test_untrusted_trace_text_is_only_ever_plain_text(tokens, db):
+    trace = add_trace(db, "evil", [("<b>Boss</b>", p) for p in PAYLOADS] + [("Long", "A" * 2_000_000)])
+    alice = store.user_for_token(db, tokens["alice"])
+    ids = [r[0] for r in db.execute("SELECT id FROM segments WHERE trace_id = ? AND queued = 1 ORDER BY idx", [trace])]
+    db.execute("UPDATE segments SET queued = 0 WHERE trace_id != ?", [trace])
+    db.conn.commit()
+    at = signed_in(tokens["alice"])
+    for seg in ids:
+        assert at.session_state["ann_current"] == seg
+        rendered = [e.value for kind in ("markdown", "caption") for e in at.get(kind)]
+        labels = [e.label for e in at.get("expander")]
+        for payload in PAYLOADS:
+            assert not any(payload in r or payload[:12] in r for r in rendered + labels)
+        assert any(payload in t.value for t in at.text for payload in PAYLOADS) or "A" * 100 in "".join(
+            t.value for t in at.text)
+        assert max(len(t.value) for t in at.text) <= 2_000  # the 2 MB turn is folded
+        mode_box(at, "1.1").check().run()
+        button(at, "Submit").click().run()
+    assert store.rater_progress(db, alice.rater_id).done == len(ids)
+
+
+# --------------------------------------------------------------------------------------------------
+# Agreement and Data
+
+def _two_raters(db) -> None:
+    for seg in (1, 2, 3):
+        add_other_labels(db, seg + 1, "annotator_1", {"1.1", "2.2"})
+        add_other_labels(db, seg + 1, "annotator_2", {"1.1"} if seg % 2 else {"2.2", "3.1"})
+
+
+def test_agreement_dashboard_renders(tokens, db, monkeypatch):
+    """Against the report contract, with the stand-in engine (deterministic figures)."""
+    install_fake_report(monkeypatch, force=True)
+    _two_raters(db)
+    at = signed_in(tokens["rita"], "views/agreement.py")
+    assert [t.value for t in at.title] == ["Agreement"]
+    assert len(at.get("vega_lite_chart")) == 3  # kappa per mode, pair matrix, co-confusion
+    assert sorted(b.proto.label for b in at.get("download_button")) == [
+        "Report .csv", "Report .html", "Report .json", "Report .md"]
+    assert any("annotator_1" in d.value.to_string() for d in at.dataframe)
+
+
+def test_agreement_page_with_the_installed_engine(tokens, db):
+    pytest.importorskip("annotator.report", reason="the agreement engine is merged from main")
+    _two_raters(db)
+    at = signed_in(tokens["lead"], "views/agreement.py")
+    assert not at.exception and at.get("vega_lite_chart") and len(at.get("download_button")) == 4
+
+
+def test_agreement_page_without_the_engine(tokens, monkeypatch):
+    monkeypatch.setattr(agreement_panels, "engine", lambda: None)
+    at = signed_in(tokens["lead"], "views/agreement.py")
+    assert "not part of this build" in at.info[0].value and at.dataframe
+
+
+def test_data_page_settings_and_hand_out(tokens, db):
+    at = signed_in(tokens["lead"], "views/data.py")
+    at.number_input[0].set_value(3)
+    at.toggle[1].set_value(True)  # the reveal phase
+    next(b for b in at.button if b.label == "Save settings").click().run()
+    assert not at.exception
+    settings = store.get_settings(db)
+    assert settings.k == 3 and settings.reveal is True
+    at.button(key="data_hand_out").click().run()
+    assert store.rater_progress(db, store.user_for_token(db, tokens["alice"]).rater_id).assigned == 6
+
+
+class _Upload:
+    """What st.file_uploader hands the page: a name and the bytes."""
+
+    def __init__(self, name: str, data: bytes):
+        self.name, self._data = name, data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def test_data_page_upload_errors_name_the_file(tokens, db):
+    pytest.importorskip("annotator.segments", reason="the importers need annotator.segments (merged from main)")
+    from annotator.app.components import data_panels
+
+    at = signed_in(tokens["lead"], "views/data.py")
+    assert at.get("file_uploader")  # AppTest cannot drive an upload: the form's import function is run directly
+    messages = data_panels._run_imports([
+        _Upload("broken.jsonl", b'{"id": "a", "text": '),
+        _Upload("empty.txt", b""),
+        _Upload("ok.jsonl", b'{"id": "n1", "text": "Alice: hi\\nBob: hello"}\n'),
+    ], "auto", "trace", "round=9")
+    kinds = [kind for kind, _ in messages]
+    assert kinds == ["error", "error", "success"], messages
+    assert messages[0][1].startswith("broken.jsonl: ") and messages[1][1] == "empty.txt: the file is empty"
+    assert "annotator-upload-" not in " ".join(m for _, m in messages)  # no temporary path leaks out
+    assert db.execute("SELECT value FROM trace_tags t JOIN traces r ON r.id = t.trace_id WHERE r.external_id = 'n1'"
+                      ).fetchone() == ("9",)
+    assert data_panels._run_imports([_Upload("x.txt", b"hi")], "auto", "trace", "round") == [
+        ("error", "Tags: tag 'round' is not KEY=VALUE")]
+    at.session_state[data_panels.RESULTS] = messages
+    at.run()
+    assert [e.value for e in at.error][:2] == [messages[0][1], messages[1][1]] and at.success

@@ -1,0 +1,300 @@
+"""The annotation queue and service: claiming, k, lists, submit/skip/edit, the blind rule, concurrency."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections import Counter
+
+import pytest
+
+from annotator import annotate, store
+from annotator.annotate import AnnotateError, Choice
+from annotator.taxonomy import load_taxonomy
+from tests.app_helpers import add_other_labels, add_trace, make_db
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    path = tmp_path / "q.db"
+    make_db(path, traces=4, turns=3, k=2)
+    return path
+
+
+@pytest.fixture
+def db(db_path):
+    conn = store.connect(db_path)
+    yield conn
+    conn.conn.close()
+
+
+def user(db, name):
+    return next(u for u in store.list_users(db) if u.name == name)
+
+
+def test_next_segment_is_claimed_once_and_kept_until_submitted(db):
+    alice = user(db, "alice")
+    first = annotate.next_segment_id(db, alice)
+    assert annotate.next_segment_id(db, alice) == first  # a reload does not claim again
+    assert store.rater_progress(db, alice.rater_id) == store.Progress(assigned=1, done=0, skipped=0, unsure=0)
+    annotate.submit(db, alice, first, Choice(frozenset({"1.3"})))
+    second = annotate.next_segment_id(db, alice)
+    assert second != first
+    assert store.rater_progress(db, alice.rater_id).done == 1
+
+
+def test_a_segment_goes_to_at_most_k_annotators(db):
+    store.save_settings(db, k=1, annotators=["alice", "bob", "rita"])
+    seen = []
+    for name in ("alice", "bob", "rita"):
+        u = user(db, name)
+        seen += store.claim(db, u.rater_id, k=1, n=20)
+    assert len(seen) == len(set(seen)) == 12  # 4 traces x 3 turns, each to one annotator
+    store.save_settings(db, k=2)
+    alice = user(db, "alice")
+    more = store.claim(db, alice.rater_id, k=2, n=50)
+    assert set(more).isdisjoint(store.claim(db, alice.rater_id, k=2, n=1) or [])
+    counts = Counter(r[0] for r in db.execute("SELECT segment_id FROM assignments"))
+    assert max(counts.values()) <= 2
+
+
+def test_the_pool_decides_who_claims(db):
+    rita = user(db, "rita")  # a reviewer: not in the default pool (role annotator)
+    assert annotate.next_segment_id(db, rita) is None
+    store.save_settings(db, annotators=["rita"])
+    assert annotate.next_segment_id(db, rita) is not None
+    assert annotate.next_segment_id(db, user(db, "alice")) is None
+
+
+def test_submit_writes_every_mode_and_a_submission(db):
+    alice = user(db, "alice")
+    seg = annotate.next_segment_id(db, alice)
+    annotate.submit(db, alice, seg, Choice(frozenset({"1.3", "2.2"}), rationales={"1.3": " again ", "3.1": "x"}),
+                    duration_ms=1200)
+    tax = store.get_taxonomy(db, "mast")
+    [mine] = store.labels_for_segment(db, seg, tax.id, rater_id=alice.rater_id)
+    assert len(mine.values) == 14 and {c for c, v in mine.values.items() if v} == {"1.3", "2.2"}
+    assert mine.rationales == {"1.3": "again"}  # only for marked modes, trimmed
+    assert store.submission_history(db, seg, alice.rater_id)[0][1] == "done"
+
+
+@pytest.mark.parametrize("choice, message", [
+    (Choice(frozenset()), "No failure"),
+    (Choice(frozenset({"1.1"}), no_failure=True), "untick"),
+    (Choice(frozenset({"9.9"})), "unknown mode"),
+])
+def test_empty_or_contradictory_choices_write_nothing(db, choice, message):
+    alice = user(db, "alice")
+    seg = annotate.next_segment_id(db, alice)
+    with pytest.raises(AnnotateError, match=message):
+        annotate.submit(db, alice, seg, choice)
+    assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 0
+    assert store.assignment_status(db, alice.rater_id, seg) == "pending"
+
+
+def test_no_failure_writes_fourteen_zeros(db):
+    alice = user(db, "alice")
+    seg = annotate.next_segment_id(db, alice)
+    annotate.submit(db, alice, seg, Choice(frozenset(), no_failure=True))
+    rows = db.execute("SELECT value FROM labels WHERE segment_id = ? AND rater_id = ?", [seg, alice.rater_id]).fetchall()
+    assert [r[0] for r in rows] == [0] * 14
+
+
+def test_nobody_writes_labels_on_a_segment_outside_their_list(db):
+    alice, bob = user(db, "alice"), user(db, "bob")
+    seg = annotate.next_segment_id(db, alice)
+    with pytest.raises(AnnotateError, match="not in your list"):
+        annotate.submit(db, bob, seg, Choice(frozenset({"1.1"})))
+    with pytest.raises(AnnotateError, match="not in your list"):
+        annotate.skip(db, bob, seg)
+
+
+def test_editing_an_earlier_segment_keeps_history(db):
+    alice = user(db, "alice")
+    first = annotate.next_segment_id(db, alice)
+    annotate.submit(db, alice, first, Choice(frozenset({"1.1"})))
+    second = annotate.next_segment_id(db, alice)
+    view = annotate.load_view(db, alice, first)
+    assert view.status == "done" and view.place.next_id == second and view.place.position == 1
+    annotate.submit(db, alice, first, Choice(frozenset({"1.2"}), unsure=True))
+    view = annotate.load_view(db, alice, first)
+    assert view.status == "unsure" and view.mine.values["1.2"] == 1 and view.mine.values["1.1"] == 0
+    assert [status for _, status in view.history] == ["done", "unsure"]
+    assert annotate.next_segment_id(db, alice) == second  # editing did not move her frontier
+
+
+def test_skip_releases_the_claim_and_labelling_it_later_takes_it_back(db):
+    store.save_settings(db, k=1)
+    alice, bob = user(db, "alice"), user(db, "bob")
+    seg = annotate.next_segment_id(db, alice)
+    annotate.skip(db, alice, seg)
+    assert store.assignment_status(db, alice.rater_id, seg) == "skipped"
+    assert db.execute("SELECT assigned FROM segments WHERE id = ?", [seg]).fetchone()[0] == 0
+    assert annotate.next_segment_id(db, bob) == seg  # someone else can take it
+    assert annotate.next_segment_id(db, alice) != seg  # she is not offered it again
+    annotate.submit(db, alice, seg, Choice(frozenset({"3.1"})))
+    assert db.execute("SELECT assigned FROM segments WHERE id = ?", [seg]).fetchone()[0] == 2
+    with pytest.raises(AnnotateError, match="already labelled"):
+        annotate.skip(db, alice, seg)
+
+
+def test_blind_until_submitted_and_revealed(db):
+    alice = user(db, "alice")
+    seg = annotate.next_segment_id(db, alice)
+    add_other_labels(db, seg, "annotator_1", {"1.1"})
+    add_other_labels(db, seg, "judge:gpt@abc", {"2.2"}, kind="judge")
+    store.save_settings(db, reveal=True)
+    assert annotate.load_view(db, alice, seg).others is None  # revealed, but she has not submitted
+    annotate.submit(db, alice, seg, Choice(frozenset({"1.1"})))
+    store.save_settings(db, reveal=False)
+    assert annotate.load_view(db, alice, seg).others is None  # submitted, but no reveal phase
+    store.save_settings(db, reveal=True)
+    others = annotate.load_view(db, alice, seg).others
+    assert {o.rater for o in others} == {"annotator_1", "judge:gpt@abc"}
+    assert next(o for o in others if o.rater == "annotator_1").rationales == {"1.1": "annotator_1 says 1.1"}
+
+
+def test_skipped_segments_stay_blind(db):
+    alice = user(db, "alice")
+    seg = annotate.next_segment_id(db, alice)
+    add_other_labels(db, seg, "annotator_1", {"1.1"})
+    store.save_settings(db, reveal=True)
+    annotate.skip(db, alice, seg)
+    assert annotate.load_view(db, alice, seg).others is None
+
+
+def test_list_position_follows_claim_order(db):
+    alice = user(db, "alice")
+    ids = store.claim(db, alice.rater_id, k=2, n=3)
+    places = [store.list_position(db, alice.rater_id, s) for s in ids]
+    assert [p.position for p in places] == [1, 2, 3]
+    assert [p.previous_id for p in places] == [None, ids[0], ids[1]]
+    assert [p.next_id for p in places] == [ids[1], ids[2], None]
+    assert store.list_position(db, user(db, "bob").rater_id, ids[0]) is None
+
+
+def test_settings_are_validated(db):
+    with pytest.raises(store.StoreError, match="k"):
+        store.save_settings(db, k=0)
+    with pytest.raises(store.StoreError, match="unknown"):
+        store.save_settings(db, colour="red")
+    assert store.save_settings(db, k=3, reveal=1).k == 3 and store.get_settings(db).reveal is True
+
+
+def test_hand_out_gives_each_pool_member_segments(db):
+    given = store.assign_to_pool(db, 2)
+    alice, bob = user(db, "alice"), user(db, "bob")
+    assert given == {alice.rater_id: 2, bob.rater_id: 2}
+    assert store.rater_progress(db, alice.rater_id).assigned == 2
+
+
+def test_a_reset_token_ends_the_session(db):
+    token = store.reset_token(db, "alice")
+    alice = store.user_for_token(db, token)
+    assert store.session_user(db, alice.id, store.hash_token(token)) == alice
+    store.reset_token(db, "alice")
+    assert store.session_user(db, alice.id, store.hash_token(token)) is None
+
+
+def test_queue_migration_backfills_counters(tmp_path):
+    """m003 computes claim counters and statuses from assignments and submissions made before it."""
+    from annotator.store.schema import migrations
+
+    path = tmp_path / "old.db"
+    db = store.connect(path, migrate=False)
+    migrations.apply(db, stop_before="m005_app_queue")
+    store.save_taxonomy(db, load_taxonomy("mast"))
+    add_trace(db, "t", [("A", "x"), ("B", "y")])
+    rater = store.ensure_rater(db, "old", "human")
+    seg_ids = [r[0] for r in db.execute("SELECT id FROM segments WHERE queued = 1 ORDER BY id")]
+    for s in seg_ids:
+        db.execute("INSERT INTO assignments (segment_id, rater_id, assigned_at) VALUES (?, ?, '2026-01-01')", [s, rater])
+    tax = store.get_taxonomy(db, "mast")
+    store.write_labels(db, store.LabelWrite(seg_ids[0], rater, tax.id, {}, status="skipped"))
+    db.conn.commit()
+    db = store.connect(path)
+    rows = db.execute("SELECT a.status, s.assigned FROM assignments a JOIN segments s ON s.id = a.segment_id"
+                      " ORDER BY s.id").fetchall()
+    assert rows == [("skipped", 0), ("pending", 1)]
+
+
+# --------------------------------------------------------------------------------------------------
+# Eight annotators at once: no lost label, no duplicate, never "database is locked".
+
+ANNOTATORS = 8
+
+
+def _annotate_all(db_file: str, name: str, errors: list) -> int:
+    """One annotator's loop with her own connection: take the next segment, submit, until none."""
+    db = store.connect(db_file, migrate=False)
+    done = 0
+    try:
+        u = next(x for x in store.list_users(db) if x.name == name)
+        while (seg := annotate.next_segment_id(db, u)) is not None:
+            if name in ("ann0", "ann1") and seg % 7 == 0:  # two skippers: others take those over
+                annotate.skip(db, u, seg)
+            else:
+                annotate.submit(db, u, seg, Choice(frozenset({"1.1"} if seg % 2 else {"2.3", "3.2"})))
+            done += 1
+    except Exception as exc:  # reported to the test, which fails on any
+        errors.append(f"{name}: {exc!r}")
+    finally:
+        db.conn.close()
+    return done
+
+
+def _process_worker(args):
+    errors: list = []
+    return _annotate_all(*args, errors), errors
+
+
+def _crowd_db(tmp_path, k: int = 3):
+    path = tmp_path / "crowd.db"
+    make_db(path, traces=15, turns=4, k=k)  # 60 segments
+    db = store.connect(path)
+    for i in range(ANNOTATORS):
+        store.add_user(db, f"ann{i}", "annotator")
+    store.save_settings(db, annotators=[f"ann{i}" for i in range(ANNOTATORS)])
+    db.conn.close()
+    return path
+
+
+def _check_crowd(path, k: int) -> None:
+    db = store.connect(path)
+    per_segment = Counter(r[0] for r in db.execute("SELECT segment_id FROM assignments WHERE status != 'skipped'"))
+    assert per_segment and max(per_segment.values()) <= k  # never over k active claims
+    queued = db.execute("SELECT COUNT(*) FROM segments WHERE queued = 1").fetchone()[0]
+    done = db.execute("SELECT segment_id, rater_id FROM assignments WHERE status = 'done'").fetchall()
+    # every segment reached k annotators, except where a skip came after everyone else had finished
+    queued_ids = {r[0] for r in db.execute("SELECT id FROM segments WHERE queued = 1")}
+    skipped = {r[0] for r in db.execute("SELECT segment_id FROM assignments WHERE status = 'skipped'")}
+    short = {seg for seg in queued_ids if per_segment.get(seg, 0) < k}
+    assert len(queued_ids) == queued and short <= skipped
+    for seg, rater in done:  # every submitted segment has all 14 labels and exactly one submission
+        n_labels = db.execute("SELECT COUNT(*) FROM labels WHERE segment_id = ? AND rater_id = ?", [seg, rater]).fetchone()[0]
+        n_subs = db.execute("SELECT COUNT(*) FROM submissions WHERE segment_id = ? AND rater_id = ?", [seg, rater]).fetchone()[0]
+        assert (n_labels, n_subs) == (14, 1)
+    total = db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+    assert total == db.execute("SELECT COUNT(*) FROM assignments WHERE status != 'pending'").fetchone()[0]
+    db.conn.close()
+
+
+def test_eight_annotators_in_threads(tmp_path):
+    path = _crowd_db(tmp_path)
+    errors: list = []
+    threads = [threading.Thread(target=_annotate_all, args=(str(path), f"ann{i}", errors)) for i in range(ANNOTATORS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    _check_crowd(path, 3)
+
+
+def test_eight_annotators_in_processes(tmp_path):
+    path = _crowd_db(tmp_path)
+    with multiprocessing.get_context("spawn").Pool(ANNOTATORS) as pool:
+        results = pool.map(_process_worker, [(str(path), f"ann{i}") for i in range(ANNOTATORS)])
+    assert [e for _, errs in results for e in errs] == []
+    assert sum(n for n, _ in results) >= 60 * 3
+    _check_crowd(path, 3)
