@@ -1,4 +1,5 @@
-"""The bundled demo: a fresh database with synthetic traces, three annotators' labels, and accounts."""
+"""The bundled demo: a fresh database with synthetic traces, three annotators' labels, a recorded judge
+run, majority gold labels, and accounts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from annotator.taxonomy import DATA_DIR, load_taxonomy
 
 DEMO_DIR = DATA_DIR / "demo"
 DEMO_TRACES = DEMO_DIR / "traces.jsonl"
+DEMO_JUDGE_RESPONSES = DEMO_DIR / "judge_responses.jsonl"
 DEMO_ACCOUNTS = (("alice", "annotator"), ("rita", "reviewer"), ("lead", "admin"))
 DEMO_K = 2  # each demo segment goes to two annotators
 DEMO_HANDED_OUT = 12  # segments alice finds in her list at once (more are claimed as she goes)
@@ -38,6 +40,7 @@ def build_demo(db_path: str | Path, *, base_url: str = "http://127.0.0.1:8501/")
     db = store.connect(db_path)
     store.save_taxonomy(db, load_taxonomy("mast"))
     import_file(db, DEMO_TRACES, fmt="jsonl", scheme="trace")
+    _record_judge_and_gold(db)
     accounts = []
     for name, role in DEMO_ACCOUNTS:
         token = store.add_user(db, name, role)
@@ -46,3 +49,13 @@ def build_demo(db_path: str | Path, *, base_url: str = "http://127.0.0.1:8501/")
     store.assign_to_pool(db, DEMO_HANDED_OUT)
     db.conn.close()
     return accounts
+
+
+def _record_judge_and_gold(db) -> None:
+    """Replay the recorded judge answers through the real judge path (no network), then build gold,
+    so the Agreement page and the judge lab have something to show at once."""
+    from annotator.gold import build_gold
+    from annotator.judge import record_demo_run
+
+    record_demo_run(db, DEMO_JUDGE_RESPONSES)
+    build_gold(db, strategy="majority")
