@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -11,26 +10,13 @@ from annotator.cli_serve import server_env, streamlit_command
 
 
 @pytest.fixture
-def demo(monkeypatch):
-    pytest.importorskip("annotator.segments", reason="the importers need annotator.segments (merged from main)")
+def demo():
     from annotator import demo
 
     return demo
 
 
-@pytest.fixture
-def demo_file(tmp_path, monkeypatch, demo):
-    path = tmp_path / "traces.jsonl"
-    lines = [{"id": f"d{i}", "messages": [{"name": "Planner", "role": "assistant", "content": f"plan {i}"},
-                                          {"name": "Coder", "role": "assistant", "content": f"code {i}"}],
-              "metadata": {"framework": "Demo"},
-              "labels": {"ann_a": {"1.1": i % 2}, "ann_b": {"1.1": 1}}} for i in range(15)]
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    monkeypatch.setattr(demo, "DEMO_TRACES", path)
-    return path
-
-
-def test_demo_gives_alice_segments_to_label(tmp_path, demo, demo_file):
+def test_demo_gives_alice_segments_to_label(tmp_path, demo):
     accounts = demo.build_demo(tmp_path / "demo.db", base_url="http://127.0.0.1:9999/")
     assert [(a.name, a.role) for a in accounts] == list(demo.DEMO_ACCOUNTS)
     assert all(a.link == f"http://127.0.0.1:9999/?token={a.token}" for a in accounts)
@@ -39,6 +25,11 @@ def test_demo_gives_alice_segments_to_label(tmp_path, demo, demo_file):
     progress = store.rater_progress(db, alice.rater_id)
     assert progress.assigned == demo.DEMO_HANDED_OUT and progress.done == 0
     assert store.get_settings(db).k == demo.DEMO_K
+    judges = [r for r in store.list_raters(db) if r.kind == "judge"]
+    assert len(judges) == 1 and judges[0].name.startswith("judge:demo/recorded-judge@")
+    evidence = db.execute("SELECT COUNT(*) FROM labels WHERE rater_id = ? AND evidence != ''", [judges[0].id])
+    assert evidence.fetchone()[0] > 0  # the recorded run kept the quotes the judge gave
+    assert store.gold_counts(db, store.get_taxonomy(db, "mast").id)["segments"] == 15
 
 
 def test_serve_is_local_headless_and_sends_no_statistics(tmp_path):
