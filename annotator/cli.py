@@ -24,6 +24,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): handled quietly in main()
         except USER_ERRORS as exc:
             if os.environ.get("ANNOTATOR_DEBUG"):
                 raise
@@ -49,7 +51,8 @@ def emit_json(document: object) -> None:
 @click.pass_context
 def cli(ctx: click.Context, db_path: Path) -> None:
     """Label failure modes in multi-agent LLM traces and measure agreement between raters."""
-    ctx.obj = {"db": db_path}
+    source = ctx.get_parameter_source("db_path")
+    ctx.obj = {"db": db_path, "db_chosen": source is not None and source.name != "DEFAULT"}
 
 
 @cli.command()
@@ -126,15 +129,24 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 
 from annotator.cli_taxonomy import taxonomy  # noqa: E402  (registered after the group exists)
+from annotator.cli_export import export  # noqa: E402
+from annotator.cli_gold import gold  # noqa: E402
+from annotator.cli_report import report  # noqa: E402
 from annotator.cli_serve import demo, serve, users  # noqa: E402
+from annotator.cli_judge import judge  # noqa: E402
 
-for command in (taxonomy, serve, demo, users):
+for command in (taxonomy, serve, demo, users, report, export, gold, judge):
     cli.add_command(command)
 
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="annotator")
+    try:
+        cli(prog_name="annotator")
+    except BrokenPipeError:
+        # Python's advice: point stdout at devnull so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

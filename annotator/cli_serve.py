@@ -62,7 +62,8 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     """Build a fresh demo database from the bundled data, print demo accounts, and serve it."""
     from annotator.demo import build_demo
 
-    db_path = ctx.obj["db"] if ctx.get_parameter_source("db_path").name != "DEFAULT" else Path("annotator-demo.db")
+    # Never rebuild ./annotator.db behind the user's back: the demo has its own file unless --db names one.
+    db_path = ctx.obj["db"] if ctx.obj["db_chosen"] else Path("annotator-demo.db")
     accounts = build_demo(db_path, base_url=f"http://{host}:{port}/")
     click.echo(f"demo database: {db_path}")
     for account in accounts:

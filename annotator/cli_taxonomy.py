@@ -54,3 +54,92 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
             click.echo(textwrap.fill(m.definition, width=96, initial_indent=" " * 8, subsequent_indent=" " * 8))
             if m.aliases:
                 click.echo(f"        also called: {', '.join(m.aliases)}")
+
+
+@taxonomy.command()
+@click.argument("base")
+@click.argument("changes_file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--version", "version", default=None, help="Version of the new taxonomy (default: the next free one).")
+@click.pass_context
+def refine(ctx: click.Context, base: str, changes_file: str, version: str | None) -> None:
+    """Make a new version of BASE from a YAML file of changes; carry labels and gold over.
+
+    Changes: edit (definition), rename, add, retire, merge (OR of the old labels), split (segments
+    where the old mode was present go back to the annotators). See the README for the file format.
+    """
+    from annotator.cli import open_db
+    from annotator.refine import load_changes, refine_taxonomy
+
+    changes, file_version = load_changes(changes_file)
+    done = refine_taxonomy(open_db(ctx), base, changes, version=version or file_version)
+    click.echo(f"{done.taxonomy} made from {done.parent}: {done.labels_carried} labels carried "
+               f"({done.labels_stale} marked as given under an old definition), {done.gold_carried} gold labels "
+               f"carried, {len(done.relabel_segments)} segments back in the annotators' queue")
+
+
+def _report_options(fn):
+    fn = click.option("--tag", "tags", multiple=True, metavar="K=V", help="Only traces with this tag.")(fn)
+    return click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=0))(fn)
+
+
+@taxonomy.command()
+@click.argument("ref", default="mast")
+@_report_options
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def ambiguous(ctx: click.Context, ref: str, tags: tuple[str, ...], bootstrap: int, as_json: bool) -> None:
+    """Modes ranked by human-human kappa, with the modes each is confused with and example segments."""
+    from annotator import store
+    from annotator.ambiguity import ambiguous_modes
+    from annotator.cli import _parse_tags, emit_json, open_db
+    from annotator.report import report_for
+
+    db = open_db(ctx)
+    humans = [r.name for r in store.list_raters(db) if r.kind == "human"]
+    report = report_for(db, taxonomy=ref, raters=humans or None, tags=_parse_tags(tags), bootstrap=bootstrap)
+    rows = ambiguous_modes(report)
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        kappa = "n/a" if row["human_kappa"] is None else f"{row['human_kappa']:.2f}"
+        click.echo(f"{row['code']:<6} kappa {kappa:>5}  {row['name']}" + (f"  [{', '.join(row['flags'])}]" if row["flags"] else ""))
+        for partner in row["confused_with"]:
+            click.echo(f"         confused with {partner['mode']}: {partner['count']} times "
+                       f"(rate {partner['rate']:.2f}), e.g. segments {', '.join(partner['examples'])}")
+        if row["contested_examples"]:
+            click.echo(f"         contested segments: {', '.join(row['contested_examples'])}")
+
+
+@taxonomy.command()
+@click.argument("before")
+@click.argument("after")
+@_report_options
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def compare(ctx: click.Context, before: str, after: str, tags: tuple[str, ...], bootstrap: int, as_json: bool) -> None:
+    """Agreement per mode before and after a refinement (AFTER must be refined from BEFORE)."""
+    from annotator import store
+    from annotator.ambiguity import compare_versions
+    from annotator.cli import _parse_tags, emit_json, open_db
+    from annotator.report import report_for
+
+    db = open_db(ctx)
+    old, new = store.get_taxonomy(db, before), store.get_taxonomy(db, after)
+    mapping = store.get_mapping_rows(db, old.id, new.id)
+    if not mapping:
+        raise click.ClickException(f"no stored mapping from {old.taxonomy.ref} to {new.taxonomy.ref}")
+    tag_map = _parse_tags(tags)
+    rows = compare_versions(report_for(db, taxonomy=before, tags=tag_map, bootstrap=bootstrap),
+                            report_for(db, taxonomy=after, tags=tag_map, bootstrap=bootstrap), mapping)
+    if as_json:
+        emit_json(rows)
+        return
+
+    def fmt(value):
+        return "n/a" if value is None else f"{value:.2f}"
+
+    click.echo(f"{'mode':<8}{'change':<8}{'from':<14}{'before':>14}{'after':>8}")
+    for row in rows:
+        click.echo(f"{row['code']:<8}{row['change']:<8}{','.join(row['from']):<14}"
+                   f"{'/'.join(fmt(k) for k in row['kappa_before']) or '-':>14}{fmt(row['kappa_after']):>8}")

@@ -202,7 +202,7 @@ def test_queue_migration_backfills_counters(tmp_path):
 
     path = tmp_path / "old.db"
     db = store.connect(path, migrate=False)
-    migrations.apply(db, stop_before="m003_app_queue")
+    migrations.apply(db, stop_before="m005_app_queue")
     store.save_taxonomy(db, load_taxonomy("mast"))
     add_trace(db, "t", [("A", "x"), ("B", "y")])
     rater = store.ensure_rater(db, "old", "human")

@@ -80,7 +80,7 @@ def read(path: Path) -> Iterator[TraceRecord]:
         yield TraceRecord(
             index=index, external_id=record_id, text=text, turns=turns,
             framework=metadata.get("framework"), benchmark=metadata.get("benchmark"), llm=metadata.get("llm"),
-            tags=tags, labels=_labels(path, number, record, record_id),
+            tags=tags, labels=_labels(path, number, record, record_id), locator=f"line {number}",
         )
     if index < 0:
         raise fail(path, "no records (the file is empty)")

@@ -41,12 +41,9 @@ def iter_json_array(path: Path) -> Iterator[tuple[int, Any]]:
 
 
 def first_item(path: Path) -> Any:
-    """The first element of a top-level JSON array, or None when there is none or it is unreadable."""
-    try:
-        for _, item in iter_json_array(path):
-            return item
-    except ValueError:
-        return None
+    """The first element of a top-level JSON array (IngestError if it cannot be read)."""
+    for _, item in iter_json_array(path):
+        return item
     return None
 
 

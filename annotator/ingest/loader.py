@@ -43,6 +43,8 @@ def _sniff(path: Path) -> bytes:
 def detect_format(path: Path) -> str:
     """Guess the format from the content: a JSON array of MAST records, JSON Lines, or plain text."""
     head = _sniff(path)
+    if not head and path.stat().st_size <= 4096:
+        raise fail(path, "the file is empty (only white space)")
     if head.startswith(b"["):
         item = first_item(path)
         if isinstance(item, dict) and "annotations" in item and "trace" in item:
@@ -96,7 +98,7 @@ class _Importer:
         builtin = load_taxonomy(name) if name in BUILTIN_TAXONOMIES else None
         if builtin is None or version not in (None, builtin.version):
             raise fail(self.path, f"labels refer to unknown taxonomy {ref!r} (add it with 'annotator init "
-                       "--taxonomy PATH')", record=record.index, record_id=record.external_id)
+                       "--taxonomy PATH')", record=record.where, record_id=record.external_id)
         store.save_taxonomy(self.db, builtin)
         return store.get_taxonomy(self.db, ref)
 
@@ -112,7 +114,7 @@ class _Importer:
         if len(record.text) > self.max_chars:
             raise fail(self.path, f"trace is {len(record.text) / 1e6:.1f}M characters, over the limit of "
                        f"{self.max_chars / 1e6:.1f}M (raise --max-trace-mb or split the trace)",
-                       record=record.index, record_id=record.external_id)
+                       record=record.where, record_id=record.external_id)
         digest = store.content_hash(record.text)
         if digest in self.bodies:
             self.result.duplicates.append((self.bodies[digest], record.external_id))
@@ -134,7 +136,7 @@ class _Importer:
         unknown = sorted(set(labels.values) - set(stored.mode_ids))
         if unknown:
             raise fail(self.path, f"labels of {labels.rater} for unknown mode(s) {', '.join(unknown)} "
-                       f"(not in {stored.taxonomy.ref})", record=record.index, record_id=record.external_id)
+                       f"(not in {stored.taxonomy.ref})", record=record.where, record_id=record.external_id)
         rater_id = store.ensure_rater(self.db, labels.rater, labels.kind)
         values = {stored.mode_ids[code]: value for code, value in labels.values.items()}
         return store.write_labels(self.db, store.LabelWrite(segment_id, rater_id, stored.id, values))

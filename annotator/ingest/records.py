@@ -11,11 +11,14 @@ class IngestError(ValueError):
     """Bad input. The message is one line naming the file, the record and the reason."""
 
 
-def fail(path: object, reason: str, *, record: int | None = None, record_id: object = None) -> IngestError:
-    """Build an IngestError whose message names the file and, where known, the record."""
+def fail(path: object, reason: str, *, record: int | str | None = None, record_id: object = None) -> IngestError:
+    """Build an IngestError whose message names the file and, where known, the record.
+
+    `record` is an index ("record 3") or a ready locator such as "line 7".
+    """
     where = str(path)
     if record is not None:
-        where += f": record {record}"
+        where += f": {record}" if isinstance(record, str) else f": record {record}"
         if record_id is not None:
             where += f" (id {record_id})"
     elif record_id is not None:
@@ -44,3 +47,8 @@ class TraceRecord:
     llm: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     labels: list[RecordLabels] = field(default_factory=list)
+    locator: str = ""  # how error messages name this record, e.g. "line 7"; default "record <index>"
+
+    @property
+    def where(self) -> str:
+        return self.locator or f"record {self.index}"

@@ -1,10 +1,53 @@
 """The store: the only part of the project that speaks SQL.
 
-Submodules own one concern each (connection, schema, taxonomies, traces, labels, stats, ...);
-this package re-exports what services and pages use.
+Submodules own one concern each (connection, schema, taxonomies, traces, labels, users, gold, judge,
+exports, ...); this package re-exports what services and pages use.
 """
 
+from annotator.store import refine as refinement  # used by the refinement service only
 from annotator.store.db import connect, default_path, now, write
+from annotator.store.exports import (
+    GOLD_COLUMNS,
+    LABEL_COLUMNS,
+    SEGMENT_COLUMNS,
+    iter_gold_rows,
+    iter_label_rows,
+    iter_segment_rows,
+    trace_tags_by_external_id,
+)
+from annotator.store.gold import (
+    PROVENANCES,
+    adjudicated_cells,
+    get_split,
+    gold_counts,
+    gold_of_segment,
+    gold_segments_with_hashes,
+    hashes_of_test_split,
+    replace_automatic_gold,
+    save_split,
+    segment_labelled_by_anyone,
+    set_adjudicated_gold,
+)
+from annotator.store.judge import (
+    JudgeCallWrite,
+    JudgeSegment,
+    cached_judgements,
+    create_judge_run,
+    finish_judge_run,
+    get_judge_run,
+    get_prompt,
+    judge_evidence,
+    judge_run_errors,
+    judge_run_latencies,
+    judge_sample_labels,
+    judge_segments_by_id,
+    list_judge_runs,
+    record_judge_call,
+    save_prompt,
+    select_judge_segments,
+    start_judge_run,
+    whole_trace_segments,
+)
 from annotator.store.labels import (
     LabelWrite,
     RaterRow,
@@ -19,6 +62,7 @@ from annotator.store.taxonomies import (
     StoreError,
     TaxonomySummary,
     get_mapping,
+    get_mapping_rows,
     get_taxonomy,
     get_taxonomy_by_id,
     list_taxonomies,
@@ -41,12 +85,8 @@ from annotator.store.traces import (
     trace_segment_id,
     trace_text,
 )
-
-__all__ = [name for name in dir() if not name.startswith("_")]
-
-from annotator.store.users import ROLES, User, add_user, list_users, reset_token, user_for_token  # noqa: E402
-from annotator.store.users import hash_token  # noqa: E402
-from annotator.store.queue import (  # noqa: E402
+from annotator.store.users import ROLES, User, add_user, hash_token, list_users, reset_token, user_for_token
+from annotator.store.queue import (
     ListPosition,
     Progress,
     QueueSettings,
@@ -63,6 +103,18 @@ from annotator.store.queue import (  # noqa: E402
     save_settings,
     team_progress,
 )
-from annotator.store.annotation import RaterLabels, labels_for_segment, segment_at, submission_history  # noqa: E402
-from annotator.store.sessions import session_user  # noqa: E402
-from annotator.store.facets import data_version, trace_tag_values  # noqa: E402
+from annotator.store.annotation import RaterLabels, labels_for_segment, segment_at, submission_history
+from annotator.store.sessions import session_user
+from annotator.store.facets import data_version, trace_tag_values
+
+# Loaded on first use: they need numpy, which `annotator stats` and `--help` should not pay for.
+_LAZY = {"GOLD_RATER": "annotator.store.labelsets", "load_label_set": "annotator.store.labelsets",
+         "traces_formats": "annotator.store.labelsets"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'annotator.store' has no attribute {name!r}")

@@ -42,9 +42,11 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             target_taxonomy_id INTEGER NOT NULL REFERENCES taxonomies(id),
             source_code TEXT NOT NULL,
             target_code TEXT,
-            kind TEXT NOT NULL DEFAULT 'same',
-            UNIQUE (source_taxonomy_id, target_taxonomy_id, source_code, target_code)
+            kind TEXT NOT NULL DEFAULT 'same'
         );
+        -- NULL target (a dropped mode) must dedupe too; a plain UNIQUE treats NULLs as distinct.
+        CREATE UNIQUE INDEX idx_mode_mappings_unique ON mode_mappings
+            (source_taxonomy_id, target_taxonomy_id, source_code, IFNULL(target_code, ''));
         CREATE TABLE traces (
             id INTEGER PRIMARY KEY,
             external_id TEXT NOT NULL,
@@ -115,7 +117,10 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL,
             PRIMARY KEY (segment_id, rater_id, mode_id, sample)
         );
-        CREATE INDEX idx_labels_taxonomy ON labels (taxonomy_id, rater_id);
+        -- (taxonomy, rater, segment): serves both the loader's scan of a taxonomy and write_labels'
+        -- lookup of one rater's labels on one segment (with only (taxonomy, rater), SQLite chose it
+        -- for that lookup and scanned every label of the rater: quadratic over an import or a run).
+        CREATE INDEX idx_labels_taxonomy ON labels (taxonomy_id, rater_id, segment_id);
         CREATE TABLE assignments (
             segment_id INTEGER NOT NULL REFERENCES segments(id),
             rater_id INTEGER NOT NULL REFERENCES raters(id),
@@ -212,7 +217,38 @@ def m002_judge_and_gold(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m003_app_queue(db: sqlite_utils.Database) -> None:
+def m003_judge_progress(db: sqlite_utils.Database) -> None:
+    """What a judge run needs to be watched and resumed: its size, cache hits, owner process, errors."""
+    db.executescript(
+        """
+        ALTER TABLE judge_runs ADD COLUMN total INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE judge_runs ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE judge_runs ADD COLUMN pid INTEGER;
+        ALTER TABLE judge_runs ADD COLUMN updated_at TEXT;
+        ALTER TABLE judge_runs ADD COLUMN error TEXT;
+        ALTER TABLE judge_calls ADD COLUMN attempt_errors TEXT NOT NULL DEFAULT '[]';
+        """
+    )
+
+
+@migrations()
+def m004_prompts(db: sqlite_utils.Database) -> None:
+    """The text of every prompt version a run used, so versions can be compared after the file changed."""
+    db.executescript(
+        """
+        CREATE TABLE prompts (
+            version TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            path TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations()
+def m005_app_queue(db: sqlite_utils.Database) -> None:
     """The annotation queue: per-segment claim counter and per-assignment status.
 
     `segments.assigned` counts the active claims on a segment (skipped ones release theirs), so finding

@@ -151,3 +151,10 @@ def taxonomy_exists(db: sqlite_utils.Database, ref: str) -> bool:
     if version is not None:
         sql, args = sql + " AND version = ?", args + [version]
     return db.execute(sql, args).fetchone() is not None
+
+
+def get_mapping_rows(db: sqlite_utils.Database, source_id: int, target_id: int) -> list[tuple[str, str | None, str]]:
+    """(old code, new code or None, kind) rows stored between two versions."""
+    return db.execute(
+        "SELECT source_code, target_code, kind FROM mode_mappings WHERE source_taxonomy_id = ? AND target_taxonomy_id = ?"
+        " ORDER BY id", [source_id, target_id]).fetchall()

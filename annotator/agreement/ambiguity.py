@@ -1,0 +1,122 @@
+"""Ambiguity signals: co-confused mode pairs and contested units."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .labels import LabelSet, rater_pairs
+
+UNIT_CHUNK = 5_000  # units per chunk: the per-unit (unit, mode, mode) tensor stays small
+
+
+def co_confusion(label_set: LabelSet, *, max_examples: int = 5) -> list[dict]:
+    """Mode pairs that raters confuse with each other.
+
+    For an unordered mode pair {A, B}, a *co-confusion* is a (unit, rater pair) where one rater
+    marked A and not B while the other marked B and not A. Counts are summed over all unordered
+    rater pairs.
+
+    ``rate`` = count / comparisons, where comparisons is the number of (unit, rater pair) in which
+    both raters labelled both A and B (so missing labels neither count nor dilute the rate).
+    ``examples`` lists up to ``max_examples`` unit ids where it happened, in unit order.
+    Only pairs with count > 0 are returned, most frequent first (ties: higher rate, then the
+    taxonomy order of A, then of B).
+
+    Examples
+    --------
+    >>> v = np.array([[[1, 0], [0, 1]]], dtype=np.int8)   # one unit: ann says A, bob says B
+    >>> ls = LabelSet(("s1",), ("ann", "bob"), ("human", "human"),
+    ...               (("A", "a", "c"), ("B", "b", "c")), v)
+    >>> [(c["a_mode"], c["b_mode"], c["count"], c["rate"]) for c in co_confusion(ls)]
+    [('A', 'B', 1, 1.0)]
+    """
+    n, r, m = label_set.shape
+    counts = np.zeros((m, m), dtype=np.int64)
+    comparisons = np.zeros((m, m), dtype=np.int64)
+    examples: dict[tuple[int, int], list[int]] = {}
+    for start in range(0, n, UNIT_CHUNK):
+        block = label_set.values[start : start + UNIT_CHUNK]
+        per_unit, compared = _confusions_in_block(block)
+        counts += per_unit.sum(axis=0)
+        comparisons += compared
+        _collect_examples(per_unit, start, examples, max_examples)
+    return _co_confusion_rows(label_set, counts, comparisons, examples)
+
+
+def _confusions_in_block(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unit unordered co-confusion counts (u, m, m) (upper triangle) and comparisons (m, m)."""
+    u, _, m = block.shape
+    ordered = np.zeros((u, m, m), dtype=np.int32)
+    compared = np.zeros((m, m), dtype=np.int64)
+    for a_idx, b_idx in zip(*rater_pairs(block.shape[1])):
+        a, b = block[:, a_idx, :], block[:, b_idx, :]
+        only_a = (a == 1) & (b == 0)  # modes a marked that b, having labelled them, did not
+        only_b = (b == 1) & (a == 0)
+        ordered += only_a[:, :, None] & only_b[:, None, :]
+        both_labelled = ((a >= 0) & (b >= 0)).astype(np.int64)
+        compared += both_labelled.T @ both_labelled
+    # {A, B} happens as (A in only_a, B in only_b) or the reverse; the two are disjoint events.
+    unordered = np.triu(ordered + ordered.transpose(0, 2, 1), k=1)
+    return unordered, compared
+
+
+def _collect_examples(per_unit: np.ndarray, offset: int, examples: dict, limit: int) -> None:
+    u, m, _ = per_unit.shape
+    happened = per_unit.reshape(u, m * m) > 0
+    found = np.array([len(examples.get(divmod(col, m), ())) for col in range(m * m)])
+    # Keep only the first (limit - found) occurrences per column: Python then touches few rows.
+    wanted = happened & (np.cumsum(happened, axis=0) <= (limit - found))
+    for unit, col in zip(*np.nonzero(wanted)):
+        examples.setdefault(divmod(int(col), m), []).append(offset + int(unit))
+
+
+def _co_confusion_rows(label_set: LabelSet, counts, comparisons, examples) -> list[dict]:
+    codes = label_set.mode_codes
+    rows = []
+    for a, b in zip(*np.nonzero(counts)):
+        a, b = int(a), int(b)
+        rows.append({
+            "a_mode": codes[a],
+            "b_mode": codes[b],
+            "count": int(counts[a, b]),
+            "comparisons": int(comparisons[a, b]),
+            "rate": float(counts[a, b] / comparisons[a, b]),
+            "examples": [label_set.units[i] for i in sorted(examples.get((a, b), []))],
+        })
+    rows.sort(key=lambda row: (-row["count"], -row["rate"], codes.index(row["a_mode"]), codes.index(row["b_mode"])))
+    return rows
+
+
+def contested_units(label_set: LabelSet, *, limit: int = 20) -> list[dict]:
+    """Units ranked by how much their raters disagree.
+
+    A unit *disputes* a mode when at least two raters labelled it and they did not all give the same
+    value. Units are ranked by the number of disputed modes, then by the number of discordant
+    (rater pair, mode) combinations, then by unit order; only units with a dispute are listed,
+    at most ``limit`` of them.
+
+    Examples
+    --------
+    >>> v = np.array([[[1, 1], [0, 1]], [[0, 0], [0, 0]]], dtype=np.int8)
+    >>> ls = LabelSet(("s1", "s2"), ("a", "b"), ("human", "human"), (("A", "", ""), ("B", "", "")), v)
+    >>> contested_units(ls)
+    [{'unit': 's1', 'disputed_modes': ['A'], 'disputed_count': 1, 'discordant_pairs': 1}]
+    """
+    values = label_set.values
+    positives = (values == 1).sum(axis=1)
+    negatives = (values == 0).sum(axis=1)
+    disputed = (positives > 0) & (negatives > 0)  # (n, m)
+    disputed_count = disputed.sum(axis=1)
+    discordant = (positives * negatives).sum(axis=1)  # rater pairs that disagree, summed over modes
+    order = np.lexsort((np.arange(len(disputed_count)), -discordant, -disputed_count))
+    order = order[disputed_count[order] > 0][:limit]
+    codes = label_set.mode_codes
+    return [
+        {
+            "unit": label_set.units[i],
+            "disputed_modes": [codes[k] for k in np.flatnonzero(disputed[i])],
+            "disputed_count": int(disputed_count[i]),
+            "discordant_pairs": int(discordant[i]),
+        }
+        for i in order.tolist()
+    ]

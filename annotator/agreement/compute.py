@@ -1,0 +1,304 @@
+"""Assemble the agreement report (the "report JSON" contract of DESIGN.md) from a LabelSet."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import pairwise
+from .ambiguity import co_confusion, contested_units
+from .bootstrap import bootstrap as run_bootstrap
+from .bootstrap import percentile_interval
+from .classification import judge_scores
+from .labels import LabelSet, rater_pairs, rollup
+from .multirater import fleiss_kappa, krippendorff_alpha, nan_mean
+
+LEVELS = ("segment", "trace")
+RESAMPLE_BY = ("unit", "group")
+PAIR_STAT_FIELDS = ("observed_agreement", "kappa", "se", "positive_agreement", "negative_agreement",
+                    "ac1", "pabak", "prevalence_a", "prevalence_b")
+
+
+def _num(x) -> float | None:
+    """A plain float for JSON, None for undefined (NaN never leaves this module)."""
+    x = float(x)
+    return None if np.isnan(x) else x
+
+
+def compute_report(
+    label_set: LabelSet,
+    *,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    level: str = "segment",
+    taxonomy: tuple[str, str] | None = None,
+    resample: str = "unit",
+    ci_level: float = 0.95,
+    contested_limit: int = 20,
+) -> dict:
+    """Agreement per failure mode and rater pair, pooled, multi-rater, and ambiguity signals.
+
+    Parameters
+    ----------
+    label_set : LabelSet
+    bootstrap : int, default 1000
+        Percentile-bootstrap resamples for the confidence intervals (0: no intervals, all None).
+    seed : int, default 0
+        Seed of the resampling; the same input and seed give the same report.
+    level : {"segment", "trace"}
+        With "trace" and ``label_set.unit_groups`` set, units are first rolled up to traces
+        (:func:`rollup`); without unit_groups the units are taken to be traces already.
+    taxonomy : (name, version), optional
+        Recorded in the report; None gives nulls.
+    resample : {"unit", "group"}, default "unit"
+        "unit" resamples units (the project's statistics policy). "group" resamples whole traces
+        (``unit_groups``), which is honest when segments of a trace are correlated and gives wider
+        intervals.
+    ci_level : float, default 0.95
+    contested_limit : int, default 20
+        How many contested units to list.
+
+    Returns
+    -------
+    dict
+        The report JSON contract, plus ``summary``, ``contested`` and ``classification``. Every
+        value is a plain int, float, str, list, dict or None; undefined values are None and
+        averages leave them out and say how many modes (or pairs) they cover.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.array([[[1], [1]], [[0], [0]], [[1], [0]], [[0], [0]]], dtype=np.int8)
+    >>> ls = LabelSet(("s1", "s2", "s3", "s4"), ("ann", "bob"), ("human", "human"),
+    ...               (("1.1", "Disobey task specification", "Specification"),), v)
+    >>> report = compute_report(ls, bootstrap=0)
+    >>> report["modes"][0]["pairs"][0]["kappa"]
+    0.5
+    """
+    _check_options(bootstrap, level, resample, ci_level)
+    data = rollup(label_set) if level == "trace" and label_set.unit_groups is not None else label_set
+    groups = _resample_groups(data, resample)
+    n, r, m = data.shape
+    indicators = pairwise.pair_indicators(data.values)  # (n, m, P, 4)
+    sums = indicators.sum(axis=0)
+    per_mode = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums))
+    pooled = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums.sum(axis=0)))
+    intervals = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level)
+    names = [(data.raters[a], data.raters[b]) for a, b in zip(*rater_pairs(r))]
+    multi = {"fleiss_kappa": fleiss_kappa(data.values), "krippendorff_alpha": krippendorff_alpha(data.values)}
+    modes = [_mode_entry(data, k, sums[k], per_mode, intervals, names, multi) for k in range(m)]
+    shared_units = indicators[..., 3].any(axis=1).sum(axis=0)  # per pair: units with a shared label
+    pooled_entry = _pooled_entry(sums.sum(axis=0), pooled, intervals, names, shared_units)
+    return {
+        "taxonomy": {"name": taxonomy[0] if taxonomy else None, "version": taxonomy[1] if taxonomy else None},
+        "level": level,
+        "raters": [{"name": name, "kind": kind} for name, kind in zip(data.raters, data.rater_kinds)],
+        "modes": modes,
+        "pooled": pooled_entry,
+        "co_confusion": co_confusion(data),
+        "contested": contested_units(data, limit=contested_limit),
+        "classification": _classification(data),
+        "summary": _summary(data, modes, pooled_entry, names),
+        "params": {
+            "bootstrap": int(bootstrap), "seed": int(seed), "ci_level": float(ci_level),
+            "ci_method": "percentile", "resample": resample, "units": n,
+            "low_positive_threshold": pairwise.LOW_POSITIVE_THRESHOLD,
+            "few_units_threshold": pairwise.FEW_UNITS_THRESHOLD,
+        },
+    }
+
+
+def _check_options(bootstrap: int, level: str, resample: str, ci_level: float) -> None:
+    if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
+        raise ValueError(f"bootstrap must be a non-negative integer, got {bootstrap!r}")
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+    if resample not in RESAMPLE_BY:
+        raise ValueError(f"resample must be one of {', '.join(RESAMPLE_BY)}, got {resample!r}")
+    if not 0 < ci_level < 1:
+        raise ValueError(f"ci_level must be between 0 and 1, got {ci_level!r}")
+
+
+def _resample_groups(data: LabelSet, resample: str) -> np.ndarray | None:
+    if resample == "unit":
+        return None
+    if data.unit_groups is None:
+        raise ValueError("resample='group' needs unit_groups (at trace level, units are already traces)")
+    _, inverse = np.unique(np.asarray(data.unit_groups, dtype=object), return_inverse=True)
+    return inverse.ravel().astype(np.intp)
+
+
+def _bootstrap_intervals(indicators, n_resamples, seed, groups, ci_level) -> dict | None:
+    """Percentile intervals of every pair kappa, pooled kappa and mean pairwise kappa.
+
+    All come from the same resampled units. In each resample a mean pairwise kappa averages the
+    pairs whose kappa is defined in that resample, as the point estimate does on the full data.
+    """
+    if n_resamples == 0:
+        return None
+    n, m, p, _ = indicators.shape
+
+    def statistic(column_sums: np.ndarray) -> np.ndarray:
+        sums = column_sums.reshape(len(column_sums), m, p, 4)
+        kappa = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums))
+        pooled = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums.sum(axis=1)))
+        mean_mode = nan_mean(kappa, axis=2)[0]
+        mean_pooled = nan_mean(pooled, axis=1)[0]
+        return np.concatenate([kappa.reshape(len(sums), -1), pooled, mean_mode, mean_pooled[:, None]], axis=1)
+
+    samples = run_bootstrap(indicators.reshape(n, -1), statistic, n_resamples=n_resamples, seed=seed, groups=groups)
+    low, high, undefined = percentile_interval(samples, level=ci_level)
+    cuts = np.cumsum([m * p, p, m])  # column blocks, in the order statistic() concatenates them
+
+    def split(columns: np.ndarray) -> dict:
+        return dict(zip(("pair", "pooled", "mode_mean", "pooled_mean"), np.split(columns, cuts)))
+
+    lo, hi, und = split(low), split(high), split(undefined)
+    return {
+        "pair": (lo["pair"].reshape(m, p), hi["pair"].reshape(m, p), und["pair"].reshape(m, p)),
+        "pooled": (lo["pooled"], hi["pooled"], und["pooled"]),
+        "mode_mean": (lo["mode_mean"], hi["mode_mean"]),
+        "pooled_mean": (lo["pooled_mean"], hi["pooled_mean"]),
+    }
+
+
+def _at(stats: dict, index) -> dict:
+    return {key: stats[key][index] for key in PAIR_STAT_FIELDS}
+
+
+def _ci_at(ci, index) -> tuple:
+    return (np.nan, np.nan, None) if ci is None else tuple(part[index] for part in ci)
+
+
+def _pair_entry(names, cell_sums, values: dict, ci: tuple, units: int | None = None) -> dict:
+    """One rater pair's contract fields plus extras, from its indicator sums and statistics.
+
+    ``units`` (pooled entries only) is the number of units behind the n (unit, mode) cells.
+    """
+    both, a_only, b_only, neither = (int(round(float(x))) for x in pairwise.cells_from_indicator_sums(cell_sums))
+    kappa = float(values["kappa"])
+    entry = {"a": names[0], "b": names[1], "n": both + a_only + b_only + neither,
+             "both": both, "a_only": a_only, "b_only": b_only, "neither": neither}
+    entry.update({key: _num(values[key]) for key in PAIR_STAT_FIELDS})
+    entry["ci_low"], entry["ci_high"] = _num(ci[0]), _num(ci[1])
+    entry["undefined_resamples"] = None if ci[2] is None else int(ci[2])
+    if units is not None:
+        entry["units"] = units
+    entry["flags"] = pairwise.pair_flags(both, a_only, b_only, neither, kappa, units=units)
+    entry["undefined_reason"] = pairwise.undefined_reason(both, a_only, b_only, neither)
+    return entry
+
+
+def _mode_entry(data: LabelSet, k: int, mode_sums, stats, intervals, names, multi: dict) -> dict:
+    code, name, category = data.modes[k]
+    ci = None if intervals is None else intervals["pair"]
+    pairs = [_pair_entry(names[p], mode_sums[p], _at(stats, (k, p)), _ci_at(ci, (k, p))) for p in range(len(names))]
+    kappas = np.array([np.nan if e["kappa"] is None else e["kappa"] for e in pairs])
+    mean, defined_pairs = nan_mean(kappas)
+    kinds = dict(zip(data.raters, data.rater_kinds))
+    human = [e["kappa"] for e in pairs if e["kappa"] is not None and kinds[e["a"]] == kinds[e["b"]] == "human"]
+    values = data.values[:, :, k : k + 1]
+    entry = {
+        "code": code, "name": name, "category": category, "pairs": pairs,
+        "mean_pairwise_kappa": _num(mean),
+        "mean_pairwise_kappa_pairs": int(defined_pairs),
+        "mean_pairwise_kappa_ci_low": None if intervals is None else _num(intervals["mode_mean"][0][k]),
+        "mean_pairwise_kappa_ci_high": None if intervals is None else _num(intervals["mode_mean"][1][k]),
+        "mean_human_kappa": float(np.mean(human)) if human else None,
+        "fleiss_kappa": _num(multi["fleiss_kappa"][k]),
+        "krippendorff_alpha": _num(multi["krippendorff_alpha"][k]),
+        "labelled_units": int((values >= 0).any(axis=1).sum()),
+        "positive_labels": int((values == 1).sum()),
+    }
+    entry["flags"] = _mode_flags(values[:, :, 0], pairs)
+    entry["undefined_reasons"] = _mode_undefined_reasons(values[:, :, 0], entry)
+    return entry
+
+
+def _mode_flags(values: np.ndarray, pairs: list[dict]) -> list[str]:
+    """Mode-level flags: ``undefined`` (no pair has a defined kappa), ``constant_rater`` (some
+    rater gave one value to every unit they labelled), ``low_positive_count`` (fewer than 10
+    positive labels from all raters together), ``kappa_paradox`` and ``few_units`` (some pair
+    has it)."""
+    labelled = (values >= 0).sum(axis=0)
+    positives = (values == 1).sum(axis=0)
+    flags = []
+    if not any(p["kappa"] is not None for p in pairs):
+        flags.append("undefined")
+    if ((labelled > 0) & ((positives == 0) | (positives == labelled))).any():
+        flags.append("constant_rater")
+    if positives.sum() < pairwise.LOW_POSITIVE_THRESHOLD:
+        flags.append("low_positive_count")
+    if any("kappa_paradox" in p["flags"] for p in pairs):
+        flags.append("kappa_paradox")
+    if any("few_units" in p["flags"] for p in pairs):
+        flags.append("few_units")
+    return flags
+
+
+def _mode_undefined_reasons(values: np.ndarray, entry: dict) -> dict[str, str]:
+    """Why each None multi-rater value is None (only keys whose value is None)."""
+    n, r = values.shape
+    labelled = values >= 0
+    seen = labelled.any(axis=1)
+    reasons = {}
+    if entry["mean_pairwise_kappa"] is None:
+        reasons["mean_pairwise_kappa"] = "no rater pair has a defined kappa"
+    if entry["fleiss_kappa"] is None:
+        if r < 2 or not seen.any():
+            reasons["fleiss_kappa"] = "fewer than two raters or no labelled unit"
+        elif not labelled[seen].all():
+            reasons["fleiss_kappa"] = "not every labelled unit has a label from every rater"
+        else:
+            reasons["fleiss_kappa"] = "every label has the same value"
+    if entry["krippendorff_alpha"] is None:
+        pairable = labelled.sum(axis=1) >= 2
+        reasons["krippendorff_alpha"] = (
+            "every label on units with two or more labels has the same value" if pairable.any()
+            else "no unit has two or more labels"
+        )
+    return reasons
+
+
+def _pooled_entry(pooled_sums, stats, intervals, names, shared_units) -> dict:
+    ci = None if intervals is None else intervals["pooled"]
+    pairs = [_pair_entry(names[p], pooled_sums[p], _at(stats, p), _ci_at(ci, p), int(shared_units[p]))
+             for p in range(len(names))]
+    mean, defined_pairs = nan_mean(np.array([np.nan if e["kappa"] is None else e["kappa"] for e in pairs]))
+    return {
+        "pairs": pairs,
+        "mean_pairwise_kappa": _num(mean),
+        "mean_pairwise_kappa_pairs": int(defined_pairs),
+        "mean_pairwise_kappa_ci_low": None if intervals is None else _num(intervals["pooled_mean"][0][0]),
+        "mean_pairwise_kappa_ci_high": None if intervals is None else _num(intervals["pooled_mean"][1][0]),
+    }
+
+
+def _average(entries: list[dict], key: str) -> tuple[float | None, int]:
+    defined = [e[key] for e in entries if e[key] is not None]
+    return (float(np.mean(defined)) if defined else None), len(defined)
+
+
+def _summary(data: LabelSet, modes: list[dict], pooled: dict, names) -> dict:
+    """Averages over modes (each with the number of modes it covers), the rater-pair matrix, and
+    modes ranked by human-human kappa (lowest first: the most ambiguous)."""
+    summary = {"units": data.shape[0], "raters": data.shape[1], "modes_total": data.shape[2]}
+    for key, out in (("mean_pairwise_kappa", "mean_kappa"), ("fleiss_kappa", "mean_fleiss_kappa"),
+                     ("krippendorff_alpha", "mean_krippendorff_alpha"), ("mean_human_kappa", "mean_human_kappa")):
+        summary[out], summary[out + "_modes_covered"] = _average(modes, key)
+    summary["pooled_mean_pairwise_kappa"] = pooled["mean_pairwise_kappa"]
+    summary["pairs"] = []
+    for p, (a, b) in enumerate(names):
+        mean, covered = _average([mode["pairs"][p] for mode in modes], "kappa")
+        summary["pairs"].append({"a": a, "b": b, "mean_kappa": mean, "modes_covered": covered,
+                                 "pooled_kappa": pooled["pairs"][p]["kappa"]})
+    ranked = sorted((m for m in modes if m["mean_human_kappa"] is not None), key=lambda m: m["mean_human_kappa"])
+    summary["modes_by_human_kappa"] = [{"code": m["code"], "mean_human_kappa": m["mean_human_kappa"]} for m in ranked]
+    return summary
+
+
+def _classification(data: LabelSet) -> list[dict]:
+    """Each judge scored against each gold rater and each human (the reference side)."""
+    judges = [name for name, kind in zip(data.raters, data.rater_kinds) if kind == "judge"]
+    references = [name for kind_wanted in ("gold", "human")
+                  for name, kind in zip(data.raters, data.rater_kinds) if kind == kind_wanted]
+    return [judge_scores(data, reference=ref, predicted=judge) for judge in judges for ref in references]

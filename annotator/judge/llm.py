@@ -1,0 +1,142 @@
+"""The only module that imports litellm, and only when a judge call, a token count or a price is needed.
+
+litellm is configured once: the bundled price list (no network fetch at import), no debug banners, its
+loggers silenced (they can print request details), no retries of its own (the runner owns retries).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+_LIB = None
+_QUIET_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx", "httpcore", "openai")
+RETRYABLE_STATUS = (408, 409, 429)
+
+
+def lib():
+    """litellm, imported and configured on first use."""
+    global _LIB
+    if _LIB is None:
+        os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # before the import: no price-list download
+        import litellm
+
+        litellm.suppress_debug_info = True
+        litellm.telemetry = False
+        litellm.set_verbose = False
+        for name in _QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        _LIB = litellm
+    return _LIB
+
+
+def context_limit(model: str) -> int | None:
+    """The model's input limit in tokens where litellm's model map knows it."""
+    try:
+        info = lib().get_model_info(model)
+    except Exception:  # litellm raises a variety of errors for unmapped models
+        return None
+    value = info.get("max_input_tokens") or info.get("max_tokens")
+    return int(value) if value else None
+
+
+def supports_structured_output(model: str) -> bool:
+    try:
+        return bool(lib().supports_response_schema(model=model))
+    except Exception:
+        return False
+
+
+def count_tokens(model: str, messages: list[dict]) -> int:
+    return int(lib().token_counter(model=model, messages=messages))
+
+
+def check_model(model: str, api_base: str | None = None) -> None:
+    """Fail early, in one line, when litellm cannot tell which provider serves `model`."""
+    try:
+        lib().get_llm_provider(model=model, api_base=api_base)
+    except Exception as exc:  # litellm raises BadRequestError with a long help text
+        first = " ".join(str(exc).split()).removeprefix("litellm.BadRequestError: ").split(" Pass model as")[0]
+        raise ValueError(f"--model {model!r}: {first}") from None
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """Errors that will hit every call alike (bad key, no access, unknown model): stop the run."""
+    return getattr(exc, "status_code", None) in (401, 403, 404)
+
+
+def register_price(model: str, input_cost_per_token: float, output_cost_per_token: float) -> None:
+    """Teach litellm a price for `model` (USD per token), so cost is reported and estimated."""
+    lib().register_model({model: {"input_cost_per_token": float(input_cost_per_token),
+                                  "output_cost_per_token": float(output_cost_per_token),
+                                  "litellm_provider": model.split("/", 1)[0] if "/" in model else "openai",
+                                  "mode": "chat"}})
+
+
+def estimate_cost(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """USD for the given token counts, or None where the model's price is unknown."""
+    try:
+        prompt_cost, completion_cost = lib().cost_per_token(model=model, prompt_tokens=prompt_tokens,
+                                                            completion_tokens=completion_tokens)
+    except Exception:
+        return None
+    return float(prompt_cost + completion_cost)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost: float | None
+
+
+async def complete(**kwargs) -> Reply:
+    """One chat completion. The caller passes timeout; litellm and the OpenAI client never retry."""
+    response = await lib().acompletion(num_retries=0, max_retries=0, **kwargs)
+    usage = getattr(response, "usage", None)
+    hidden = getattr(response, "_hidden_params", None) or {}
+    cost = hidden.get("response_cost")
+    text = response.choices[0].message.content if response.choices else None
+    return Reply(text=text or "", prompt_tokens=getattr(usage, "prompt_tokens", None),
+                 completion_tokens=getattr(usage, "completion_tokens", None),
+                 cost=float(cost) if cost is not None else None)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Timeouts, rate limits, connection failures and server errors are worth another try."""
+    if isinstance(exc, TimeoutError):
+        return True
+    litellm = lib()
+    if isinstance(exc, (litellm.Timeout, litellm.RateLimitError, litellm.APIConnectionError,
+                        litellm.InternalServerError, litellm.ServiceUnavailableError, litellm.BadGatewayError)):
+        return True
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and (status in RETRYABLE_STATUS or status >= 500)
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """Seconds the server asked us to wait (Retry-After header), if it said."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    try:
+        value = headers.get("retry-after") if headers is not None else None
+        return max(0.0, float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def describe(exc: BaseException) -> str:
+    """One line naming the error: `RateLimitError (429): message` (not yet scrubbed of secrets)."""
+    if isinstance(exc, TimeoutError):
+        return "Timeout: no answer within the time limit"
+    status = getattr(exc, "status_code", None)
+    name = type(exc).__name__
+    message = " ".join(str(exc).split()) or name
+    previous = None
+    while message != previous:  # litellm repeats "litellm.RateLimitError: RateLimitError: OpenAIException - "
+        previous = message
+        message = message.removeprefix("litellm.").removeprefix(f"{name}: ").removeprefix("OpenAIException - ")
+    label = name + (f" ({status})" if status else "")
+    return f"{label}: {message[:500]}"

@@ -1,0 +1,289 @@
+"""Running a planned judge run: a pool of workers that keeps every slot busy, bounded retries, one writer.
+
+All workers are coroutines on one event loop, and that loop's thread is the only one that touches the
+database: each finished segment-sample is committed (call row and labels together) as soon as it is
+done, so a killed run loses at most the calls in flight, and concurrency never meets "database is
+locked". Calls are retried on timeouts, 429, 5xx, connection errors and invalid answers, with
+exponential backoff and full jitter between transport errors; the last failure is recorded with the
+raw answer and never becomes a label.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from annotator import store
+from annotator.judge import llm
+from annotator.judge.parse import Judgement, JudgementError, parse_judgement
+from annotator.judge.plan import Fitter, Job, RunPlan
+from annotator.judge.redact import scrub, secret_values
+
+_LONG_TEXT = 20_000  # characters; longer texts may need token counting, which runs off the event loop
+
+
+@dataclass
+class RunStats:
+    """Live counters of a run, updated on the loop thread and read by progress displays."""
+
+    total: int = 0
+    cached: int = 0
+    done: int = 0
+    failed: int = 0
+    in_flight: int = 0
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+    concurrency: int = 1
+    started: float = field(default_factory=time.perf_counter)
+    finished: float | None = None
+    drained: float | None = None  # when the last job left the queue
+    busy_slot_seconds: float = 0.0  # integral of in_flight over time
+    busy_at_drain: float = 0.0
+    _last_change: float = field(default_factory=time.perf_counter)
+
+    @property
+    def finished_count(self) -> int:
+        return self.cached + self.done + self.failed
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def occupy(self, delta: int) -> None:
+        now = time.perf_counter()
+        self.busy_slot_seconds += self.in_flight * (now - self._last_change)
+        self._last_change = now
+        self.in_flight += delta
+
+    def mark_drained(self) -> None:
+        self.occupy(0)
+        self.drained, self.busy_at_drain = time.perf_counter(), self.busy_slot_seconds
+
+    def rate_while_waiting(self) -> float | None:
+        """Calls per second while jobs waited: all but the last `concurrency` jobs started by the drain."""
+        if self.drained is None or self.drained <= self.started:
+            return None
+        return max(0, self.total - self.cached - self.concurrency) / (self.drained - self.started)
+
+    def slot_occupancy(self) -> float | None:
+        """Share of the slots busy while jobs were still waiting (1.0 = no slot ever idle)."""
+        if self.drained is None or self.drained <= self.started:
+            return None
+        return self.busy_at_drain / (self.concurrency * (self.drained - self.started))
+
+    def add_cost(self, cost: float | None) -> None:
+        if cost is not None:
+            self.cost = (self.cost or 0.0) + cost
+
+
+def api_key(options) -> str | None:
+    """The key to pass explicitly, if any; otherwise litellm reads the provider's usual variable.
+
+    A local OpenAI-compatible server (vLLM, Ollama, llama.cpp) needs no key, but the OpenAI client
+    refuses to start without one: with --api-base and no OPENAI_API_KEY, a placeholder is sent.
+    """
+    if options.api_key_env:
+        return os.environ.get(options.api_key_env)
+    if options.api_base and options.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
+        return "no-key"
+    return None
+
+
+@dataclass
+class _Outcome:
+    judgement: Judgement | None = None
+    raw: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    errors: list[str] = field(default_factory=list)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost: float | None = None
+    latency_ms: float | None = None
+
+
+def _add(a: int | float | None, b: int | float | None):
+    return b if a is None else a if b is None else a + b
+
+
+class Execution:
+    """One run's calls. `run()` is a coroutine; everything it does happens on the loop's thread."""
+
+    def __init__(self, db: sqlite_utils.Database, plan: RunPlan, run_id: int, rater_id: int, *,
+                 on_progress: Callable[[RunStats], None] | None = None, stop: threading.Event | None = None,
+                 rng: random.Random | None = None):
+        self.db, self.plan, self.run_id, self.rater_id = db, plan, run_id, rater_id
+        self.options = plan.options
+        self.fitter = Fitter(plan)
+        self.codes = plan.taxonomy.taxonomy.codes
+        self.mode_ids = plan.taxonomy.mode_ids
+        self.secrets = secret_values()
+        self.on_progress = on_progress
+        self.stop = stop or threading.Event()
+        self.rng = rng or random.Random()
+        self.fatal: str | None = None  # set when an error will hit every call (bad key...): the run stops
+        self.stats = RunStats(total=plan.total, cached=len(plan.cached),
+                              concurrency=max(1, min(self.options.concurrency, len(plan.jobs))))
+        self.api_base = scrub(self.options.api_base, self.secrets)
+        self._api_key = api_key(self.options)
+        self._response_format = ({"type": "json_schema", "json_schema": {
+            "name": "judgement", "schema": self.fitter.renderer.schema, "strict": True}} if plan.structured else None)
+
+    async def run(self) -> RunStats:
+        """Judge every planned job with `concurrency` workers pulling from one queue."""
+        self.stats.started = self.stats._last_change = time.perf_counter()
+        jobs = iter(self.plan.jobs)
+        workers = [asyncio.ensure_future(self._worker(jobs)) for _ in range(self.stats.concurrency)]
+        watcher = asyncio.ensure_future(self._watch_stop(workers))
+        try:
+            await asyncio.gather(*workers, return_exceptions=False)
+        except asyncio.CancelledError:
+            if not self.stop.is_set():
+                raise
+        finally:
+            watcher.cancel()
+            for w in workers:
+                w.cancel()
+        self.stats.finished = time.perf_counter()
+        if self.stats.drained is None:
+            self.stats.mark_drained()
+        return self.stats
+
+    async def _watch_stop(self, workers: list[asyncio.Future]) -> None:
+        while not self.stop.is_set():
+            await asyncio.sleep(0.2)
+        for w in workers:
+            w.cancel()
+
+    async def _worker(self, jobs) -> None:
+        while not self.stop.is_set():
+            job = next(jobs, None)
+            if job is None:
+                if self.stats.drained is None:
+                    self.stats.mark_drained()
+                return
+            self.stats.occupy(+1)
+            try:
+                await self.judge(job)
+            finally:
+                self.stats.occupy(-1)
+
+    async def judge(self, job: Job) -> None:
+        """Prepare, call (with retries), parse and store one segment-sample."""
+        segment = store.get_segment(self.db, job.segment.id)
+        try:
+            if len(segment.text) > _LONG_TEXT:
+                messages, cut = await asyncio.to_thread(self.fitter.fit, segment.text, job)
+            else:
+                messages, cut = self.fitter.fit(segment.text, job)
+        except ValueError as exc:
+            self._record(job, {"messages": None}, 0, _Outcome(error=f"prompt: {exc}"))
+            return
+        request = {"model": self.options.model, "messages": messages, "max_tokens": self.plan.max_tokens}
+        if self.plan.temperature is not None:
+            request["temperature"] = self.plan.temperature
+        if self._response_format is not None:
+            request["response_format"] = self._response_format
+        outcome = await self._call(job, request)
+        self._record(job, request, cut, outcome)
+
+    def _call_kwargs(self, job: Job, request: dict) -> dict:
+        kwargs = {**request, "timeout": self.options.timeout, "drop_params": True}
+        if self.options.api_base:
+            kwargs["api_base"] = self.options.api_base
+        if self._api_key is not None:
+            kwargs["api_key"] = self._api_key
+        mocks = self.options.mock_responses
+        if mocks is not None and job.segment.id in mocks:
+            mock = mocks[job.segment.id]  # a litellm mock_response, or a function of the messages giving one
+            kwargs["mock_response"] = mock(request["messages"]) if callable(mock) else mock
+            kwargs.setdefault("custom_llm_provider", "openai")
+        return kwargs
+
+    def _backoff(self, attempt: int, asked: float | None) -> float:
+        ceiling = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (attempt - 1))
+        delay = self.rng.uniform(0, ceiling)  # full jitter: retries of many workers spread out
+        return min(self.options.backoff_cap, max(delay, asked or 0.0))
+
+    async def _call(self, job: Job, request: dict) -> _Outcome:
+        out = _Outcome()
+        kwargs = self._call_kwargs(job, request)
+        guard = self.options.timeout * 1.5 + 5  # in case a provider path ignores `timeout`
+        for attempt in range(1, self.options.max_attempts + 1):
+            out.attempts = attempt
+            self.stats.requests += 1
+            began = time.perf_counter()
+            try:
+                async with asyncio.timeout(guard):  # cheaper than wait_for: no extra task per call
+                    reply = await llm.complete(**kwargs)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 (every provider error is recorded, none escapes)
+                out.errors.append(scrub(llm.describe(exc), self.secrets))
+                if llm.is_fatal(exc) and self.fatal is None:
+                    self.fatal = out.errors[-1]
+                    self.stop.set()
+                if llm.is_retryable(exc) and attempt < self.options.max_attempts:
+                    await asyncio.sleep(self._backoff(attempt, llm.retry_after(exc)))
+                    continue
+                out.error = out.errors[-1]
+                return out
+            out.latency_ms = (time.perf_counter() - began) * 1000
+            out.prompt_tokens = _add(out.prompt_tokens, reply.prompt_tokens)
+            out.completion_tokens = _add(out.completion_tokens, reply.completion_tokens)
+            out.cost = _add(out.cost, reply.cost)
+            out.raw = reply.text
+            try:
+                out.judgement = parse_judgement(reply.text, self.codes)
+                return out
+            except JudgementError as exc:
+                out.errors.append(f"invalid answer: {exc}")
+        out.error = out.errors[-1]
+        return out
+
+    def _record(self, job: Job, request: dict, cut: int, out: _Outcome) -> None:
+        stored_request = {**request, "api_base": self.api_base, "sample": job.sample}
+        if "response_format" in stored_request:
+            stored_request["response_format"] = "json_schema"
+        call = store.JudgeCallWrite(
+            run_id=self.run_id, segment_id=job.segment.id, sample=job.sample, cache_key=job.cache_key,
+            request=scrub(json.dumps(stored_request, ensure_ascii=False), self.secrets),
+            raw_response=scrub(out.raw, self.secrets),
+            parsed=out.judgement.to_json() if out.judgement else None,
+            error=scrub(out.error, self.secrets), attempts=out.attempts,
+            attempt_errors=out.errors[:-1] if out.error else out.errors,
+            prompt_tokens=out.prompt_tokens, completion_tokens=out.completion_tokens, cost=out.cost,
+            latency_ms=out.latency_ms, truncated=cut > 0)
+        labels = self.label_write(job, out.judgement, out.latency_ms) if out.judgement else None
+        store.record_judge_call(self.db, call, labels)
+        stats = self.stats
+        stats.done, stats.failed = stats.done + (labels is not None), stats.failed + (labels is None)
+        stats.prompt_tokens += out.prompt_tokens or 0
+        stats.completion_tokens += out.completion_tokens or 0
+        stats.add_cost(out.cost)
+        if self.on_progress is not None:
+            self.on_progress(stats)
+
+    def label_write(self, job: Job, judgement: Judgement, latency_ms: float | None = None) -> store.LabelWrite:
+        """The judgement as ordinary labels of the judge rater, evidence included."""
+        ids = self.mode_ids
+        return store.LabelWrite(
+            segment_id=job.segment.id, rater_id=self.rater_id, taxonomy_id=self.plan.taxonomy.id,
+            values={ids[c]: int(m.present) for c, m in judgement.modes.items()},
+            evidence={ids[c]: m.evidence for c, m in judgement.modes.items() if m.evidence},
+            duration_ms=int(latency_ms) if latency_ms is not None else None, sample=job.sample)
+
+    def apply_cached(self) -> None:
+        """Make sure the labels of cached answers exist (idempotent: unchanged labels are not rewritten)."""
+        for job, parsed in self.plan.cached:
+            store.write_labels(self.db, self.label_write(job, Judgement.from_json(parsed)))

@@ -1,0 +1,131 @@
+"""Labels as dense arrays for the agreement engine: one query, then numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import sqlite_utils
+
+from annotator.agreement import LabelSet
+from annotator.store.taxonomies import StoredTaxonomy, StoreError
+
+GOLD_RATER = "gold"
+
+
+def _label_filter(taxonomy_id: int, rater_ids: list[int] | None, tags: dict[str, str] | None,
+                  segment_ids: list[int] | None = None) -> tuple[str, list]:
+    where, args = ["l.taxonomy_id = ?", "l.sample = 0"], [taxonomy_id]
+    if rater_ids is not None:
+        where.append(f"l.rater_id IN ({', '.join('?' * len(rater_ids))})")
+        args += rater_ids
+    if segment_ids is not None:
+        where.append(f"l.segment_id IN ({', '.join('?' * len(segment_ids))})")
+        args += segment_ids
+    for key, value in (tags or {}).items():
+        where.append("l.segment_id IN (SELECT s.id FROM segments s JOIN trace_tags tt ON tt.trace_id = s.trace_id"
+                     " WHERE tt.key = ? AND tt.value = ?)")
+        args += [key, value]
+    return " AND ".join(where), args
+
+
+def _rater_ids(db: sqlite_utils.Database, names: list[str] | None) -> list[int] | None:
+    if names is None:
+        return None
+    ids = []
+    for name in names:
+        row = db.execute("SELECT id FROM raters WHERE name = ?", [name]).fetchone()
+        if row is None:
+            raise StoreError(f"no rater named {name!r} (see 'annotator stats')")
+        ids.append(row[0])
+    return ids
+
+
+# Labels are fetched packed: one row per (segment, rater) with a bit per mode position for "given"
+# and for "present". 14 modes fit easily (positions < 63); this moves 14x fewer rows into Python,
+# which is where the time went (700k labels: 1.4 s as rows, ~0.2 s packed).
+_PACKED = ("SELECT l.segment_id, l.rater_id, SUM(1 << m.position), SUM(l.value << m.position)"
+           " FROM labels l JOIN modes m ON m.id = l.mode_id WHERE {where} GROUP BY l.rater_id, l.segment_id")
+
+
+def _packed_labels(db: sqlite_utils.Database, where: str, args: list, stored: StoredTaxonomy) -> np.ndarray:
+    if len(stored.taxonomy.modes) > 62:
+        raise StoreError(f"{stored.taxonomy.ref} has more than 62 modes; agreement supports up to 62")
+    rows = db.execute(_PACKED.format(where=where), args).fetchall()
+    return np.array(rows, dtype=np.int64).reshape(-1, 4)
+
+
+def _gold_rows(db: sqlite_utils.Database, stored: StoredTaxonomy, segments: np.ndarray) -> np.ndarray:
+    """Gold labels packed like `_packed_labels`, under the pseudo rater id -1."""
+    rows = db.execute(
+        "SELECT g.segment_id, -1, SUM(1 << m.position), SUM(g.value << m.position) FROM gold g"
+        " JOIN modes m ON m.id = g.mode_id WHERE g.taxonomy_id = ? GROUP BY g.segment_id", [stored.id]).fetchall()
+    gold = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    return gold[np.isin(gold[:, 0], segments)] if len(segments) else gold
+
+
+def load_label_set(db: sqlite_utils.Database, stored: StoredTaxonomy, *, raters: list[str] | None = None,
+                   tags: dict[str, str] | None = None, include_gold: bool = False,
+                   segment_ids: list[int] | None = None) -> LabelSet:
+    """Every first-sample label of `stored` as a LabelSet (units are segment ids, groups trace ids).
+
+    Units are the segments that at least one selected rater labelled; a rater's missing labels are -1.
+    With `include_gold`, gold labels join as a rater named "gold" (kind gold).
+    """
+    where, args = _label_filter(stored.id, _rater_ids(db, raters), tags, segment_ids)
+    data = _packed_labels(db, where, args, stored)
+    segments = np.unique(data[:, 0])
+    rater_ids = _ordered_raters(db, np.unique(data[:, 1]), raters)
+    names = dict(db.execute("SELECT id, name || char(0) || kind FROM raters").fetchall())
+    rater_names = [names[r].split("\0") for r in rater_ids]
+    if include_gold:
+        gold = _gold_rows(db, stored, segments)
+        segments = np.union1d(segments, gold[:, 0])
+        rater_ids.append(-1)
+        rater_names.append([GOLD_RATER, "gold"])
+        data = np.vstack([data, gold])
+    values = _unpack(data, segments, rater_ids, len(stored.taxonomy.modes))
+    return LabelSet(
+        units=tuple(str(s) for s in segments),
+        raters=tuple(n for n, _ in rater_names),
+        rater_kinds=tuple(k for _, k in rater_names),
+        modes=tuple((m.code, m.name, m.category) for m in stored.taxonomy.modes),
+        values=values,
+        unit_groups=tuple(str(t) for t in _trace_ids(db, segments)),
+    )
+
+
+def _ordered_raters(db: sqlite_utils.Database, present: np.ndarray, requested: list[str] | None) -> list[int]:
+    """Raters in the order the user named them, else humans first, then judges, by id."""
+    if requested is not None:
+        return _rater_ids(db, requested)
+    kinds = dict(db.execute("SELECT id, kind FROM raters").fetchall())
+    order = {"human": 0, "judge": 1, "gold": 2}
+    return sorted((int(r) for r in present), key=lambda r: (order[kinds[r]], r))
+
+
+def _unpack(data: np.ndarray, segments: np.ndarray, rater_ids: list[int], n_modes: int) -> np.ndarray:
+    """Packed (segment, rater, given bits, present bits) rows -> int8 cube, -1 where nothing was given."""
+    values = np.full((len(segments), len(rater_ids), n_modes), -1, dtype=np.int8)
+    if not len(data):
+        return values
+    rater_pos = {r: i for i, r in enumerate(rater_ids)}
+    r_idx = np.array([rater_pos.get(int(r), -1) for r in data[:, 1]], dtype=np.int64)
+    keep = r_idx >= 0
+    s_idx = np.searchsorted(segments, data[keep, 0])
+    bits = np.arange(n_modes, dtype=np.int64)
+    given = (data[keep, 2][:, None] >> bits) & 1
+    present = (data[keep, 3][:, None] >> bits) & 1
+    values[s_idx, r_idx[keep]] = np.where(given == 1, present, -1).astype(np.int8)
+    return values
+
+
+def _trace_ids(db: sqlite_utils.Database, segments: np.ndarray) -> list[int]:
+    if not len(segments):
+        return []
+    lookup = dict(db.execute("SELECT id, trace_id FROM segments WHERE id BETWEEN ? AND ?",
+                             [int(segments[0]), int(segments[-1])]).fetchall())
+    return [lookup[int(s)] for s in segments]
+
+
+def traces_formats(db: sqlite_utils.Database) -> set[str]:
+    """Import formats present in the database (used to credit datasets in reports)."""
+    return {r[0] for r in db.execute("SELECT DISTINCT format FROM traces")}
