@@ -281,6 +281,10 @@ def _md_params(report: dict) -> list[str]:
                                              [[md_escape(k), md_escape(v)] for k, v in parameter_rows(report)])
 
 
+class NoLabelsError(ValueError):
+    """The selection (taxonomy, raters, tags) holds no labels: nothing to report, not a failure."""
+
+
 MAST_ATTRIBUTION = ("Derived from MAD: Multi-Agent System Traces Dataset (Cemri, Pan, Yang et al., "
                     "'Why Do Multi-Agent LLM Systems Fail?', 2025), CC-BY-4.0.")
 
@@ -299,7 +303,7 @@ def report_for(db, *, taxonomy: str = "mast", raters: list[str] | None = None, l
     stored = store.get_taxonomy(db, taxonomy)
     label_set = store.load_label_set(db, stored, raters=raters, tags=tags, include_gold=include_gold)
     if not label_set.units:
-        raise ValueError(f"no labels under {stored.taxonomy.ref} for this selection (raters={raters}, tags={tags})")
+        raise NoLabelsError(f"no labels under {stored.taxonomy.ref} for this selection (raters={raters}, tags={tags})")
     filters = {"raters": list(label_set.raters), "tags": dict(tags or {}), "taxonomy": stored.taxonomy.ref}
     credit = MAST_ATTRIBUTION if store.traces_formats(db) & {"mad-human", "mad"} else None
     report = build_report(label_set, bootstrap=bootstrap, seed=seed, level=level,
