@@ -15,8 +15,13 @@ with state.open_db() as db:
                 "annotator progress is below.", icon=":material/construction:")
         report = None
     else:
+        from annotator.report import NoLabelsError
+
         try:
             report = panels.compute(filters)
+        except NoLabelsError as exc:
+            st.info(f"Nothing to compare yet: {exc}.", icon=":material/info:")
+            report = None
         except (ValueError, LookupError) as exc:
             st.error(f"Could not compute agreement: {exc}")
             report = None
