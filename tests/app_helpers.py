@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from streamlit.testing.v1 import AppTest
+
 from annotator import store
 from annotator.taxonomy import load_taxonomy
 
@@ -68,3 +70,33 @@ def add_other_labels(db, segment_id: int, rater: str, codes: set[str], *, kind: 
     values = {mode_id: int(code in codes) for code, mode_id in tax.mode_ids.items()}
     store.write_labels(db, store.LabelWrite(segment_id, rater_id, tax.id, values,
                                             rationales={tax.mode_ids[c]: f"{rater} says {c}" for c in codes}))
+
+
+# --------------------------------------------------------------------------------------------------
+# AppTest helpers
+
+def signed_in(token: str, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.query_params["token"] = token
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page sends as text, Markdown, captions, labels and values (for the blind test)."""
+    parts = [str(getattr(e, "value", "")) for kind in ("markdown", "text", "caption", "title", "header",
+                                                        "subheader", "code", "error", "info", "success")
+             for e in at.get(kind)]
+    parts += [str(getattr(e, "label", "")) for kind in ("checkbox", "button", "expander", "text_input")
+              for e in at.get(kind)]
+    parts += [e.value.to_string() for e in at.dataframe]
+    parts += [str(e.proto) for e in at.get("bidi_component")]
+    return "\n".join(parts)
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotator import annotate, store
-from tests.app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, make_db
+from tests.app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, make_db, signed_in, texts
 
 
 @pytest.fixture
@@ -23,35 +23,8 @@ def db(tokens):
     conn.conn.close()
 
 
-def signed_in(token: str, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=30)
-    at.query_params["token"] = token
-    at.run()
-    assert not at.exception, at.exception
-    if page:
-        at.switch_page(page).run()
-        assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    """Everything the page sends as text, Markdown, captions, labels and values (for the blind test)."""
-    parts = [str(getattr(e, "value", "")) for kind in ("markdown", "text", "caption", "title", "header",
-                                                        "subheader", "code", "error", "info", "success")
-             for e in at.get(kind)]
-    parts += [str(getattr(e, "label", "")) for kind in ("checkbox", "button", "expander", "text_input")
-              for e in at.get(kind)]
-    parts += [e.value.to_string() for e in at.dataframe]
-    parts += [str(e.proto) for e in at.get("bidi_component")]
-    return "\n".join(parts)
-
-
 def mode_box(at: AppTest, code: str):
     return next(c for c in at.checkbox if c.label.startswith(f"{code} "))
-
-
-def button(at: AppTest, label: str):
-    return next(b for b in at.button if b.label == label)
 
 
 # --------------------------------------------------------------------------------------------------
