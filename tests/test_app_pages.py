@@ -83,7 +83,7 @@ def test_sign_out(tokens):
 
 @pytest.mark.parametrize("role, allowed, refused", [
     ("alice", ["views/annotate.py"], ["views/agreement.py", "views/data.py", "views/review.py"]),
-    ("rita", ["views/review.py", "views/agreement.py"], ["views/data.py", "views/judge_lab.py", "views/taxonomy.py"]),
+    ("rita", ["views/review.py", "views/agreement.py", "views/taxonomy.py"], ["views/data.py", "views/judge_lab.py"]),
     ("lead", ["views/data.py", "views/judge_lab.py", "views/taxonomy.py", "views/review.py"], []),
 ])
 def test_each_role_sees_only_its_pages(tokens, role, allowed, refused):
@@ -101,7 +101,7 @@ def test_pages_refuse_a_role_that_is_too_low(tokens):
     from annotator.app.navigation import allowed, pages_for
 
     assert [p.title for p in pages_for("annotator")] == ["Annotate"]
-    assert [p.title for p in pages_for("reviewer")] == ["Annotate", "Review", "Agreement"]
+    assert [p.title for p in pages_for("reviewer")] == ["Annotate", "Review", "Agreement", "Taxonomy"]
     assert len(pages_for("admin")) == 6 and not allowed("annotator", "admin") and not allowed("nobody", "annotator")
 
 
@@ -279,10 +279,11 @@ def test_data_page_settings_and_hand_out(tokens, db):
     at = signed_in(tokens["lead"], "views/data.py")
     at.number_input[0].set_value(3)
     at.toggle[1].set_value(True)  # the reveal phase
+    at.toggle[2].set_value(True)  # reviewers see annotator names
     next(b for b in at.button if b.label == "Save settings").click().run()
     assert not at.exception
     settings = store.get_settings(db)
-    assert settings.k == 3 and settings.reveal is True
+    assert settings.k == 3 and settings.reveal is True and settings.reviewers_see_names is True
     at.button(key="data_hand_out").click().run()
     assert store.rater_progress(db, store.user_for_token(db, tokens["alice"]).rater_id).assigned == 6
 
