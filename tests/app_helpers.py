@@ -1,14 +1,13 @@
-"""Builders shared by the web-app tests: small databases, a fake agreement engine, AppTest set-up.
+"""Builders shared by the web-app tests: small databases and AppTest set-up.
 
 Databases are built through the store (no importer), so these tests do not depend on the segmenter.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-import types
 from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
 
 from annotator import store
 from annotator.taxonomy import load_taxonomy
@@ -74,102 +73,30 @@ def add_other_labels(db, segment_id: int, rater: str, codes: set[str], *, kind: 
 
 
 # --------------------------------------------------------------------------------------------------
-# A stand-in for annotator.report until the agreement engine is merged: same contract, simple maths.
+# AppTest helpers
 
-def _kappa(a: list[int], b: list[int]) -> float | None:
-    n = len(a)
-    if n == 0:
-        return None
-    po = sum(x == y for x, y in zip(a, b)) / n
-    pa, pb = sum(a) / n, sum(b) / n
-    pe = pa * pb + (1 - pa) * (1 - pb)
-    return None if pe == 1 else (po - pe) / (1 - pe)
-
-
-def _pair(a_name, b_name, a, b) -> dict:
-    both = sum(x and y for x, y in zip(a, b))
-    a_only = sum(x and not y for x, y in zip(a, b))
-    b_only = sum(y and not x for x, y in zip(a, b))
-    n = len(a)
-    kappa = _kappa(a, b)
-    observed = (n - a_only - b_only) / n if n else None
-    flags = (["undefined"] if kappa is None else []) + (["low_positive_count"] if both + a_only + b_only < 10 else [])
-    if kappa is not None and observed is not None and observed >= 0.9 and kappa < 0.4:
-        flags.append("kappa_paradox")
-    half = None if kappa is None else 0.5 / max(n, 1) ** 0.5
-    return {"a": a_name, "b": b_name, "n": n, "both": both, "a_only": a_only, "b_only": b_only,
-            "neither": n - both - a_only - b_only, "observed_agreement": observed, "kappa": kappa,
-            "ci_low": None if kappa is None else max(-1.0, kappa - 2 * half),
-            "ci_high": None if kappa is None else min(1.0, kappa + 2 * half), "se": half,
-            "positive_agreement": None, "ac1": None, "pabak": None if observed is None else 2 * observed - 1,
-            "flags": flags}
+def signed_in(token: str, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=30)
+    at.query_params["token"] = token
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    return at
 
 
-def fake_report_for(db, *, taxonomy="mast", raters=None, level="segment", tags=None, bootstrap=1000, seed=0) -> dict:
-    tax = store.get_taxonomy(db, taxonomy)
-    by_rater: dict[str, dict[int, dict[str, int]]] = {}
-    for seg in store.iter_segments(db, with_text=False):
-        for labels in store.labels_for_segment(db, seg.id, tax.id):
-            if raters is None or labels.rater in raters:
-                by_rater.setdefault(labels.rater, {})[seg.id] = labels.values
-    names = sorted(by_rater)
-    modes, pooled, confusion = [], {}, {}
-    for mode in tax.taxonomy.modes:
-        pairs = []
-        for i, a in enumerate(names):
-            for b in names[i + 1:]:
-                common = sorted(set(by_rater[a]) & set(by_rater[b]))
-                if not common:
-                    continue
-                va = [by_rater[a][s].get(mode.code, 0) for s in common]
-                vb = [by_rater[b][s].get(mode.code, 0) for s in common]
-                pairs.append(_pair(a, b, va, vb))
-                pooled.setdefault((a, b), ([], []))
-                pooled[(a, b)][0].extend(va)
-                pooled[(a, b)][1].extend(vb)
-        defined = [p["kappa"] for p in pairs if p["kappa"] is not None]
-        modes.append({"code": mode.code, "name": mode.name, "category": mode.category, "pairs": pairs,
-                      "mean_pairwise_kappa": sum(defined) / len(defined) if defined else None,
-                      "fleiss_kappa": None, "krippendorff_alpha": None,
-                      "flags": sorted({f for p in pairs for f in p["flags"]})})
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            for s in set(by_rater[a]) & set(by_rater[b]):
-                la, lb = by_rater[a][s], by_rater[b][s]
-                for x in tax.taxonomy.codes:
-                    for y in tax.taxonomy.codes:
-                        if x < y and la.get(x) and not la.get(y) and lb.get(y) and not lb.get(x):
-                            confusion.setdefault((x, y), []).append(s)
-    pooled_pairs = [_pair(a, b, *values) for (a, b), values in pooled.items()]
-    defined = [p["kappa"] for p in pooled_pairs if p["kappa"] is not None]
-    return {"taxonomy": {"name": tax.taxonomy.name, "version": tax.taxonomy.version}, "level": level,
-            "raters": [{"name": n, "kind": "human"} for n in names], "modes": modes,
-            "pooled": {"pairs": pooled_pairs, "mean_pairwise_kappa": sum(defined) / len(defined) if defined else None},
-            "co_confusion": [{"a_mode": x, "b_mode": y, "count": len(s), "rate": len(s) / 10, "examples": s[:5]}
-                             for (x, y), s in sorted(confusion.items())],
-            "params": {"bootstrap": bootstrap, "seed": seed}}
+def texts(at: AppTest) -> str:
+    """Everything the page sends as text, Markdown, captions, labels and values (for the blind test)."""
+    parts = [str(getattr(e, "value", "")) for kind in ("markdown", "text", "caption", "title", "header",
+                                                        "subheader", "code", "error", "info", "success")
+             for e in at.get(kind)]
+    parts += [str(getattr(e, "label", "")) for kind in ("checkbox", "button", "expander", "text_input")
+              for e in at.get(kind)]
+    parts += [e.value.to_string() for e in at.dataframe]
+    parts += [str(e.proto) for e in at.get("bidi_component")]
+    return "\n".join(parts)
 
 
-def fake_render(report: dict, fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(report)
-    if fmt == "csv":
-        return "mode,a,b,kappa\n" + "".join(f"{m['code']},{p['a']},{p['b']},{p['kappa']}\n"
-                                            for m in report["modes"] for p in m["pairs"])
-    if fmt == "md":
-        return "| mode | kappa |\n|---|---|\n" + "".join(f"| {m['code']} | {m['mean_pairwise_kappa']} |\n"
-                                                      for m in report["modes"])
-    return "<table>" + "".join(f"<tr><td>{m['code']}</td></tr>" for m in report["modes"]) + "</table>"
-
-
-def install_fake_report(monkeypatch, *, force: bool = False) -> None:
-    """Make `annotator.report` importable with the fake engine (unless the real one exists and not `force`)."""
-    if not force:
-        try:
-            import annotator.report  # noqa: F401
-            return
-        except ImportError:
-            pass
-    module = types.ModuleType("annotator.report")
-    module.report_for, module.render = fake_report_for, fake_render
-    monkeypatch.setitem(sys.modules, "annotator.report", module)
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)

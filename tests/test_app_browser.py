@@ -5,6 +5,7 @@ Skipped with a reason when Chromium or Playwright is missing, unless ANNOTATOR_R
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -19,7 +20,7 @@ from urllib.parse import urlparse
 import pytest
 
 from annotator import store
-from tests.app_helpers import PAYLOADS, REPO, add_trace, make_db
+from tests.app_helpers import PAYLOADS, REPO, add_other_labels, add_trace, make_db
 
 pytestmark = pytest.mark.browser
 
@@ -65,6 +66,21 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     raise RuntimeError(f"{url} not healthy after {timeout} s")
 
 
+@contextlib.contextmanager
+def _served(path: Path):
+    """`annotator serve` on `path` at a free port, until the block ends."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = subprocess.Popen([sys.executable, "-m", "annotator", "--db", str(path), "serve", "--port", str(port)],
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        _wait_healthy(url, proc)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     _need_browser()
@@ -81,20 +97,29 @@ def server(tmp_path_factory):
     evil_ids = store.claim(db, bob.rater_id, k=1, n=len(PAYLOADS) + 1)  # the lowest ids: the evil trace
     assert {store.get_segment(db, s).trace_id for s in evil_ids} == {evil}
     db.conn.close()
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
-    proc = subprocess.Popen([sys.executable, "-m", "annotator", "--db", str(path), "serve", "--port", str(port)],
-                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        _wait_healthy(url, proc)
+    with _served(path) as url:
         yield {"url": url, "db": path, "tokens": tokens, "evil": evil_ids}
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(20)
+
+
+@pytest.fixture(scope="module")
+def review_server(tmp_path_factory):
+    """Two annotators who disagree on segments 2 (one mode) and 3 (three modes); the reveal phase open."""
+    _need_browser()
+    path = tmp_path_factory.mktemp("review") / "app.db"
+    tokens = make_db(path, traces=2, turns=3, k=2)
+    db = store.connect(path)
+    for segment, first, second in ((2, {"1.1", "2.2"}, {"1.1"}), (3, {"3.1"}, {"1.2", "2.2"})):
+        add_other_labels(db, segment, "annotator_1", first)
+        add_other_labels(db, segment, "annotator_2", second)
+    store.save_settings(db, reveal=True)
+    db.conn.close()
+    with _served(path) as url:
+        yield {"url": url, "db": path, "tokens": tokens}
 
 
 @pytest.fixture
-def page(server):
+def page():
+    _need_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -217,3 +242,46 @@ def test_untrusted_trace_text_stays_inert(server, page):
     assert page.dialogs == []
     hosts = {urlparse(u).hostname for u in page.requests if not u.startswith(("data:", "blob:"))}
     assert hosts <= {"127.0.0.1"}, hosts
+
+
+def _gold_rows(path: Path, segment_id: int) -> list[tuple]:
+    db = store.connect(path)
+    try:
+        return db.execute("SELECT m.code, g.value, g.provenance, g.adjudicator, g.note FROM gold g JOIN modes m"
+                          " ON m.id = g.mode_id WHERE g.segment_id = ? ORDER BY m.position", [segment_id]).fetchall()
+    finally:
+        db.conn.close()
+
+
+def _choose(page, key: str, option: str) -> None:
+    """Pick an option of the selectbox with key `key` (a click during a rerun can miss: retried)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(4):
+        page.locator(f".st-key-{key} input").click()
+        try:
+            page.get_by_role("option").filter(has_text=option).click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"option {option!r} of {key} never appeared")
+
+
+def test_adjudicate_a_contested_segment(review_server, page):
+    page.goto(review_server["url"] + "?token=" + review_server["tokens"]["rita"])
+    page.get_by_role("link", name="Review").click()
+    page.wait_for_selector(".st-key-rev_pick input", timeout=20_000)
+    _choose(page, "rev_pick", "segment 2 · 1 disputed: 2.2")  # the segment with one disputed mode
+    radio = page.locator(".st-key-rev_2_m_2_2")
+    radio.wait_for(timeout=20_000)
+    radio.get_by_text("present", exact=True).click()
+    page.locator(".st-key-rev_2_note textarea").fill("the coder asks nobody about the file format")
+    page.get_by_role("button", name="Save gold").click()
+    deadline = time.monotonic() + 20
+    while not (rows := _gold_rows(review_server["db"], 2)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(rows) == 14 and {r[2:] for r in rows} == {
+        ("adjudicated", "rita", "the coder asks nobody about the file format")}
+    assert {r[0] for r in rows if r[1]} == {"1.1", "2.2"}  # 1.1 as both raters said; 2.2 as rita decided
+    page.wait_for_selector("text=1 adjudicated / 2 contested", timeout=20_000)
+    assert page.dialogs == []

@@ -22,7 +22,7 @@ PAGES = (
     PageSpec("Review", "review.py", "reviewer", ":material/rule:"),
     PageSpec("Agreement", "agreement.py", "reviewer", ":material/insights:"),
     PageSpec("Judge lab", "judge_lab.py", "admin", ":material/smart_toy:"),
-    PageSpec("Taxonomy", "taxonomy.py", "admin", ":material/category:"),
+    PageSpec("Taxonomy", "taxonomy.py", "reviewer", ":material/category:"),  # the editor inside is admin only
     PageSpec("Data", "data.py", "admin", ":material/database:"),
 )
 

@@ -27,14 +27,17 @@ class QueueSettings:
     annotators: tuple[str, ...] | None = None  # user names in the pool; None: every user with role annotator
     reveal: bool = False  # after submitting, an annotator may see other raters' labels for that segment
     taxonomy: str = "mast"  # NAME or NAME@VERSION that annotators label with
+    reviewers_see_names: bool = False  # the Review page names raters; off: "rater 1", "rater 2", ...
 
 
 _SETTING_KEYS = {"k": "queue.k", "annotators": "queue.annotators", "reveal": "queue.reveal",
-                 "taxonomy": "queue.taxonomy"}
+                 "taxonomy": "queue.taxonomy", "reviewers_see_names": "review.names"}
 
 
 def get_settings(db: sqlite_utils.Database) -> QueueSettings:
-    rows = dict(db.execute("SELECT key, value FROM settings WHERE key LIKE 'queue.%'").fetchall())
+    marks = ", ".join("?" * len(_SETTING_KEYS))
+    rows = dict(db.execute(f"SELECT key, value FROM settings WHERE key IN ({marks})",
+                           list(_SETTING_KEYS.values())).fetchall())
     values = {field: json.loads(rows[key]) for field, key in _SETTING_KEYS.items() if key in rows}
     if values.get("annotators") is not None:
         values["annotators"] = tuple(values["annotators"])
@@ -42,7 +45,7 @@ def get_settings(db: sqlite_utils.Database) -> QueueSettings:
 
 
 def save_settings(db: sqlite_utils.Database, **changes) -> QueueSettings:
-    """Change some settings (k, annotators, reveal, taxonomy); return them all."""
+    """Change some settings (k, annotators, reveal, taxonomy, reviewers_see_names); return them all."""
     unknown = sorted(set(changes) - set(_SETTING_KEYS))
     if unknown:
         raise StoreError(f"unknown queue setting(s): {', '.join(unknown)}")
@@ -50,8 +53,9 @@ def save_settings(db: sqlite_utils.Database, **changes) -> QueueSettings:
         raise StoreError(f"k (annotators per segment) must be a whole number from 1 to 50, not {changes['k']!r}")
     if changes.get("annotators") is not None:
         changes["annotators"] = sorted({str(name) for name in changes["annotators"]})
-    if "reveal" in changes:
-        changes["reveal"] = bool(changes["reveal"])
+    for flag in ("reveal", "reviewers_see_names"):
+        if flag in changes:
+            changes[flag] = bool(changes[flag])
     with write(db):
         db.conn.executemany(
             "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

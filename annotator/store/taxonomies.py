@@ -109,17 +109,19 @@ class TaxonomySummary:
     is_draft: bool
     fingerprint: str
     labels: int
+    parent: str | None = None  # NAME@VERSION it was refined from
 
 
 def list_taxonomies(db: sqlite_utils.Database) -> list[TaxonomySummary]:
-    """Every stored taxonomy version with its mode and label counts."""
+    """Every stored taxonomy version with its mode and label counts and its parent."""
     rows = db.execute(
         "SELECT t.id, t.name, t.version, (SELECT COUNT(*) FROM modes m WHERE m.taxonomy_id = t.id),"
         " t.is_draft, t.fingerprint,"
-        " (SELECT COUNT(*) FROM labels l WHERE l.taxonomy_id = t.id)"
+        " (SELECT COUNT(*) FROM labels l WHERE l.taxonomy_id = t.id),"
+        " (SELECT p.name || '@' || p.version FROM taxonomies p WHERE p.id = t.parent_id)"
         " FROM taxonomies t ORDER BY t.name, t.is_draft DESC, t.id"
     ).fetchall()
-    return [TaxonomySummary(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
+    return [TaxonomySummary(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7]) for r in rows]
 
 
 def save_mapping(db: sqlite_utils.Database, mapping: Mapping, *, kind: str = "same") -> None:

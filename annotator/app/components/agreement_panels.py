@@ -12,17 +12,9 @@ import streamlit as st
 
 from annotator import store
 from annotator.app import report_views, state
+from annotator.report import render, report_for
 
 FORMATS = (("json", "application/json"), ("csv", "text/csv"), ("md", "text/markdown"), ("html", "text/html"))
-
-
-def engine():
-    """The agreement engine's (report_for, render), or None when this build lacks it."""
-    try:
-        from annotator.report import render, report_for
-    except ImportError:
-        return None
-    return report_for, render
 
 
 @dataclass(frozen=True)
@@ -38,7 +30,6 @@ class Filters:
 @st.cache_data(max_entries=16, show_spinner="Computing agreement…")
 def _report(db_file: str, data_version: tuple, filters: Filters) -> dict:
     """The report for these filters; `data_version` is part of the cache key only."""
-    report_for, _ = engine()
     db = store.connect(db_file, migrate=False)
     try:
         return report_for(db, taxonomy=filters.taxonomy, raters=list(filters.raters) if filters.raters else None,
@@ -125,7 +116,6 @@ def show_progress(db) -> None:
 
 
 def show_downloads(report: dict) -> None:
-    _, render = engine()
     cols = st.columns(len(FORMATS))
     for col, (fmt, mime) in zip(cols, FORMATS):
         col.download_button(f"Report .{fmt}", data=lambda fmt=fmt: render(report, fmt), file_name=f"agreement.{fmt}", mime=mime,

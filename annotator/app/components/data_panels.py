@@ -92,12 +92,14 @@ def show_settings(snapshot: dict) -> None:
         chosen = st.multiselect("Or only these users", names, default=[n for n in (settings.annotators or ()) if n in names])
         reveal = st.toggle("Reveal phase: annotators see other raters' labels on segments they have submitted",
                            value=settings.reveal)
+        names_on = st.toggle("Reviewers see annotator names on the Review page (off: rater 1, rater 2, ...)",
+                             value=settings.reviewers_see_names)
         options = ["latest " + settings.taxonomy.split("@")[0], *refs]
         taxonomy = st.selectbox("Taxonomy to label with", options, width=320,
                                 index=(1 + refs.index(settings.taxonomy)) if settings.taxonomy in refs else 0)
         if st.form_submit_button("Save settings", type="primary"):
             _save_settings(k=int(k), annotators=None if everyone else chosen, reveal=reveal,
-                           taxonomy=taxonomy.removeprefix("latest "))
+                           reviewers_see_names=names_on, taxonomy=taxonomy.removeprefix("latest "))
             st.rerun()
     _show_queue(snapshot)
 

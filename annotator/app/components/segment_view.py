@@ -60,8 +60,8 @@ def _turns(content_hash: str, _text: str, kind: str, speaker: str | None) -> lis
     return turns_of(_text, kind=kind, speaker=speaker)
 
 
-def _metadata_line(view: SegmentView) -> str:
-    trace, seg = view.trace, view.segment
+def metadata_line(trace, seg) -> str:
+    """Trace id, framework, benchmark, model, tags and the segment's place, on one plain-text line."""
     parts = [f"trace {trace.external_id}"]
     parts += [value for value in (trace.framework, trace.benchmark, trace.llm) if value]
     parts += [f"{k}={v}" for k, v in trace.tags.items()]
@@ -77,15 +77,20 @@ def _neighbour(label: str, segment, key: str) -> None:
         show_text(segment.text, key)
 
 
+def show_body(seg, key: str, *, height: int = SEGMENT_PANE_PX) -> None:
+    """The segment's turns in a pane that scrolls on its own (so the panel beside it stays in view)."""
+    turns = _turns(seg.content_hash, seg.text, seg.kind, seg.speaker)
+    st.caption(f"This segment: {count_label(len(turns), 'turn')}")
+    with st.container(height=height, key=f"{key}_pane"):
+        show_turns(turns, key)
+
+
 def show(view: SegmentView) -> None:
     seg = view.segment
     key = f"seg_{seg.id}"
-    st.text(_metadata_line(view), width="stretch")
+    st.text(metadata_line(view.trace, seg), width="stretch")
     if view.before is not None:
         _neighbour("Previous segment", view.before, f"{key}_before")
-    turns = _turns(seg.content_hash, seg.text, seg.kind, seg.speaker)
-    st.caption(f"This segment: {count_label(len(turns), 'turn')}")
-    with st.container(height=SEGMENT_PANE_PX, key=f"{key}_pane"):  # scrolls on its own; the labels stay in view
-        show_turns(turns, key)
+    show_body(seg, key)
     if view.after is not None:
         _neighbour("Next segment", view.after, f"{key}_after")

@@ -5,21 +5,20 @@ import streamlit as st
 
 from annotator.app import auth, state
 from annotator.app.components import agreement_panels as panels
+from annotator.report import NoLabelsError
 
 auth.require("reviewer")
 st.title("Agreement")
 with state.open_db() as db:
     filters = panels.show_filters(db)
-    if panels.engine() is None:
-        st.info("The agreement engine is not part of this build yet (annotator.report); "
-                "annotator progress is below.", icon=":material/construction:")
+    try:
+        report = panels.compute(filters)
+    except NoLabelsError as exc:
+        st.info(f"Nothing to compare yet: {exc}.", icon=":material/info:")
         report = None
-    else:
-        try:
-            report = panels.compute(filters)
-        except (ValueError, LookupError) as exc:
-            st.error(f"Could not compute agreement: {exc}")
-            report = None
+    except (ValueError, LookupError) as exc:
+        st.error(f"Could not compute agreement: {exc}")
+        report = None
     if report is not None:
         tax = report.get("taxonomy") or {}
         st.caption(f"{tax.get('name')}@{tax.get('version')} · {report.get('level')} level · "

@@ -1,11 +1,49 @@
-"""Review (adjudication): placeholder until the review issue lands."""
+"""Review (reviewer, admin): the segments where raters disagree, most contested first; every rater's
+labels side by side; gold decided per mode and saved with the reviewer's name (see components/)."""
 
 import streamlit as st
 
-from annotator.app import auth
+from annotator import annotate, review, store
+from annotator.app import auth, state
+from annotator.app.components import review_panels as panels
+from annotator.app.components import segment_view
 
-auth.require("reviewer")
+user = auth.require("reviewer")
 st.title("Review")
-st.info("Adjudication of disagreements into gold labels arrives with a later issue. "
-        "Until then, `annotator gold build` builds gold labels by majority or unanimity.",
-        icon=":material/construction:")
+if flash := st.session_state.pop("rev_flash", None):
+    st.toast(flash, icon=":material/check_circle:")
+
+with state.open_db() as db:
+    settings = store.get_settings(db)
+    if not settings.reveal:
+        panels.explain_reveal(user)
+        st.stop()
+    stored = annotate.labelling_taxonomy(db, settings)
+    everything = review.contested_segments(db, stored)
+    filter_col, judges_col = st.columns([3, 2], vertical_alignment="bottom")
+    with filter_col:
+        code = panels.mode_filter(stored)
+    include_judges = judges_col.toggle("Show the judges' labels too", key="rev_judges",
+                                       help="For context only: gold is decided from people's labels.")
+    rows = review.with_mode(everything, code)
+    current = panels.current_segment(rows)
+    names = "names shown" if settings.reviewers_see_names else "names hidden"
+    st.caption(f"{stored.taxonomy.ref} · disagreement among people · {names}")
+    panels.show_queue(rows, current)
+    view = review.load_review(db, current, stored, show_names=settings.reviewers_see_names,
+                              include_judges=include_judges) if current is not None else None
+
+if current is None:
+    st.success("No contested segments: the raters agree everywhere (or nobody has labelled yet)."
+               if not everything else "No contested segment disputes this mode.")
+elif view is None:
+    st.error(f"There is no segment {current}.")
+else:
+    text_col, gold_col = st.columns([4, 5], gap="medium")
+    with text_col:
+        st.text(segment_view.metadata_line(view.trace, view.segment), width="stretch")
+        segment_view.show_body(view.segment, f"rev_seg_{view.segment.id}")
+    with gold_col:
+        panels.show_labels(view)
+        panels.show_gold_form(view, user, review.next_open(rows, after=current))
+panels.show_build_gold(stored)

@@ -1,0 +1,128 @@
+"""Panels of the Taxonomy page: the stored versions, the modes of one version, the ambiguous modes (by
+human-human agreement, with co-confusion partners and example segments), and the before/after view of
+a refinement. The editor is in taxonomy_edit.py. Session keys start with `tx_`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotator import store
+from annotator.ambiguity import ambiguous_modes, compare_versions
+from annotator.app import taxonomy_editor as editor
+from annotator.app.components import agreement_panels
+from annotator.app.components.segment_view import show_text
+from annotator.app.text import safe_label
+from annotator.report import NoLabelsError
+
+CREATED = "tx_created"  # NAME@VERSION made by the last refinement in this session
+
+
+def human_report(db, ref: str) -> dict:
+    """Agreement among people only (a judge's labels would blur which definitions people read alike).
+
+    Point estimates are enough here, so no bootstrap; cached per data version like the Agreement page.
+    """
+    humans = tuple(r.name for r in store.list_raters(db) if r.kind == "human")
+    if not humans:
+        raise NoLabelsError("no human raters yet")
+    return agreement_panels.compute(agreement_panels.Filters(taxonomy=ref, raters=humans, level="segment",
+                                                             tags=None, bootstrap=0))
+
+
+def refs(db) -> list[str]:
+    return [f"{t.name}@{t.version}" for t in store.list_taxonomies(db)]
+
+
+def _pick_version(label: str, key: str, options: list[str], default: str | None) -> str:
+    index = options.index(default) if default in options else 0
+    return st.selectbox(label, options, index=index, key=key, width=320)
+
+
+def show_versions(db) -> None:
+    summaries = store.list_taxonomies(db)
+    counts = {t.id: store.gold_counts(db, t.id) for t in summaries}
+    st.dataframe(editor.version_rows(summaries, counts), hide_index=True, width="stretch")
+    st.caption("A version never changes once stored; a refinement makes a new one with the old as its parent.")
+    refined = [f"{t.name}@{t.version}" for t in summaries if t.parent]
+    if not refined:
+        return
+    st.subheader("Before and after a refinement")
+    chosen = _pick_version("Refined version", "tx_compare", refined, st.session_state.get(CREATED))
+    show_before_after(db, chosen)
+
+
+def show_before_after(db, ref: str) -> None:
+    """Mean pairwise kappa (people) per mode of `ref` beside that of the modes it came from."""
+    new = store.get_taxonomy(db, ref)
+    old = store.get_taxonomy(db, new.taxonomy.parent)
+    try:
+        rows = compare_versions(human_report(db, old.taxonomy.ref), human_report(db, ref),
+                                store.get_mapping_rows(db, old.id, new.id))
+    except NoLabelsError as exc:
+        st.info(f"No agreement to compare yet: {exc}.")
+        return
+    st.caption(f"{old.taxonomy.ref} → {new.taxonomy.ref}: mean pairwise kappa among people. Labels carried "
+               "over by a merge are the OR of the old ones; an edited definition keeps its labels (marked stale) "
+               "until people label again.")
+    st.dataframe(editor.comparison_rows(rows), hide_index=True, width="stretch")
+
+
+def show_modes(db, default: str) -> None:
+    """The modes of one version, grouped by category, with their definitions (as plain text)."""
+    ref = _pick_version("Version", "tx_modes_version", refs(db), default)
+    tax = store.get_taxonomy(db, ref).taxonomy
+    st.caption(f"{len(tax.modes)} modes" + (f" · refined from {tax.parent}" if tax.parent else "")
+               + (" · draft" if tax.is_draft else ""))
+    for category, modes in tax.categories():
+        st.subheader(safe_label(category, limit=80))
+        for mode in modes:
+            with st.container(border=True):
+                st.markdown(f"**{safe_label(mode.code)} {safe_label(mode.name, limit=80)}**")
+                st.text(mode.definition)
+                if mode.aliases:
+                    st.caption("Also called: " + ", ".join(safe_label(a, limit=80) for a in mode.aliases))
+
+
+def show_ambiguous(db, default: str) -> None:
+    """Modes ranked by human-human kappa, with the modes they are confused with and example segments."""
+    ref = _pick_version("Version", "tx_amb_version", refs(db), default)
+    try:
+        rows = ambiguous_modes(human_report(db, ref))
+    except NoLabelsError as exc:
+        st.info(f"Nothing to rank yet: {exc}.", icon=":material/info:")
+        return
+    st.caption("Least agreement first. Co-confusion: on the same segment one person marks this mode (not the "
+               "other) and another person marks the other (not this). A mode confused with the same partner "
+               "again and again usually needs a sharper definition, or a merge.")
+    st.dataframe(editor.ambiguity_rows(rows), hide_index=True, width="stretch")
+    _show_closer_look(db, ref, rows)
+
+
+def _show_closer_look(db, ref: str, rows: list[dict]) -> None:
+    stored = store.get_taxonomy(db, ref)
+    by_code = {m.code: m for m in stored.taxonomy.modes}
+    names = {r["code"]: f"{r['code']} {r['name']}" for r in rows}
+    code = st.selectbox("Look closer at", list(names), key="tx_amb_mode", format_func=names.get, width=420)
+    row = next(r for r in rows if r["code"] == code)
+    partners = [p["mode"] for p in row["confused_with"][:2]]
+    cols = st.columns(1 + len(partners))
+    for col, other in zip(cols, [code, *partners]):
+        with col.container(border=True):
+            st.markdown(f"**{safe_label(other)} {safe_label(by_code[other].name, limit=60)}**")
+            st.text(by_code[other].definition)
+    examples = list(dict.fromkeys([*row["contested_examples"],
+                                   *(e for p in row["confused_with"][:2] for e in p["examples"])]))[:5]
+    for segment_id in examples:
+        _example(db, stored, int(segment_id), code)
+
+
+def _example(db, stored, segment_id: int, code: str) -> None:
+    segment = store.get_segment(db, segment_id)
+    if segment is None:
+        return
+    people = [r for r in store.labels_for_segment(db, segment_id, stored.id) if r.kind == "human"]
+    marked = sum(r.values.get(code, 0) for r in people)
+    title = f"segment {segment_id} · trace {safe_label(segment.trace_external_id)} · {marked} of {len(people)} mark {safe_label(code)}"
+    with st.expander(title, icon=":material/description:"):
+        show_text(segment.text, f"tx_ex_{segment_id}")

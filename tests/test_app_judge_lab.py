@@ -1,0 +1,196 @@
+"""The Judge lab page through AppTest: runs started from the page against a local OpenAI-compatible
+server (progress, stop), and judges compared against gold (kappa, P/R/F1, errors, prompt diff, leakage)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from annotator import store
+from annotator.app import judge_forms
+from annotator.gold import build_gold
+from annotator.judge import JudgeOptions, run_judge, run_progress
+from annotator.judge.prompt import DEFAULT_PROMPT
+from judge_helpers import MAST_CODES, llm_server  # noqa: F401  (llm_server is a fixture)
+from tests.app_helpers import add_other_labels, add_trace, button, make_db, signed_in, texts
+
+
+@pytest.fixture
+def tokens(tmp_path, monkeypatch):
+    path = tmp_path / "app.db"
+    monkeypatch.setenv("ANNOTATOR_DB", str(path))
+    return make_db(path, traces=3, turns=2, k=2)  # turn segments 2, 3, 5, 6, 8, 9 are queued
+
+
+@pytest.fixture
+def db(tokens):
+    conn = store.connect(store.default_path())
+    yield conn
+    conn.conn.close()
+
+
+def _fill_run_form(at, server, **values) -> None:
+    at.text_input(key="jl_model").input(values.get("model", "openai/test-model"))
+    at.text_input(key="jl_api_base").input(server.base_url)
+    at.number_input(key="jl_concurrency").set_value(values.get("concurrency", 2))
+
+
+def _wait_for(at, db, run_id: int, statuses: tuple[str, ...], timeout: float = 60) -> dict:
+    """Rerun the page (as the polling fragment would) until the run reaches one of `statuses`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        at.run()
+        assert not at.exception, at.exception
+        progress = run_progress(db, run_id)
+        if progress["status"] in statuses or time.monotonic() > deadline:
+            return progress
+        time.sleep(0.2)
+
+
+def test_start_a_run_from_the_page_and_watch_it_finish(tokens, db, llm_server):
+    at = signed_in(tokens["lead"], "views/judge_lab.py")
+    _fill_run_form(at, llm_server)
+    button(at, "Start").click().run()
+    assert not at.exception and "started" in at.success[0].value
+    run_id = at.session_state["jl_active_run"]
+    assert any(f"Run {run_id}" in m.value for m in at.markdown)  # the progress panel
+    progress = _wait_for(at, db, run_id, ("done", "error"))
+    assert progress["status"] == "done" and progress["finished"] == progress["total"] == 6
+    at.run()
+    assert any("done: 6 / 6 done" in str(p.proto) for p in at.get("progress"))
+    runs = at.dataframe[0].value
+    assert list(runs["status"]) == ["done"] and runs["rater"][0].startswith("judge:openai/test-model@")
+    assert not [b for b in at.button if b.label == "Stop"]
+    assert db.execute("SELECT COUNT(DISTINCT segment_id) FROM labels l JOIN raters r ON r.id = l.rater_id"
+                      " WHERE r.kind = 'judge'").fetchone() == (6,)
+    assert llm_server.count == 6
+
+
+def test_dry_run_calls_nothing(tokens, db, llm_server):
+    at = signed_in(tokens["lead"], "views/judge_lab.py")
+    _fill_run_form(at, llm_server)
+    at.radio(key="jl_segments").set_value("all")
+    at.number_input(key="jl_limit").set_value(4)
+    button(at, "Dry run").click().run()
+    assert not at.exception and "4 calls to make" in at.info[0].value
+    assert llm_server.count == 0 and not store.list_judge_runs(db)
+
+
+def test_bad_run_input_is_refused_and_no_key_is_asked_for(tokens, db):
+    at = signed_in(tokens["lead"], "views/judge_lab.py")
+    button(at, "Start").click().run()
+    assert "Not started: give a model" in at.error[0].value and not store.list_judge_runs(db)
+    fields = [(t.label.lower(), t.proto.type) for t in at.text_input]
+    assert not [f for f in fields if "key" in f[0] or f[1] == 1]  # no key field, no password field
+    assert "API keys come only from the server's environment" in texts(at)
+    with pytest.raises(ValueError, match="choose a prompt from prompts/"):
+        judge_forms.run_options(model="m", api_base="", prompt=Path("/etc/passwd.md"), segments="all", limit=0,
+                                concurrency=1, samples=1, taxonomy="mast")
+
+
+def test_stop_a_running_run(tmp_path, monkeypatch, llm_server):
+    path = tmp_path / "slow.db"
+    monkeypatch.setenv("ANNOTATOR_DB", str(path))
+    tokens = make_db(path, traces=0)
+    db = store.connect(path)
+    add_trace(db, "slow", [("Agent", f"step {i} [[scenario:hang]]") for i in range(6)])
+    at = signed_in(tokens["lead"], "views/judge_lab.py")
+    _fill_run_form(at, llm_server, concurrency=1)
+    button(at, "Start").click().run()
+    run_id = at.session_state["jl_active_run"]
+    button(at, "Stop").click().run()
+    progress = _wait_for(at, db, run_id, ("stopped", "done", "error"))
+    assert progress["status"] == "stopped" and progress["finished"] < 6
+    db.conn.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Comparing judges
+
+def _answer(present: set[str]) -> str:
+    return json.dumps({"modes": {c: {"present": c in present, "evidence": "step 1" if c in present else ""}
+                                 for c in MAST_CODES}, "summary": ""})
+
+
+def _prompt(tmp_path: Path, name: str, *, extra: str = "", examples: str = "") -> Path:
+    """A variant of the default prompt (any change makes a new prompt version)."""
+    text = DEFAULT_PROMPT.read_text(encoding="utf-8")
+    front_end = text.index("\n---", 3)
+    text = text[:front_end] + examples + text[front_end:] + extra
+    path = tmp_path / f"{name}.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _two_judges(db, tmp_path) -> tuple[str, str]:
+    """Gold: 1.1 on segments 2, 5, 8 (two people agree). Split: 2, 3 test; 5, 6, 8, 9 dev.
+    Judge v1 marks 1.1 on 2, 5, 6 (dev: FP on 6, FN on 8); v2 on 2, 5, 8 and its prompt shows
+    segment 2 as a few-shot example (a test segment: leakage)."""
+    for seg in (2, 3, 5, 6, 8, 9):
+        for person in ("annotator_1", "annotator_2"):
+            add_other_labels(db, seg, person, {"1.1"} if seg in (2, 5, 8) else set())
+    build_gold(db)
+    store.save_split(db, store.get_taxonomy(db, "mast").id, {2: "test", 3: "test", 5: "dev", 6: "dev", 8: "dev",
+                                                               9: "dev"}, seed=0)
+    leaked = json.dumps(store.get_segment(db, 2).text)
+    prompts = [_prompt(tmp_path, "v1", extra="\nBe careful.\n"),
+               _prompt(tmp_path, "v2", examples=f"\nexamples:\n  - text: {leaked}\n    labels: {{'1.1': 1}}")]
+    raters = []
+    for prompt, marked in zip(prompts, ({2, 5, 6}, {2, 5, 8})):
+        mocks = {seg: _answer({"1.1"} if seg in marked else set()) for seg in (2, 3, 5, 6, 8, 9)}
+        result = run_judge(db, JudgeOptions(model="openai/mock-model", prompt_path=prompt, mock_responses=mocks))
+        assert result.status == "done", result.error
+        raters.append(result.rater)
+    return raters[0], raters[1]
+
+
+def test_compare_two_runs_against_gold_on_dev(tokens, db, tmp_path):
+    v1, v2 = _two_judges(db, tmp_path)
+    at = signed_in(tokens["lead"], "views/judge_lab.py")
+    assert at.multiselect(key="jl_raters").value == [v1, v2] and at.radio(key="jl_split_choice").value == "dev"
+    at.number_input(key="jl_bootstrap").set_value(50)
+    button(at, "Compare").click().run()
+    assert not at.exception and not at.error
+    assert any("dev split · 4 segments" in c.value for c in at.caption)
+    assert any(v2 in w.value and "2" in w.value and "test-split" in w.value for w in at.warning)  # leakage
+    rows = next(d.value for d in at.dataframe if "kappa [95% CI]" in d.value.columns)
+    one = rows[rows["mode"].str.startswith("1.1 ")].set_index("judge")
+    assert one.loc[v1, "kappa [95% CI]"].startswith("0.00") and one.loc[v2, "kappa [95% CI]"].startswith("1.00")
+    assert one.loc[v2, "change"] == "+1.00" and one.loc[v1, "change"] == ""
+    assert (one.loc[v1, "precision"], one.loc[v1, "recall"]) == ("0.50", "0.50")
+    assert at.get("vega_lite_chart")
+    at.selectbox(key="jl_err_judge").set_value(v1)
+    at.selectbox(key="jl_err_mode").set_value("1.1").run()
+    titles = [e.label for e in at.expander]
+    assert "false positive · segment 6 · trace trace\\-1" in titles
+    assert "false negative · segment 8 · trace trace\\-2" in titles
+    assert any(t.value == "step 1" for t in at.text)  # the judge's evidence for its false positive
+
+
+def test_the_test_split_is_behind_a_toggle(tokens, db, tmp_path):
+    _two_judges(db, tmp_path)
+    at = signed_in(tokens["lead"], "views/judge_lab.py")
+    assert not at.warning
+    at.toggle(key="jl_use_test").set_value(True).run()
+    assert "Test split: look rarely" in at.warning[0].value
+    at.number_input(key="jl_bootstrap").set_value(0)
+    button(at, "Compare").click().run()
+    assert any("test split · 2 segments" in c.value for c in at.caption)
+
+
+def test_prompt_diff_of_two_versions(tokens, db, tmp_path):
+    v1, v2 = _two_judges(db, tmp_path)
+    at = signed_in(tokens["lead"], "views/judge_lab.py")
+    [code] = at.code
+    assert code.language == "diff" and "-Be careful." in code.value and "+examples:" in code.value
+
+
+def test_compare_without_gold_is_a_clear_message(tokens, db):
+    add_other_labels(db, 2, "judge:m@v", {"1.1"}, kind="judge")
+    at = signed_in(tokens["lead"], "views/judge_lab.py")
+    at.radio(key="jl_split_choice").set_value("all")
+    button(at, "Compare").click().run()
+    assert "Could not compare: no gold labels" in at.error[0].value

@@ -1,0 +1,180 @@
+"""The Review page (adjudication) through AppTest, and the review service behind it."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotator import review, store
+from annotator.app.components import review_panels
+from tests.app_helpers import add_other_labels, button, make_db, signed_in, texts
+
+
+@pytest.fixture
+def tokens(tmp_path, monkeypatch):
+    path = tmp_path / "app.db"
+    monkeypatch.setenv("ANNOTATOR_DB", str(path))
+    return make_db(path, traces=2, turns=3, k=2)
+
+
+@pytest.fixture
+def db(tokens):
+    conn = store.connect(store.default_path())
+    yield conn
+    conn.conn.close()
+
+
+def _disagree(db, *, reveal: bool = True) -> None:
+    """Segment 3: three disputed modes; segment 2: one; segment 4: agreement. Two annotators each."""
+    add_other_labels(db, 2, "annotator_1", {"1.1", "2.2"})
+    add_other_labels(db, 2, "annotator_2", {"1.1"})
+    add_other_labels(db, 3, "annotator_1", {"3.1"})
+    add_other_labels(db, 3, "annotator_2", {"1.2", "2.2"})
+    add_other_labels(db, 4, "annotator_1", {"1.1"})
+    add_other_labels(db, 4, "annotator_2", {"1.1"})
+    store.save_settings(db, reveal=reveal)
+
+
+def _gold(db, segment_id: int) -> dict[str, dict]:
+    return store.gold_of_segment(db, segment_id, store.get_taxonomy(db, "mast").id)
+
+
+def _radio(at, segment_id: int, code: str):
+    return at.radio(key=review_panels._mode_key(segment_id, code))
+
+
+# --------------------------------------------------------------------------------------------------
+# The service
+
+def test_contested_segments_are_ranked_and_track_adjudication(db):
+    _disagree(db)
+    stored = store.get_taxonomy(db, "mast")
+    rows = review.contested_segments(db, stored)
+    assert [(r.segment_id, r.disputed_modes) for r in rows] == [(3, ("1.2", "2.2", "3.1")), (2, ("2.2",))]
+    assert review.next_open(rows) == 3 and review.next_open(rows, after=3) == 2
+    assert [r.segment_id for r in review.with_mode(rows, "2.2")] == [3, 2]
+    assert [r.segment_id for r in review.with_mode(rows, "3.1")] == [3]
+    from annotator.gold import adjudicate
+
+    adjudicate(db, 3, {"1.2": 0, "2.2": 1}, adjudicator="rita")  # 3.1 still open
+    assert not review.contested_segments(db, stored)[0].adjudicated
+    adjudicate(db, 3, {"3.1": 1}, adjudicator="rita")
+    rows = review.contested_segments(db, stored)
+    assert rows[0].adjudicated and review.next_open(rows) == 2 and review.next_open(rows, after=2) is None
+
+
+def test_a_segment_review_suggests_the_majority_and_hides_names(db):
+    _disagree(db)
+    add_other_labels(db, 2, "annotator_3", {"2.2"})
+    add_other_labels(db, 2, "judge:m@v", {"3.3"}, kind="judge")
+    stored = store.get_taxonomy(db, "mast")
+    hidden = review.load_review(db, 2, stored, include_judges=True)
+    assert [c.label for c in hidden.raters] == ["rater 1", "rater 2", "rater 3", "judge 1"]
+    assert hidden.disputed == ("1.1", "2.2") and hidden.suggestion["2.2"] == 1 and hidden.suggestion["1.1"] == 1
+    assert hidden.suggestion["3.3"] == 0  # the judge does not vote
+    rows = {r["mode"].split()[0]: r for r in review.label_rows(hidden)}
+    assert rows["2.2"]["rater 1"] == "✓ annotator_1 says 2.2" and rows["2.2"]["rater 2"] == "–"
+    named = review.load_review(db, 2, stored, show_names=True)
+    assert [c.label for c in named.raters] == ["annotator_1", "annotator_2", "annotator_3"]
+    tie = review.load_review(db, 3, stored)
+    assert tie.suggestion["3.1"] is None and tie.suggestion["1.3"] == 0
+    assert review.load_review(db, 999, stored) is None
+    assert not review.load_review(db, 7, stored).labelled
+
+
+# --------------------------------------------------------------------------------------------------
+# The page
+
+def test_review_waits_for_the_reveal_phase(tokens, db):
+    _disagree(db, reveal=False)
+    at = signed_in(tokens["rita"], "views/review.py")
+    assert "reveal phase" in at.info[0].value and not at.radio and not at.dataframe
+    assert not [b for b in at.button if b.label == "Open the reveal phase now"]  # only the lead opens it
+    lead = signed_in(tokens["lead"], "views/review.py")
+    button(lead, "Open the reveal phase now").click().run()
+    assert store.get_settings(db).reveal and lead.dataframe
+
+
+def test_adjudicate_the_most_contested_segment(tokens, db):
+    _disagree(db)
+    at = signed_in(tokens["rita"], "views/review.py")
+    assert at.selectbox(key="rev_pick").value == 3 and at.selectbox(key="rev_pick").options[:2] == [
+        "segment 3 · 3 disputed: 1.2, 2.2, 3.1", "segment 2 · 1 disputed: 2.2"]
+    assert any("0 adjudicated / 2 contested" in str(p.proto) for p in at.get("progress"))
+    assert _radio(at, 3, "3.1").value is None  # a tie between two raters: no default
+    assert _radio(at, 3, "1.1").value == "absent"  # both said absent
+    button(at, "Save gold").click().run()
+    assert "choose present or absent for 1.2, 2.2, 3.1" in at.error[0].value and not _gold(db, 3)
+    _radio(at, 3, "1.2").set_value("absent")
+    _radio(at, 3, "2.2").set_value("present")
+    _radio(at, 3, "3.1").set_value("present")
+    at.text_area(key="rev_3_note").input("the agent stops before the tests ran")
+    button(at, "Save gold").click().run()
+    assert not at.exception and not at.error
+    gold = _gold(db, 3)
+    assert len(gold) == 14 and {g["provenance"] for g in gold.values()} == {"adjudicated"}
+    assert {g["adjudicator"] for g in gold.values()} == {"rita"}
+    assert {c for c, g in gold.items() if g["value"]} == {"2.2", "3.1"}
+    assert gold["2.2"]["note"] == "the agent stops before the tests ran"
+    assert at.session_state["rev_current"] == 2  # on to the next open segment
+    assert any("1 adjudicated / 2 contested" in str(p.proto) for p in at.get("progress"))
+    at.selectbox(key="rev_pick").set_value(3).run()
+    assert _radio(at, 3, "3.1").value == "present" and "adjudicated by rita" in texts(at)
+
+
+def _names_shown(at) -> bool:
+    """Whether a rater's name appears anywhere but inside her rationale (the test rationales quote it)."""
+    page = texts(at)
+    for quoted in ("annotator_1 says", "annotator_2 says", "judge:m@v says"):
+        page = page.replace(quoted, "")
+    return "annotator_1" in page or "annotator_2" in page
+
+
+def test_names_are_hidden_unless_the_lead_allows_them(tokens, db):
+    _disagree(db)
+    add_other_labels(db, 3, "judge:m@v", {"3.3"}, kind="judge")
+    at = signed_in(tokens["rita"], "views/review.py")
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["mode", "rater 1", "rater 2", "gold now"] and not _names_shown(at)
+    at.toggle(key="rev_judges").set_value(True).run()
+    assert list(at.dataframe[0].value.columns) == ["mode", "rater 1", "rater 2", "judge 1", "gold now"]
+    assert not _names_shown(at) and "judge:m@v" not in texts(at).replace("judge:m@v says", "")
+    store.save_settings(db, reviewers_see_names=True)
+    at.run()
+    assert {"annotator_1", "annotator_2"} <= set(at.dataframe[0].value.columns)
+
+
+def test_the_mode_filter_and_opening_a_segment_by_number(tokens, db):
+    _disagree(db)
+    at = signed_in(tokens["rita"], "views/review.py")
+    at.selectbox(key="rev_mode").set_value("3.1").run()
+    assert at.selectbox(key="rev_pick").options == ["segment 3 · 3 disputed: 1.2, 2.2, 3.1"]
+    at.selectbox(key="rev_mode").set_value("1.4").run()
+    assert "No contested segment disputes this mode" in at.success[0].value
+    at.number_input(key="rev_open").set_value(7).run()
+    button(at, "Open").click().run()
+    assert at.session_state["rev_current"] == 7
+    assert "No person has labelled segment 7" in at.warning[0].value  # nothing to adjudicate: no form
+    assert not [b for b in at.button if b.label == "Save gold"]
+
+
+def test_saving_gold_for_a_segment_that_lost_its_labels_changes_nothing(tokens, db):
+    _disagree(db)
+    at = signed_in(tokens["rita"], "views/review.py")
+    for code in ("1.2", "2.2", "3.1"):
+        _radio(at, 3, code).set_value("absent")
+    db.execute("DELETE FROM labels WHERE segment_id = 3")  # e.g. labels withdrawn meanwhile
+    db.conn.commit()
+    button(at, "Save gold").click().run()
+    assert "Nothing saved: segment 3 has no labels under mast@1" in at.error[0].value
+    assert not _gold(db, 3)
+
+
+def test_build_gold_for_the_rest(tokens, db):
+    _disagree(db)
+    add_other_labels(db, 2, "annotator_3", {"2.2"})
+    at = signed_in(tokens["lead"], "views/review.py")
+    at.radio(key="rev_strategy").set_value("majority")
+    button(at, "Build gold").click().run()
+    assert "gold labels on 3 segments (majority)" in at.success[0].value
+    assert _gold(db, 2)["2.2"] == {**_gold(db, 2)["2.2"], "value": 1, "provenance": "majority"}
+    assert _gold(db, 4)["1.1"]["provenance"] == "unanimous"
