@@ -45,7 +45,9 @@ def build_demo(db_path: str | Path, *, base_url: str = "http://127.0.0.1:8501/")
     for name, role in DEMO_ACCOUNTS:
         token = store.add_user(db, name, role)
         accounts.append(Account(name, role, token, f"{base_url}?token={token}"))
-    store.save_settings(db, k=DEMO_K)
+    # The demo's three annotators are done, so the reveal phase is open: the Review page has work at once.
+    # (A real project opens it on the Data page when its annotators have finished.)
+    store.save_settings(db, k=DEMO_K, reveal=True)
     store.assign_to_pool(db, DEMO_HANDED_OUT)
     db.conn.close()
     return accounts

@@ -24,7 +24,7 @@ def test_demo_gives_alice_segments_to_label(tmp_path, demo):
     alice = store.user_for_token(db, accounts[0].token)
     progress = store.rater_progress(db, alice.rater_id)
     assert progress.assigned == demo.DEMO_HANDED_OUT and progress.done == 0
-    assert store.get_settings(db).k == demo.DEMO_K
+    assert store.get_settings(db).k == demo.DEMO_K and store.get_settings(db).reveal
     judges = [r for r in store.list_raters(db) if r.kind == "judge"]
     assert len(judges) == 1 and judges[0].name.startswith("judge:demo/recorded-judge@")
     evidence = db.execute("SELECT COUNT(*) FROM labels WHERE rater_id = ? AND evidence != ''", [judges[0].id])
