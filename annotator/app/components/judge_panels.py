@@ -125,7 +125,8 @@ def _progress(run_id: int, was_active: bool) -> None:
         st.text(progress["rater"])
         st.progress(min(1.0, progress["fraction"]), text=judge_forms.progress_text(progress))
         if progress["error"]:
-            st.error(progress["error"])
+            st.error("The run ended with an error:", icon=":material/error:")
+            st.text(progress["error"])  # it may quote a provider's answer: plain text only
         for error in progress["recent_errors"][:3]:
             st.text(f"segment {error.get('segment_id')}: {error.get('error')}")
         if active:
