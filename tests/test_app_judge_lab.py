@@ -194,3 +194,21 @@ def test_compare_without_gold_is_a_clear_message(tokens, db):
     at.radio(key="jl_split_choice").set_value("all")
     button(at, "Compare").click().run()
     assert "Could not compare: no gold labels" in at.error[0].value
+
+
+def test_judge_form_helpers():
+    from annotator.judge import Estimate
+
+    options = judge_forms.run_options(model=" openai/x ", api_base=" ", prompt=DEFAULT_PROMPT, segments="gold",
+                                      limit=0, concurrency=3, samples=2, taxonomy="mast")
+    assert (options.model, options.api_base, options.limit, options.segments) == ("openai/x", None, None, "gold")
+    with pytest.raises(ValueError, match="concurrency"):
+        judge_forms.run_options(model="m", api_base="", prompt=DEFAULT_PROMPT, segments="all", limit=0,
+                                concurrency=0, samples=1, taxonomy="mast")
+    lines = judge_forms.estimate_lines(Estimate("judge:x@1", total=10, cached=4, calls=6, prompt_tokens=1200,
+                                                completion_tokens=300, truncated=1, cost=None, input_limit=1000))
+    assert lines[0].startswith("6 calls to make, 4 answers cached") and "cost unknown" in lines[1]
+    assert "1 segments are longer" in lines[2]
+    assert judge_forms.keys_present({"OPENAI_API_KEY": "sk-secret", "ANTHROPIC_API_KEY": ""}) == ["OPENAI_API_KEY"]
+    [line] = judge_forms.leakage_lines({"leakage": {"judge:**bold**$x$@1": [7], "judge:b@2": []}})
+    assert line.startswith("judge:\\*\\*bold\\*\\*\\$x\\$@1: ") and "7" in line

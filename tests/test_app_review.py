@@ -6,7 +6,7 @@ import pytest
 
 from annotator import review, store
 from annotator.app.components import review_panels
-from tests.app_helpers import add_other_labels, button, make_db, signed_in, texts
+from tests.app_helpers import PAYLOADS, add_other_labels, add_trace, button, make_db, signed_in, texts
 
 
 @pytest.fixture
@@ -178,3 +178,17 @@ def test_build_gold_for_the_rest(tokens, db):
     assert "gold labels on 3 segments (majority)" in at.success[0].value
     assert _gold(db, 2)["2.2"] == {**_gold(db, 2)["2.2"], "value": 1, "provenance": "majority"}
     assert _gold(db, 4)["1.1"]["provenance"] == "unanimous"
+
+
+def test_trace_text_and_names_on_the_review_page_are_plain_text(tokens, db):
+    trace = add_trace(db, "evil", [("<b>Boss</b>", p) for p in PAYLOADS], scheme="trace")
+    [segment] = [s.id for s in store.segments_of_trace(db, trace, "trace")]
+    add_other_labels(db, segment, "annotator_1", {"1.1"})
+    add_other_labels(db, segment, "<img src=x onerror=alert(1)>", {"2.2"})
+    store.save_settings(db, reveal=True, reviewers_see_names=True)
+    at = signed_in(tokens["rita"], "views/review.py")
+    assert at.session_state["rev_current"] == segment
+    rendered = [e.value for kind in ("markdown", "caption") for e in at.get(kind)] + [e.label for e in at.expander]
+    for payload in PAYLOADS:
+        assert not any(payload[:12] in r for r in rendered)
+    assert any(PAYLOADS[0] in t.value for t in at.text)  # shown, as plain text

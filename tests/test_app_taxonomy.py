@@ -77,6 +77,7 @@ def test_merge_two_modes_through_the_editor(tokens, db):
     assert versions.loc["mast@2", "parent"] == "mast@1" and versions.loc["mast@2", "modes"] == 13
     compare = next(d.value for d in at.dataframe if "kappa after" in d.value.columns).set_index("change")
     assert compare.loc["merge", "from"] == "3.2, 3.3" and compare.loc["merge", "kappa after"] == "n/a"
+    assert at.selectbox(key="tx_base").value == "mast@2" and not at.warning  # further changes build on it
     merged = store.get_taxonomy(db, "mast@2").taxonomy.resolve("3.2")
     assert merged.name == "Verification failure" and merged.category == "Task Verification"
 

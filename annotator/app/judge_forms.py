@@ -127,7 +127,15 @@ def chart_rows(result: dict) -> pd.DataFrame:
                                        "observed_agreement", "flags"])
 
 
+def _md_name(name: str) -> str:
+    """A rater name (it holds a model name someone typed) for a Markdown message: nothing in it formats."""
+    from annotator.report import md_escape
+
+    return md_escape(name).replace("$", "\\$")
+
+
 def leakage_lines(result: dict) -> list[str]:
-    return [f"{rater}: its prompt's few-shot examples contain test-split segment(s) "
+    """Warnings for judges whose prompt shows test-split segments as few-shot examples (Markdown)."""
+    return [f"{_md_name(rater)}: its prompt's few-shot examples contain test-split segment(s) "
             f"{', '.join(str(s) for s in segments)}; its test figures are not a fair test."
             for rater, segments in (result.get("leakage") or {}).items() if segments]

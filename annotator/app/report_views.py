@@ -82,18 +82,21 @@ def _fmt_any(value) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{value:.2f}"
 
 
-def kappa_chart(rows: pd.DataFrame) -> alt.Chart:
-    """Kappa per mode and pair, with its 95% bootstrap interval; flagged pairs drawn hollow."""
+def kappa_chart(rows: pd.DataFrame, *, color_title: str = "rater pair") -> alt.Chart:
+    """Kappa per mode and pair, with its 95% bootstrap interval; flagged pairs drawn as triangles.
+
+    `color_title` names what the colours stand for (rater pairs, or judges in the judge lab).
+    """
     data = rows.dropna(subset=["kappa"]).assign(flagged=lambda d: d["flags"].ne(""))
     modes = list(dict.fromkeys(rows.sort_values("order")["mode"]))
     y = alt.Y("mode:N", sort=modes, title=None, axis=alt.Axis(labelLimit=260))
-    x_scale = alt.Scale(domain=KAPPA_DOMAIN)
+    x_scale = alt.Scale(domain=KAPPA_DOMAIN, padding=10, nice=False)  # room for the marks at -1 and 1
     tooltip = ["mode", "pair", alt.Tooltip("kappa:Q", format=".2f"), alt.Tooltip("ci_low:Q", format=".2f"),
                alt.Tooltip("ci_high:Q", format=".2f"), "n", alt.Tooltip("observed_agreement:Q", format=".2f"),
                "flags"]
     legend = alt.Legend(orient="bottom", columns=3, labelLimit=360)
     base = alt.Chart(data).encode(y=y, yOffset=alt.YOffset("pair:N"),
-                                  color=alt.Color("pair:N", title="rater pair", legend=legend))
+                                  color=alt.Color("pair:N", title=color_title, legend=legend))
     bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", scale=x_scale, title="Cohen's kappa (95% CI)"),
                                                 x2="ci_high:Q", tooltip=tooltip)
     points = base.mark_point(size=70, filled=True).encode(

@@ -23,6 +23,7 @@ ACTIVE_RUN = "jl_active_run"  # the run this session started (or is watching)
 COMPARED = "jl_compare"  # (choices, result or error) of the last comparison
 POLL_S = 1.0
 ERRORS_SHOWN = 50
+ERROR_TEXT_PX = 360  # a segment's text scrolls inside its error, so the list stays short
 
 
 def show_runs(runs: list[dict]) -> None:
@@ -124,7 +125,8 @@ def _progress(run_id: int, was_active: bool) -> None:
         st.text(progress["rater"])
         st.progress(min(1.0, progress["fraction"]), text=judge_forms.progress_text(progress))
         if progress["error"]:
-            st.error(progress["error"])
+            st.error("The run ended with an error:", icon=":material/error:")
+            st.text(progress["error"])  # it may quote a provider's answer: plain text only
         for error in progress["recent_errors"][:3]:
             st.text(f"segment {error.get('segment_id')}: {error.get('error')}")
         if active:
@@ -205,9 +207,10 @@ def show_comparison() -> dict | None:
                f"{result['segments']} segments · bootstrap {result['params']['bootstrap']}")
     rows = judge_forms.chart_rows(result)
     if rows["kappa"].notna().any():
-        st.altair_chart(report_views.kappa_chart(rows), width="stretch")
+        st.altair_chart(report_views.kappa_chart(rows, color_title="judge against the reference"), width="stretch")
     st.dataframe(judge_forms.overall_rows(result), hide_index=True, width="stretch")
-    st.dataframe(judge_forms.compare_rows(result), hide_index=True, width="stretch",
+    table = judge_forms.compare_rows(result)
+    st.dataframe(table, hide_index=True, width="stretch", height=35 * (min(len(table), 28) + 1) + 3,
                  column_config={"mode": st.column_config.TextColumn(pinned=True)})
     return {**choices, "modes": [(m["code"], m["name"]) for m in result["modes"]]}
 
@@ -234,7 +237,8 @@ def show_errors(db, compared: dict) -> None:
             st.caption("The judge's evidence" if error["evidence"] else "No evidence: the judge said absent.")
             if error["evidence"]:
                 st.text(error["evidence"])
-            show_text(error["text"], f"jl_err_{rater}_{code}_{error['segment_id']}")
+            with st.container(height=ERROR_TEXT_PX):
+                show_text(error["text"], f"jl_err_{rater}_{code}_{error['segment_id']}")
 
 
 def show_diff(runs: list[dict]) -> None:

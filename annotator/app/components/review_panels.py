@@ -126,10 +126,10 @@ def _mode_radio(view: review.SegmentReview, mode) -> None:
     """One mode of the gold form: its name and how the raters split, beside the present/absent choice."""
     people = [r for r in view.raters if r.kind == "human" and mode.code in r.values]
     yes = sum(r.values[mode.code] for r in people)
-    hint = f"{yes} of {len(people)} raters: present" if people else "nobody labelled it"
+    hint = f"{yes} of {len(people)} present" if people else "nobody labelled it"
     if entry := view.gold.get(mode.code):
         who = f" by {safe_label(entry['adjudicator'])}" if entry.get("adjudicator") else ""
-        hint += f" · gold now: {'present' if entry['value'] else 'absent'} ({entry['provenance']}{who})"
+        hint += f" · gold: {'present' if entry['value'] else 'absent'} ({entry['provenance']}{who})"
     elif view.suggestion[mode.code] is None and people:
         hint += " · a tie: choose"
     name_col, choice_col = st.columns([3, 2], vertical_alignment="center")

@@ -8,12 +8,13 @@ checked again, by the service, when the version is created.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from annotator import store
 from annotator.app import auth, state
 from annotator.app import taxonomy_editor as editor
-from annotator.app.components.taxonomy_panels import CREATED
+from annotator.app.components.taxonomy_panels import CREATED, show_before_after
 from annotator.app.text import safe_label
 from annotator.refine import next_version, refine_taxonomy
 from annotator.taxonomy import Taxonomy
@@ -21,6 +22,7 @@ from annotator.taxonomy import Taxonomy
 CHANGES = "tx_changes"
 BASE = "tx_base"
 MAX_PARTS = 6
+CHANGED_STYLE = "background-color: #fff1e0"
 
 
 def _codes_now(base: Taxonomy) -> Taxonomy:
@@ -109,12 +111,16 @@ def _create(base_ref: str) -> None:
         return
     st.session_state[CREATED] = done.taxonomy
     st.session_state["tx_done"] = editor.refinement_lines(done)
-    st.session_state[CHANGES] = []
-    st.session_state["tx_version"] = ""
+    st.session_state[BASE] = done.taxonomy  # further changes build on the new version
+    _forget_changes()
 
 
 def _forget_changes() -> None:
+    """A new base: drop the changes and the drafts prefilled from the old base's modes."""
     st.session_state[CHANGES] = []
+    st.session_state["tx_version"] = ""
+    for key in [k for k in st.session_state if str(k).startswith(("tx_edit_def_", "tx_rename_name_"))]:
+        del st.session_state[key]
 
 
 def _code_select(kind: str, current: Taxonomy) -> str:
@@ -171,7 +177,9 @@ def _show_changes(base: Taxonomy, version: str) -> None:
         st.error(f"These changes do not fit {base.ref}: {exc}")
         return
     st.caption(f"Preview of {new_plan.taxonomy.ref}: {len(new_plan.taxonomy.modes)} modes")
-    st.dataframe(editor.preview_rows(new_plan), hide_index=True, width="stretch")
+    rows = editor.preview_rows(new_plan)
+    table = pd.DataFrame(rows).style.apply(lambda row: [CHANGED_STYLE if row["change"] else ""] * len(row), axis=1)
+    st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
 
 
 def show(db) -> None:
@@ -181,9 +189,11 @@ def show(db) -> None:
         st.error(error)
     if done := st.session_state.pop("tx_done", None):
         st.success("  \n".join(done))
+        show_before_after(db, st.session_state[CREATED])
     options = [f"{t.name}@{t.version}" for t in store.list_taxonomies(db)]
-    base_ref = st.selectbox("Refine version", options, key=BASE, on_change=_forget_changes, width=320,
-                            index=len(options) - 1)
+    if st.session_state.get(BASE) not in options:
+        st.session_state[BASE] = options[-1]  # before the widget exists: no default given twice
+    base_ref = st.selectbox("Refine version", options, key=BASE, on_change=_forget_changes, width=320)
     base = store.get_taxonomy(db, base_ref).taxonomy
     current = _codes_now(base)
     with st.container(border=True):

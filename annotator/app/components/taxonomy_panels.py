@@ -65,7 +65,7 @@ def show_before_after(db, ref: str) -> None:
     st.caption(f"{old.taxonomy.ref} → {new.taxonomy.ref}: mean pairwise kappa among people. Labels carried "
                "over by a merge are the OR of the old ones; an edited definition keeps its labels (marked stale) "
                "until people label again.")
-    st.dataframe(editor.comparison_rows(rows), hide_index=True, width="stretch")
+    st.dataframe(editor.comparison_rows(rows), hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
 
 
 def show_modes(db, default: str) -> None:
@@ -95,7 +95,7 @@ def show_ambiguous(db, default: str) -> None:
     st.caption("Least agreement first. Co-confusion: on the same segment one person marks this mode (not the "
                "other) and another person marks the other (not this). A mode confused with the same partner "
                "again and again usually needs a sharper definition, or a merge.")
-    st.dataframe(editor.ambiguity_rows(rows), hide_index=True, width="stretch")
+    st.dataframe(editor.ambiguity_rows(rows), hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
     _show_closer_look(db, ref, rows)
 
 

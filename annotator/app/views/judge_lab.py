@@ -18,8 +18,8 @@ with runs_tab:
     watched = panels.watched_run(runs)
     status = next((r["status"] for r in runs if r["run_id"] == watched), None)
     panels.show_progress(watched, active=status in ("planning", "running"))
-    panels.show_start(taxonomy)
     panels.show_runs(runs)
+    panels.show_start(taxonomy)
 with compare_tab:
     with state.open_db() as db:
         panels.show_compare_form(db, taxonomy)
