@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotator import store
@@ -100,3 +101,19 @@ def texts(at: AppTest) -> str:
 
 def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
+
+
+# Fixtures shared by the page tests (imported by name into each test module).
+@pytest.fixture
+def tokens(tmp_path, monkeypatch):
+    """A small app database (2 traces x 3 turns, k=2) as $ANNOTATOR_DB; returns the users' tokens."""
+    path = tmp_path / "app.db"
+    monkeypatch.setenv("ANNOTATOR_DB", str(path))
+    return make_db(path, traces=2, turns=3, k=2)
+
+
+@pytest.fixture
+def db(tokens):
+    conn = store.connect(store.default_path())
+    yield conn
+    conn.conn.close()

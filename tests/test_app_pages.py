@@ -6,21 +6,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotator import annotate, store
-from tests.app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, make_db, signed_in, texts
+from tests.app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, signed_in, texts
+from tests.app_helpers import db, tokens  # noqa: F401  (shared fixtures)
 
 
-@pytest.fixture
-def tokens(tmp_path, monkeypatch):
-    path = tmp_path / "app.db"
-    monkeypatch.setenv("ANNOTATOR_DB", str(path))
-    return make_db(path, traces=2, turns=3, k=2)
-
-
-@pytest.fixture
-def db(tokens):
-    conn = store.connect(store.default_path())
-    yield conn
-    conn.conn.close()
 
 
 def mode_box(at: AppTest, code: str):

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 
 from annotator import review, store
 from annotator.app.components import review_panels
-from tests.app_helpers import PAYLOADS, add_other_labels, add_trace, button, make_db, signed_in, texts
+from tests.app_helpers import PAYLOADS, add_other_labels, add_trace, button, signed_in, texts
+from tests.app_helpers import db, tokens  # noqa: F401  (shared fixtures)
 
 
-@pytest.fixture
-def tokens(tmp_path, monkeypatch):
-    path = tmp_path / "app.db"
-    monkeypatch.setenv("ANNOTATOR_DB", str(path))
-    return make_db(path, traces=2, turns=3, k=2)
-
-
-@pytest.fixture
-def db(tokens):
-    conn = store.connect(store.default_path())
-    yield conn
-    conn.conn.close()
 
 
 def _disagree(db, *, reveal: bool = True) -> None:

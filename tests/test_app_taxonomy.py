@@ -7,21 +7,10 @@ import pytest
 from annotator import store
 from annotator.app import taxonomy_editor as editor
 from annotator.taxonomy import load_taxonomy
-from tests.app_helpers import add_other_labels, button, make_db, signed_in, texts
+from tests.app_helpers import add_other_labels, button, signed_in, texts
+from tests.app_helpers import db, tokens  # noqa: F401  (shared fixtures)
 
 
-@pytest.fixture
-def tokens(tmp_path, monkeypatch):
-    path = tmp_path / "app.db"
-    monkeypatch.setenv("ANNOTATOR_DB", str(path))
-    return make_db(path, traces=2, turns=3, k=2)
-
-
-@pytest.fixture
-def db(tokens):
-    conn = store.connect(store.default_path())
-    yield conn
-    conn.conn.close()
 
 
 def _labels(db) -> None:
