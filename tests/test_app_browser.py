@@ -154,6 +154,15 @@ def wait_for_segment_change(page, old: int, timeout: float = 15) -> int:
     raise AssertionError(f"segment {old} still shown after {timeout} s")
 
 
+def wait_ready(page, timeout: float = 30) -> None:
+    """Wait until the shortcuts are listening and no script run is under way, as a person would wait
+    for the page before typing. (Keys typed during a rerun are a known race, not what this test checks.)"""
+    page.wait_for_function(
+        """() => document.documentElement.dataset.annotatorKeys === 'on' &&
+                 document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState !== 'running'""",
+        timeout=timeout * 1000)
+
+
 def checked(page, seg: int) -> set[str]:
     """Keys of the ticked checkboxes of segment `seg` (e.g. 'm_1_3', 'none')."""
     return set(page.evaluate(f"""() => [...document.querySelectorAll('[class*="st-key-ann_{seg}_"] input[type=checkbox]')]
@@ -174,12 +183,15 @@ def test_sign_in_and_label_with_the_keyboard(server, page):
     page.get_by_label("Access token", exact=True).fill(server["tokens"]["alice"])
     page.get_by_role("button", name="Sign in").click()
     first = current_segment(page)
+    wait_ready(page)
     page.keyboard.press("1")
     page.keyboard.press("3")
     wait_checked(page, first, {"m_1_3"})
+    wait_ready(page)
     page.keyboard.press("2")
     page.keyboard.press("2")
     wait_checked(page, first, {"m_1_3", "m_2_2"})
+    wait_ready(page)
     page.keyboard.press("/")  # into the filter box: typing there fires no shortcut
     page.keyboard.type("sx")
     time.sleep(1.0)
@@ -187,6 +199,7 @@ def test_sign_in_and_label_with_the_keyboard(server, page):
     page.keyboard.press("Escape")
     page.locator(f'.st-key-ann_{first}_filter input').fill("")
     page.keyboard.press("Escape")
+    wait_ready(page)
     page.keyboard.press("s")
     second = wait_for_segment_change(page, first)
     db = store.connect(server["db"])
@@ -195,11 +208,14 @@ def test_sign_in_and_label_with_the_keyboard(server, page):
                       [first]).fetchall()
     assert [r[0] for r in rows] == ["1.3", "2.2"]
     assert db.execute("SELECT status FROM submissions WHERE segment_id = ?", [first]).fetchone() == ("done",)
+    wait_ready(page)
     page.keyboard.press("x")  # skip the second one
     third = wait_for_segment_change(page, second)
     assert db.execute("SELECT status FROM submissions WHERE segment_id = ?", [second]).fetchone() == ("skipped",)
+    wait_ready(page)
     page.keyboard.press("k")  # back to the skipped one, then to the first: her labels are there
     assert wait_for_segment_change(page, third) == second
+    wait_ready(page)
     page.keyboard.press("k")
     assert wait_for_segment_change(page, second) == first
     wait_checked(page, first, {"m_1_3", "m_2_2"})
@@ -232,9 +248,11 @@ def test_untrusted_trace_text_stays_inert(server, page):
         assert injected["overflow"] <= 0, "the page grew wider than the window"
         if "AAAAAAAAAA" in body:
             assert page.get_by_role("button", name=re.compile(r"Show more \(1,99\d,\d{3} more characters\)")).count()
+        wait_ready(page)
         page.keyboard.press("1")
         page.keyboard.press("1")
         wait_checked(page, seg, {"m_1_1"})
+        wait_ready(page)
         page.keyboard.press("s")
         if expected != server["evil"][-1]:
             seg = wait_for_segment_change(page, seg)
