@@ -91,8 +91,9 @@ def server(tmp_path_factory):
     store.save_taxonomy(db, load_taxonomy("mast"))
     evil = add_trace(db, "evil", [("<b>Boss</b>", p) for p in PAYLOADS] + [("Long", "A" * 2_000_000)])
     db.conn.close()
-    tokens = make_db(path, traces=2, turns=3, k=1)
+    tokens = make_db(path, traces=4, turns=3, k=1)
     db = store.connect(path)
+    tokens["carol"] = store.add_user(db, "carol", "annotator")
     bob = store.user_for_token(db, tokens["bob"])
     evil_ids = store.claim(db, bob.rater_id, k=1, n=len(PAYLOADS) + 1)  # the lowest ids: the evil trace
     assert {store.get_segment(db, s).trace_id for s in evil_ids} == {evil}
@@ -141,7 +142,7 @@ def current_segment(page) -> int:
     return int(SEGMENT_ID.search(found).group(1))
 
 
-def wait_for_segment_change(page, old: int, timeout: float = 15) -> int:
+def wait_for_segment_change(page, old: int, timeout: float = 45) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -170,11 +171,13 @@ def checked(page, seg: int) -> set[str]:
         .match(/st-key-ann_{seg}_(\\S+)/)[1])"""))
 
 
-def wait_checked(page, seg: int, wanted: set[str], timeout: float = 10) -> None:
+def wait_checked(page, seg: int, wanted: set[str], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while checked(page, seg) != wanted:
         if time.monotonic() > deadline:
-            raise AssertionError(f"ticked {checked(page, seg)}, wanted {wanted}")
+            alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+            raise AssertionError(f"segment {seg}: ticked {checked(page, seg)}, wanted {wanted}; page shows segment "
+                                 f"{current_segment(page)}, alerts {alerts}")
         time.sleep(0.15)
 
 
@@ -302,4 +305,29 @@ def test_adjudicate_a_contested_segment(review_server, page):
         ("adjudicated", "rita", "the coder asks nobody about the file format")}
     assert {r[0] for r in rows if r[1]} == {"1.1", "2.2"}  # 1.1 as both raters said; 2.2 as rita decided
     page.wait_for_selector("text=1 adjudicated / 2 contested", timeout=20_000)
+
+
+def test_labelling_at_typing_speed_loses_nothing(server, page):
+    """Three segments labelled without waiting for the page: each key is done in order, on the segment
+    on screen when its turn comes, and every tick reaches the database."""
+    page.goto(server["url"] + "?token=" + server["tokens"]["carol"])
+    first = current_segment(page)
+    # keys sent before the listener exists reach no app; from then on, type without waiting
+    page.wait_for_function("() => document.documentElement.dataset.annotatorKeys === 'on'", timeout=30_000)
+    plan = [("13", "22"), ("21",), ("33", "15")]
+    for codes in plan:
+        for code in codes:
+            page.keyboard.press(code[0], delay=40)
+            page.keyboard.press(code[1], delay=40)
+        page.keyboard.press("s", delay=40)
+    deadline = time.monotonic() + 60
+    db = store.connect(server["db"])
+    query = ("SELECT s.segment_id, group_concat(m.code) FROM submissions s JOIN users u ON u.rater_id = s.rater_id"
+             " LEFT JOIN labels l ON l.segment_id = s.segment_id AND l.rater_id = s.rater_id AND l.value = 1"
+             " LEFT JOIN modes m ON m.id = l.mode_id WHERE u.name = 'carol' GROUP BY s.id ORDER BY s.id")
+    while len(rows := db.execute(query).fetchall()) < len(plan) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    db.conn.close()
+    assert rows[0][0] == first
+    assert [sorted(r[1].split(",")) for r in rows] == [["1.3", "2.2"], ["2.1"], ["1.5", "3.3"]]
     assert page.dialogs == []

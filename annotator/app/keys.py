@@ -25,16 +25,12 @@ CHEAT_SHEET = (
     ("Esc", "leave a text field"),
 )
 
-_HTML = '<div class="kb-hint" aria-live="polite" hidden></div>'
-
-_CSS = """
-.kb-hint { position: fixed; right: 1.5rem; bottom: 1.5rem; z-index: 1000; padding: .35rem .7rem;
-  border-radius: .5rem; background: #262730; color: #fff; font: 600 .95rem/1.2 sans-serif; opacity: .9; }
-"""
-
 _JS = r"""
-export default function (component) {
-  const hint = component.parentElement.querySelector('.kb-hint');
+export default function () {
+  // One listener per page load: reruns remount this component, and a listener that came and went
+  // with them could drop a key, or half a chord, pressed at that moment.
+  if (window.__annotatorKeys) return;
+  window.__annotatorKeys = true;
   const TEXT_INPUTS = ['checkbox', 'radio', 'button', 'submit', 'reset', 'range', 'color', 'file'];
   const typing = (el) => {
     if (!el || !el.tagName) return false;
@@ -42,50 +38,91 @@ export default function (component) {
     if (el.tagName === 'TEXTAREA' || el.tagName === 'SELECT') return true;
     return el.tagName === 'INPUT' && !TEXT_INPUTS.includes((el.type || '').toLowerCase());
   };
-  const find = (re) => {  // the element whose key matches, preferring a live one to a stale one (mid-rerun)
+  const find = (re, liveOnly) => {  // the element whose st-key-* class matches; stale = mid-rerun
     let stale = null;
     for (const el of document.querySelectorAll('[class*="st-key-"]')) {
       if (![...el.classList].some((name) => re.test(name))) continue;
       if (!el.closest('[data-stale="true"]')) return el;
       stale = stale || el;
     }
-    return stale;
+    return liveOnly ? null : stale;
   };
-  const press = (re) => {
-    const button = find(re)?.querySelector('button');
-    if (button && !button.disabled) { button.click(); return true; }
-    return false;
+  // Keys become jobs, done one at a time in the order pressed, each once no run is in progress and
+  // 400 ms after the previous click (time for its run to start): a change made while a run is under
+  // way can be lost, and Submit must come after the ticks pressed before it. A job finds its element
+  // when its turn comes, so a key pressed after Submit acts on the next segment; if there is none
+  // (the page is gone), the job is dropped.
+  let quietFrom = 0;
+  const busy = () => Date.now() < quietFrom ||
+    document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'running';
+  const queue = [];
+  let pumping = false;
+  const pump = () => {
+    const job = queue[0];
+    if (!job) { pumping = false; return; }
+    if (!busy()) {
+      const re = job.target(), live = re && find(re, true);
+      if (live) {
+        queue.shift();
+        quietFrom = Date.now() + 400;
+        job.use(live, re);
+      } else if (!re || !find(re, false)) {
+        queue.shift();
+      }
+    }
+    if (--job.tries <= 0 && queue[0] === job) queue.shift();  // 30 s without a chance: give up
+    setTimeout(pump, 50);
   };
-  const toggle = (re) => {
-    const box = find(re)?.querySelector('input[type="checkbox"]');
-    if (box && !box.disabled) { box.click(); return true; }
-    return false;
+  const act = (target, use) => {  // target: a RegExp, or a function giving one when the job runs
+    const resolve = typeof target === 'function' ? target : () => target;
+    const re = resolve();
+    if (!re || !find(re, false)) return false;
+    queue.push({target: resolve, use, tries: 600});
+    if (!pumping) { pumping = true; pump(); }
+    return true;
   };
-  const show = (text) => { hint.textContent = text; hint.hidden = !text; };
-  let chord = null, chordTimer = null, lastSend = {el: null, t: 0};
-  const endChord = () => { chord = null; clearTimeout(chordTimer); show(''); };
-  const send = (re) => {  // submit / skip: a second press on the same button while the first is on its way is dropped
-    const el = find(re), t = Date.now();
-    if (!el) return false;
-    if (el === lastSend.el && t - lastSend.t < 1500) return true;
-    lastSend = {el, t};
-    const button = el.querySelector('button');
-    if (button && !button.disabled) { button.click(); return true; }
-    return false;
+  const segment = () => {  // the id of the segment on the page, from its Submit button's key
+    const el = find(/^st-key-ann_\d+_submit$/, false);
+    return el ? [...el.classList].join(' ').match(/st-key-ann_(\d+)_submit/)[1] : null;
   };
+  const mine = (suffix) => () => { const id = segment(); return id && new RegExp(`^st-key-ann_${id}_${suffix}$`); };
+  const click = (selector) => (el) => { const c = el.querySelector(selector); if (c && !c.disabled) c.click(); };
+  const press = (re) => act(re, click('button'));
+  const toggle = (re) => act(re, click('input[type="checkbox"]'));
+  let lastSend = {name: '', t: 0};
+  // Submit / skip: a repeated press on the same button (same segment) within 1.5 s is dropped.
+  const send = (target) => act(target, (el, re) => {
+    const name = [...el.classList].find((n) => re.test(n)), t = Date.now();
+    if (name === lastSend.name && t - lastSend.t < 1500) return;
+    lastSend = {name, t};
+    click('button')(el);
+  });
+  const focus = (re) => {  // at once, live or stale: the next keys typed must land in the field
+    const input = find(re, false)?.querySelector('input');
+    if (input) input.focus();
+    return !!input;
+  };
+  const hint = document.createElement('div');  // shows a chord in progress ("mode 1.…"): static text only
+  Object.assign(hint.style, {position: 'fixed', right: '1.5rem', bottom: '1.5rem', zIndex: 1000,
+    padding: '.35rem .7rem', borderRadius: '.5rem', background: '#262730', color: '#fff',
+    font: '600 .95rem/1.2 sans-serif', opacity: '.9'});
+  hint.hidden = true;
+  document.body.appendChild(hint);
+  let chord = null, chordTimer = null;
+  const endChord = () => { chord = null; clearTimeout(chordTimer); hint.hidden = true; };
   const actions = {
-    s: () => send(/^st-key-ann_\d+_submit$/),
-    x: () => send(/^st-key-ann_\d+_skip$/),
-    u: () => toggle(/^st-key-ann_\d+_unsure$/),
-    n: () => toggle(/^st-key-ann_\d+_none$/),
-    0: () => toggle(/^st-key-ann_\d+_none$/),
+    s: () => send(mine('submit')),
+    x: () => send(mine('skip')),
+    u: () => toggle(mine('unsure')),
+    n: () => toggle(mine('none')),
+    0: () => toggle(mine('none')),
     j: () => press(/^st-key-nav_next$/),
     arrowright: () => press(/^st-key-nav_next$/),
     k: () => press(/^st-key-nav_prev$/),
     arrowleft: () => press(/^st-key-nav_prev$/),
-    '/': () => { const f = find(/^st-key-ann_\d+_filter$/)?.querySelector('input'); if (f) f.focus(); return !!f; },
+    '/': () => focus(/^st-key-ann_\d+_filter$/),
   };
-  const onKey = (e) => {
+  document.addEventListener('keydown', (e) => {
     const target = e.composedPath ? e.composedPath()[0] : e.target;
     if (typing(target)) {
       if (e.key === 'Escape') target.blur();
@@ -95,10 +132,10 @@ export default function (component) {
     const key = e.key.toLowerCase();
     if (/^[1-9]$/.test(key)) {
       if (chord === null) {
-        chord = key; show(`mode ${key}.…`);
-        clearTimeout(chordTimer); chordTimer = setTimeout(endChord, 1500);
+        chord = key; hint.textContent = `mode ${key}.…`; hint.hidden = false;
+        clearTimeout(chordTimer); chordTimer = setTimeout(endChord, 2000);
       } else {
-        const re = new RegExp(`^st-key-ann_\\d+_m_${chord}_${key}$`);
+        const re = mine(`m_${chord}_${key}`);
         endChord(); toggle(re);
       }
       e.preventDefault();
@@ -107,26 +144,17 @@ export default function (component) {
     endChord();
     if (key === 'enter') {
       const onBody = target === document.body || (target.tagName === 'INPUT' && target.type === 'checkbox');
-      if (onBody && send(/^st-key-ann_\d+_submit$/)) e.preventDefault();
+      if (onBody && send(mine('submit'))) e.preventDefault();
       return;
     }
     const action = actions[key];
     if (action && action()) e.preventDefault();
-  };
-  if (window.__annotatorKeys) document.removeEventListener('keydown', window.__annotatorKeys);
-  window.__annotatorKeys = onKey;
-  document.addEventListener('keydown', onKey);
+  });
   document.documentElement.dataset.annotatorKeys = 'on';  // lets tests wait until shortcuts work
-  return () => {
-    document.removeEventListener('keydown', onKey);
-    delete document.documentElement.dataset.annotatorKeys;
-    if (window.__annotatorKeys === onKey) window.__annotatorKeys = null;
-    endChord();
-  };
 }
 """
 
-_component = st.components.v2.component("annotator_keys", html=_HTML, css=_CSS, js=_JS)
+_component = st.components.v2.component("annotator_keys", js=_JS)
 
 
 def install() -> None:

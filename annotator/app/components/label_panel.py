@@ -3,7 +3,7 @@ rationales, Submit and Skip, the codebook, and (after the reveal) other raters' 
 
 It runs as a fragment: ticking a mode reruns only this panel, without touching the database. Submit
 and Skip write through the annotate service and then rerun the whole page for the next segment.
-Ticks live in a plain dict per segment (`ann_<id>_ticks`), so modes hidden by the filter keep theirs.
+Ticks live in a plain dict per segment (`ann_<id>_ticks`), the source of truth for Submit.
 """
 
 from __future__ import annotations
@@ -72,26 +72,40 @@ def _mode_keys(view: SegmentView) -> list[tuple[str, object, str]]:
     return out
 
 
-def _show_modes(view: SegmentView, ticks: dict, rationales: dict, query: str) -> None:
-    seg_id = view.segment.id
-    entries = _mode_keys(view)
+def _show_mode(seg_id: int, mode, key: str, ticks: dict, rationales: dict) -> None:
+    st.session_state.setdefault(key, bool(ticks.get(mode.code)))
+    st.checkbox(f"{mode.code}  {mode.name}", key=key, help=mode.definition,
+                on_change=_on_mode, args=(seg_id, key, mode.code))
+    if ticks.get(mode.code):
+        st.session_state.setdefault(f"{key}_why", rationales.get(mode.code, ""))
+        st.text_input(f"Why {mode.code}? (optional)", key=f"{key}_why", max_chars=annotate.RATIONALE_MAX,
+                      placeholder=f"Why {mode.code}? (optional, short)", label_visibility="collapsed",
+                      on_change=_on_rationale, args=(seg_id, f"{key}_why", mode.code))
+
+
+def _show_group(seg_id: int, entries: list, ticks: dict, rationales: dict) -> None:
     shown_category = None
     for category, mode, key in entries:
-        if not _matches(mode, query):
-            continue
         if category != shown_category:
             st.markdown(f"**{safe_label(category, limit=60)}**")
             shown_category = category
-        st.session_state.setdefault(key, bool(ticks.get(mode.code)))
-        st.checkbox(f"{mode.code}  {mode.name}", key=key, help=mode.definition,
-                    on_change=_on_mode, args=(seg_id, key, mode.code))
-        if ticks.get(mode.code):
-            st.session_state.setdefault(f"{key}_why", rationales.get(mode.code, ""))
-            st.text_input(f"Why {mode.code}? (optional)", key=f"{key}_why", max_chars=annotate.RATIONALE_MAX,
-                          placeholder=f"Why {mode.code}? (optional, short)", label_visibility="collapsed",
-                          on_change=_on_rationale, args=(seg_id, f"{key}_why", mode.code))
-    if shown_category is None:
+        _show_mode(seg_id, mode, key, ticks, rationales)
+
+
+def _show_modes(view: SegmentView, ticks: dict, rationales: dict, query: str) -> None:
+    """Modes matching the filter, by category; the others folded below, never removed: a checkbox
+    that leaves the page loses its state, and quick filter changes then lost ticks."""
+    seg_id = view.segment.id
+    entries = _mode_keys(view)
+    matching = [e for e in entries if _matches(e[1], query)]
+    others = [e for e in entries if not _matches(e[1], query)]
+    if matching:
+        _show_group(seg_id, matching, ticks, rationales)
+    else:
         st.caption("No mode matches the filter.")
+    if others:
+        with st.expander(f"Other modes ({len(others)})", expanded=False):
+            _show_group(seg_id, others, ticks, rationales)
 
 
 def _show_chips(view: SegmentView, ticks: dict) -> None:
