@@ -129,18 +129,15 @@ def prompt_diff(db: sqlite_utils.Database, version_a: str, version_b: str) -> st
 
 def leaked_examples(db: sqlite_utils.Database, rater: str, *, taxonomy: str = "mast") -> list[int]:
     """Test-split segments that appear among the few-shot examples of the prompt behind judge `rater`."""
-    import yaml
-
     from annotator.gold import leaked_test_segments
+    from annotator.judge.prompt import PromptError, examples_in
 
     row = store.get_rater(db, rater)
     prompt = store.get_prompt(db, row.prompt_version) if row and row.prompt_version else None
-    if prompt is None or not prompt["text"].startswith("---"):
+    if prompt is None:
         return []
-    front = prompt["text"].split("\n---", 1)[0].removeprefix("---")
     try:
-        examples = (yaml.safe_load(front) or {}).get("examples") or []
-    except yaml.YAMLError:
+        texts = [example["text"] for example in examples_in(prompt["text"], prompt["path"])]
+    except PromptError:
         return []
-    texts = [e["text"] for e in examples if isinstance(e, dict) and isinstance(e.get("text"), str)]
     return leaked_test_segments(db, texts, taxonomy=taxonomy) if texts else []

@@ -95,6 +95,12 @@ def _examples(meta: dict, path: Path) -> tuple[dict, ...]:
     return tuple(out)
 
 
+def examples_in(text: str, where: str = "prompt") -> tuple[dict, ...]:
+    """The few-shot examples a prompt's text declares in its front matter (PromptError if malformed)."""
+    meta, _ = _split_front_matter(text, Path(where))
+    return _examples(meta, Path(where))
+
+
 def load_prompt(path: str | Path = DEFAULT_PROMPT) -> JudgePrompt:
     """Read and check a prompt file (front matter and template syntax)."""
     path = Path(path)

@@ -34,7 +34,7 @@ def labels_for_segment(db: sqlite_utils.Database, segment_id: int, taxonomy_id: 
     """
     sql = ("SELECT r.id, r.name, r.kind, m.code, l.value, l.rationale FROM labels l"
            " JOIN raters r ON r.id = l.rater_id JOIN modes m ON m.id = l.mode_id"
-           " WHERE l.segment_id = ? AND +l.taxonomy_id = ? AND l.sample = 0")  # '+': see labels.LOOKUP_BY_SEGMENT
+           " WHERE l.segment_id = ? AND +l.taxonomy_id = ? AND l.sample = 0")  # '+': keep the (taxonomy, ...) index out; by segment is narrower
     args: list = [segment_id, taxonomy_id]
     if rater_id is not None:
         sql, args = sql + " AND l.rater_id = ?", args + [rater_id]

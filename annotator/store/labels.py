@@ -66,16 +66,10 @@ class LabelWrite:
     sample: int = 0
 
 
-# Without statistics SQLite may answer "this segment's labels by this rater" through idx_labels_taxonomy
-# (taxonomy_id, rater_id), reading every label of the rater: 13 ms at 126,000 labels and growing. A unary
-# '+' on taxonomy_id keeps that index out, so the primary key (segment_id, rater_id, ...) is used.
-LOOKUP_BY_SEGMENT = "+taxonomy_id"
-
-
 def _current_values(db: sqlite_utils.Database, w: LabelWrite) -> dict[int, tuple]:
     rows = db.execute(
-        "SELECT mode_id, value, rationale, evidence FROM labels"  # '+': see LOOKUP_BY_SEGMENT
-        " WHERE segment_id = ? AND rater_id = ? AND +taxonomy_id = ? AND sample = ?",
+        "SELECT mode_id, value, rationale, evidence FROM labels"
+        " WHERE segment_id = ? AND rater_id = ? AND taxonomy_id = ? AND sample = ?",
         [w.segment_id, w.rater_id, w.taxonomy_id, w.sample],
     ).fetchall()
     return {r[0]: tuple(r[1:]) for r in rows}
