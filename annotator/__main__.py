@@ -1,5 +1,5 @@
 """`python -m annotator` runs the CLI."""
 
-from annotator.cli import main
+from annotator.cli.main import main
 
 main()

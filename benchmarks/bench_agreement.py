@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from annotator.agreement import LabelSet, compute_report  # noqa: E402
+from annotator.core.agreement import LabelSet, compute_report
 
 # Per-mode prevalence of "present", roughly the spread MAST reports (rare to common modes).
 PREVALENCE = np.array([0.35, 0.08, 0.17, 0.05, 0.12, 0.03, 0.10, 0.07, 0.02, 0.04, 0.14, 0.06, 0.25, 0.09])
@@ -92,7 +92,7 @@ def time_naive_baseline(label_set: LabelSet, n_resamples: int, seed: int) -> flo
 def to_database(label_set: LabelSet, path: Path) -> None:
     """Store the generated labels through the project's store: one whole-trace segment per unit."""
     from annotator import store
-    from annotator.taxonomy import load_taxonomy
+    from annotator.core.taxonomy import load_taxonomy
 
     db = store.connect(path)
     tax = store.get_taxonomy_by_id(db, store.save_taxonomy(db, load_taxonomy("mast")))
@@ -114,7 +114,7 @@ def time_from_database(path: Path, n_resamples: int, repeat: int) -> tuple[float
     import json
 
     from annotator import store
-    from annotator.report import report_for
+    from annotator.services.report import report_for
 
     best, size = float("inf"), 0
     for _ in range(repeat):

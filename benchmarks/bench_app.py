@@ -26,9 +26,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from annotator import annotate, store  # noqa: E402
-from annotator.annotate import Choice  # noqa: E402
-from annotator.taxonomy import load_taxonomy  # noqa: E402
+from annotator import store
+from annotator.core.taxonomy import load_taxonomy
+from annotator.services import annotate
+from annotator.services.annotate import Choice
 
 TRACES, TURNS = 10_000, 9  # + one whole-trace segment each: 100,000 segments
 RATERS = 4  # human raters who already labelled, in two pairs (k = 2)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 def build(db_path: Path, n_segments: int, segments_per_trace: int = 10, raters: int = 3) -> None:
     """Traces cut into turn segments, each segment labelled on every mode by `raters` humans."""
     from annotator import store
-    from annotator.taxonomy import load_taxonomy
+    from annotator.core.taxonomy import load_taxonomy
 
     db = store.connect(db_path)
     tax = store.get_taxonomy_by_id(db, store.save_taxonomy(db, load_taxonomy("mast")))

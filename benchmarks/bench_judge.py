@@ -9,7 +9,7 @@
 2. Client CPU per call of the whole path (render, call, parse, store) against a server that answers at
    once, concurrency 64: the full judge path, litellm.acompletion alone on the same requests, and the
    project's own steps timed without litellm.
-3. `import annotator.cli` does not import litellm (and how long it takes).
+3. `import annotator.cli.main` does not import litellm (and how long it takes).
 
 Prints figures; writes nothing outside a temporary directory.
 """
@@ -33,12 +33,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-from annotator import store  # noqa: E402
-from annotator.judge import JudgeOptions  # noqa: E402
-from annotator.judge.plan import plan_run  # noqa: E402
-from annotator.judge.runner import Execution  # noqa: E402
-from annotator.judge.service import create_run  # noqa: E402
-from judge_helpers import MAST_CODES, make_db  # noqa: E402
+from judge_helpers import MAST_CODES, make_db
+
+from annotator import store
+from annotator.judge import JudgeOptions
+from annotator.judge.plan import plan_run
+from annotator.judge.runner import Execution
+from annotator.judge.service import create_run
 
 MODEL = "openai/test-model"
 
@@ -184,11 +185,11 @@ def bench_cpu(tmp: Path, base_url: str, calls: int, concurrency: int = 64, round
 
 
 def bench_import() -> None:
-    code = ("import sys, time; t = time.perf_counter(); import annotator.cli; "
+    code = ("import sys, time; t = time.perf_counter(); import annotator.cli.main; "
             "print(f'{(time.perf_counter() - t) * 1000:.0f}', 'litellm' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)}, check=True).stdout.split()
-    print(f"\n(3) python -c 'import annotator.cli': {out[0]} ms, litellm imported: {out[1]}")
+    print(f"\n(3) python -c 'import annotator.cli.main': {out[0]} ms, litellm imported: {out[1]}")
 
 
 def main() -> None:

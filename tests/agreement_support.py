@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.agreement import LabelSet
+from annotator.core.agreement import LabelSet
 
 
 def make_label_set(values, *, kinds=None, groups=None, raters=None, modes=None) -> LabelSet:

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from annotator import store
-from annotator.taxonomy import load_taxonomy
+from annotator.core.taxonomy import load_taxonomy
 
 REPO = Path(__file__).resolve().parent.parent
 MAIN = str(REPO / "annotator" / "app" / "main.py")

@@ -23,7 +23,7 @@ def db_fingerprint(path: Path) -> str:
 
 def run_cli(*args: str, db: Path | None = None):
     """Run the CLI in-process; returns click's Result (exit_code, stdout, stderr)."""
-    from annotator.cli import cli
+    from annotator.cli.main import cli
 
     argv = (["--db", str(db)] if db else []) + list(args)
     return CliRunner().invoke(cli, argv, catch_exceptions=False)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from llm_server import LLMServer
 
 from annotator import store
-from annotator.taxonomy import load_taxonomy
-from llm_server import LLMServer
+from annotator.core.taxonomy import load_taxonomy
 
 MODEL = "openai/test-model"
 MAST_CODES = load_taxonomy("mast").codes

@@ -75,7 +75,7 @@ class LLMServer(ThreadingHTTPServer):
         with self.lock:
             return len(self.requests)
 
-    def start(self) -> "LLMServer":
+    def start(self) -> LLMServer:
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
@@ -133,7 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         server = self.server
@@ -200,7 +200,7 @@ def main() -> None:
     args = parser.parse_args()
     if ":" in args.latency:
         low, high = (float(x) for x in args.latency.split(":"))
-        latency = lambda _body: random.uniform(low, high)  # noqa: E731
+        latency = lambda _body: random.uniform(low, high)
     else:
         latency = float(args.latency)
     server = LLMServer(args.codes.split(","), port=args.port, default_scenario=args.scenario, latency=latency)

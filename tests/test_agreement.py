@@ -16,14 +16,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.metrics import cohen_kappa_score
 
-from annotator.agreement import (
+from annotator.core.agreement import (
     LabelSet,
     co_confusion,
     compute_report,
     contested_units,
     rollup,
 )
-from annotator.agreement.bootstrap import resample_weights
+from annotator.core.agreement.bootstrap import resample_weights
 from tests.agreement_support import make_label_set, random_label_set
 
 
@@ -298,7 +298,7 @@ def test_co_confusion_matches_brute_force():
 
 
 def test_co_confusion_chunks_give_the_same_answer(monkeypatch):
-    from annotator.agreement import ambiguity
+    from annotator.core.agreement import ambiguity
 
     ls = random_label_set(13, 50, 3, 4, prevalence=0.3, noise=0.3)
     whole = co_confusion(ls)
@@ -411,8 +411,8 @@ def test_label_sets_compare_and_hash_by_content():
 def test_doctest_examples_hold():
     import doctest
 
-    from annotator import report
-    from annotator.agreement import ambiguity, bootstrap, classification, compute, labels, multirater, pairwise
+    from annotator.core import report
+    from annotator.core.agreement import ambiguity, bootstrap, classification, compute, labels, multirater, pairwise
 
     for module in (labels, pairwise, bootstrap, multirater, ambiguity, classification, compute, report):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
@@ -420,8 +420,8 @@ def test_doctest_examples_hold():
 
 
 def test_pure_core_imports_only_numpy_and_stdlib():
-    """annotator.agreement and annotator.report must not pull in sqlite, UI, LLM or sklearn code."""
-    code = ("import sys, annotator.agreement, annotator.report; "
+    """annotator.core.agreement and annotator.core.report must not pull in sqlite, UI, LLM or sklearn code."""
+    code = ("import sys, annotator.core.agreement, annotator.core.report; "
             "print(','.join(m for m in ('sqlite3', 'streamlit', 'litellm', 'sklearn', 'scipy', 'pandas') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent)

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, precision_score, recall_score
 
-from annotator.agreement import classification_scores, compute_report
+from annotator.core.agreement import classification_scores, compute_report
 from tests.agreement_support import correlated_labels, make_label_set, mast_round_label_sets, random_label_set
 
 TOL = 1e-9

@@ -86,7 +86,7 @@ def server(tmp_path_factory):
     _need_browser()
     path = tmp_path_factory.mktemp("browser") / "app.db"
     db = store.connect(path)
-    from annotator.taxonomy import load_taxonomy
+    from annotator.core.taxonomy import load_taxonomy
 
     store.save_taxonomy(db, load_taxonomy("mast"))
     evil = add_trace(db, "evil", [("<b>Boss</b>", p) for p in PAYLOADS] + [("Long", "A" * 2_000_000)])

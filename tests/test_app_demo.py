@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from annotator import store
-from annotator.cli_serve import server_env, streamlit_command
+from annotator.cli.serve import server_env, streamlit_command
 
 
 @pytest.fixture
 def demo():
-    from annotator import demo
+    from annotator.services import demo
 
     return demo
 

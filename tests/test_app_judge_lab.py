@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
+from judge_helpers import MAST_CODES, llm_server  # noqa: F401  (llm_server is a fixture)
 
 from annotator import store
-from annotator.app import judge_forms
-from annotator.gold import build_gold
+from annotator.app.viewmodels import judge_forms
 from annotator.judge import JudgeOptions, run_judge, run_progress
 from annotator.judge.prompt import DEFAULT_PROMPT
-from judge_helpers import MAST_CODES, llm_server  # noqa: F401  (llm_server is a fixture)
+from annotator.services.gold import build_gold
 from tests.app_helpers import add_other_labels, add_trace, button, make_db, signed_in, texts
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from annotator import annotate, store
-from tests.app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, signed_in, texts
-from tests.app_helpers import db, tokens  # noqa: F401  (shared fixtures)
-
-
+from annotator import store
+from annotator.services import annotate
+from tests.app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, db, signed_in, texts, tokens  # noqa: F401  (shared fixtures)
 
 
 def mode_box(at: AppTest, code: str):
@@ -88,7 +86,7 @@ def test_each_role_sees_only_its_pages(tokens, role, allowed, refused):
 
 def test_pages_refuse_a_role_that_is_too_low(tokens):
     """Each page checks the role itself too, should it ever be reached without the menu."""
-    from annotator.app.navigation import allowed, pages_for
+    from annotator.app.viewmodels.navigation import allowed, pages_for
 
     assert [p.title for p in pages_for("annotator")] == ["Annotate"]
     assert [p.title for p in pages_for("reviewer")] == ["Annotate", "Review", "Agreement", "Taxonomy"]
@@ -290,7 +288,7 @@ class _Upload:
 
 
 def test_data_page_upload_errors_name_the_file(tokens, db):
-    pytest.importorskip("annotator.segments", reason="the importers need annotator.segments (merged from main)")
+    pytest.importorskip("annotator.core.segments", reason="the importers need annotator.core.segments (merged from main)")
     from annotator.app.components import data_panels
 
     at = signed_in(tokens["lead"], "views/data.py")

@@ -8,9 +8,10 @@ from collections import Counter
 
 import pytest
 
-from annotator import annotate, store
-from annotator.annotate import AnnotateError, Choice
-from annotator.taxonomy import load_taxonomy
+from annotator import store
+from annotator.core.taxonomy import load_taxonomy
+from annotator.services import annotate
+from annotator.services.annotate import AnnotateError, Choice
 from tests.app_helpers import add_other_labels, add_trace, make_db
 
 

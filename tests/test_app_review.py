@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-
-from annotator import review, store
+from annotator import store
 from annotator.app.components import review_panels
-from tests.app_helpers import PAYLOADS, add_other_labels, add_trace, button, signed_in, texts
-from tests.app_helpers import db, tokens  # noqa: F401  (shared fixtures)
-
-
+from annotator.services import review
+from tests.app_helpers import PAYLOADS, add_other_labels, add_trace, button, db, signed_in, texts, tokens  # noqa: F401  (shared fixtures)
 
 
 def _disagree(db, *, reveal: bool = True) -> None:
@@ -41,7 +38,7 @@ def test_contested_segments_are_ranked_and_track_adjudication(db):
     assert review.next_open(rows) == 3 and review.next_open(rows, after=3) == 2
     assert [r.segment_id for r in review.with_mode(rows, "2.2")] == [3, 2]
     assert [r.segment_id for r in review.with_mode(rows, "3.1")] == [3]
-    from annotator.gold import adjudicate
+    from annotator.services.gold import adjudicate
 
     adjudicate(db, 3, {"1.2": 0, "2.2": 1}, adjudicator="rita")  # 3.1 still open
     assert not review.contested_segments(db, stored)[0].adjudicated

@@ -5,12 +5,9 @@ from __future__ import annotations
 import pytest
 
 from annotator import store
-from annotator.app import taxonomy_editor as editor
-from annotator.taxonomy import load_taxonomy
-from tests.app_helpers import add_other_labels, button, signed_in, texts
-from tests.app_helpers import db, tokens  # noqa: F401  (shared fixtures)
-
-
+from annotator.app.viewmodels import taxonomy_editor as editor
+from annotator.core.taxonomy import load_taxonomy
+from tests.app_helpers import add_other_labels, button, db, signed_in, texts, tokens  # noqa: F401  (shared fixtures)
 
 
 def _labels(db) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.app import report_views
-from annotator.app.text import TURN_PREVIEW_CHARS, fold, next_limit, safe_label, turns_of
-from annotator.app.uploads import parse_tags
+from annotator.app.viewmodels import report_views
+from annotator.app.viewmodels.text import TURN_PREVIEW_CHARS, fold, next_limit, safe_label, turns_of
+from annotator.app.viewmodels.uploads import parse_tags
 from tests.app_helpers import PAYLOADS, make_db
 
 
@@ -62,7 +62,7 @@ def report(tmp_path):
     for seg in (2, 3, 5, 6):
         add_other_labels(db, seg, "ann_a", {"1.1"})
         add_other_labels(db, seg, "ann_b", {"2.2"} if seg % 2 else {"1.1", "3.3"})
-    from annotator.report import report_for
+    from annotator.services.report import report_for
 
     return report_for(db, bootstrap=50)
 

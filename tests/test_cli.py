@@ -90,7 +90,7 @@ def test_users_add_prints_token_and_link(tmp_path):
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys, annotator.cli; heavy = [m for m in ('litellm', 'sklearn', 'streamlit', 'pandas')"
+    code = ("import sys, annotator.cli.main; heavy = [m for m in ('litellm', 'sklearn', 'streamlit', 'pandas')"
             " if m in sys.modules]; print(heavy)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr

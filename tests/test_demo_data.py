@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
-DEMO = REPO / "data" / "demo"
+from annotator.resources import DEMO_DIR as DEMO
+from annotator.resources import TAXONOMY_DIR
+
+BUILD_SCRIPT = Path(__file__).resolve().parent.parent / "data" / "demo" / "build_demo.py"  # in the repository only
 RATERS = ("ana", "ben", "chen")
 
 
@@ -32,7 +34,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def codes() -> list[str]:
-    data = yaml.safe_load((REPO / "data" / "taxonomies" / "mast.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((TAXONOMY_DIR / "mast.yaml").read_text(encoding="utf-8"))
     return [str(m["code"]) for m in data["modes"]]
 
 
@@ -151,7 +153,7 @@ def test_judge_agrees_with_the_majority_on_most_but_not_all_modes(traces, answer
 
 def test_files_are_what_build_demo_writes():
     """The jsonl files are generated: editing them by hand would drift from the documented design."""
-    spec = importlib.util.spec_from_file_location("build_demo", DEMO / "build_demo.py")
+    spec = importlib.util.spec_from_file_location("build_demo", BUILD_SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     traces, answers = module.records()

@@ -3,8 +3,8 @@ import io
 import json
 
 from annotator import store
-from annotator.exports import write_export
 from annotator.ingest import import_file
+from annotator.services.exports import write_export
 from tests.helpers import labels_with, run_cli, write_jsonl
 
 

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from annotator import store
-from annotator.gold import adjudicate, assign_splits, build_gold, decide_gold, leaked_test_segments, split_gold
 from annotator.ingest import import_file
+from annotator.services.gold import adjudicate, assign_splits, build_gold, decide_gold, leaked_test_segments, split_gold
 from tests.helpers import labels_with, run_cli, write_jsonl
 
 

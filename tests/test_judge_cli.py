@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from judge_helpers import MODEL, llm_server, make_db  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
@@ -138,11 +137,11 @@ def test_cli_and_judge_list_do_not_import_litellm(tmp_path):
     db = tmp_path / "lazy.db"
     code = (
         "import sys\n"
-        "import annotator.cli\n"
-        "assert 'litellm' not in sys.modules, 'import annotator.cli'\n"
+        "import annotator.cli.main\n"
+        "assert 'litellm' not in sys.modules, 'import annotator.cli.main'\n"
         "from click.testing import CliRunner\n"
         f"for args in (['--help'], ['judge', '--help'], ['judge', 'run', '--help'], ['--db', {str(db)!r}, 'judge', 'list']):\n"
-        "    result = CliRunner().invoke(annotator.cli.cli, args)\n"
+        "    result = CliRunner().invoke(annotator.cli.main.cli, args)\n"
         "    assert result.exit_code == 0, (args, result.output)\n"
         "    assert 'litellm' not in sys.modules, args\n"
         "import annotator.judge\n"

@@ -9,12 +9,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from annotator.core.taxonomy import Mode, Taxonomy, load_taxonomy
 from annotator.judge.parse import JudgementError, parse_judgement
-from annotator.judge.prompt import (DEFAULT_PROMPT, PromptError, PromptRenderer, cut_middle, delimiters, load_prompt,
-                                    prompt_version, response_schema)
+from annotator.judge.prompt import (
+    DEFAULT_PROMPT,
+    PromptError,
+    PromptRenderer,
+    cut_middle,
+    delimiters,
+    load_prompt,
+    prompt_version,
+    response_schema,
+)
 from annotator.judge.redact import REDACTED, scrub
 from annotator.judge.selfagree import self_agreement
-from annotator.taxonomy import Mode, Taxonomy, load_taxonomy
 
 CODES = ["1.1", "1.2", "2.1"]
 

@@ -7,12 +7,23 @@ import json
 import time
 
 import pytest
+from judge_helpers import MAST_CODES, MODEL, fast_options, judge_db, labels_of, llm_server  # noqa: F401
 
 from annotator import store
-from annotator.judge import (JudgeOptions, dry_run, list_runs, plan_run, rater_self_agreement, record_demo_run,
-                             run_judge, run_progress, start_run_thread, stop_run, wait_run)
+from annotator.judge import (
+    JudgeOptions,
+    dry_run,
+    list_runs,
+    plan_run,
+    rater_self_agreement,
+    run_judge,
+    run_progress,
+    start_run_thread,
+    stop_run,
+    wait_run,
+)
 from annotator.judge.prompt import load_prompt
-from judge_helpers import MAST_CODES, MODEL, fast_options, judge_db, labels_of, llm_server  # noqa: F401
+from annotator.services.demo import record_demo_run
 
 RATER = f"judge:{MODEL}@{load_prompt().version}"
 
@@ -292,8 +303,8 @@ def test_m003_upgrades_a_database_with_judge_rows_from_m002(tmp_path):
 
 
 def test_real_mast_traces_long_ones_cut_to_fit(llm_server, tmp_path, mast_human_path):
+    from annotator.core.taxonomy import load_taxonomy
     from annotator.ingest import import_file
-    from annotator.taxonomy import load_taxonomy
 
     db = store.connect(tmp_path / "mast.db")
     store.save_taxonomy(db, load_taxonomy("mast"))

@@ -4,9 +4,9 @@ import pytest
 from sklearn.metrics import cohen_kappa_score, precision_recall_fscore_support
 
 from annotator import store
-from annotator.gold import build_gold, split_gold
 from annotator.ingest import import_file
-from annotator.judgelab import compare_judges, judge_errors, leaked_examples, prompt_diff
+from annotator.services.gold import build_gold, split_gold
+from annotator.services.judgelab import compare_judges, judge_errors, leaked_examples, prompt_diff
 from tests.helpers import ALL_CODES, labels_with, run_cli, write_jsonl
 
 V1, V2 = "judge:m@aaaaaaaaaaaa", "judge:m@bbbbbbbbbbbb"

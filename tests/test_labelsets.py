@@ -3,7 +3,7 @@ import random
 import numpy as np
 
 from annotator import store
-from annotator.taxonomy import load_taxonomy
+from annotator.core.taxonomy import load_taxonomy
 
 
 def test_packed_loader_equals_row_by_row(tmp_path):

@@ -5,11 +5,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from annotator import store
-from annotator.gold import build_gold
+from annotator.core.refinement import Change, carry, change_from_dict, plan
+from annotator.core.taxonomy import Mode, Taxonomy, TaxonomyError, load_mast_draft_mappings
 from annotator.ingest import import_file
-from annotator.refine import refine_taxonomy
-from annotator.taxonomy import Mode, Taxonomy, TaxonomyError, load_mast_draft_mappings
-from annotator.taxonomy_changes import Change, carry, change_from_dict, plan
+from annotator.services.gold import build_gold
+from annotator.services.refine import refine_taxonomy
 from tests.helpers import db_fingerprint, labels_with, run_cli, write_jsonl
 
 BASE = Taxonomy("t", "1", tuple(Mode(c, c.upper(), "cat", f"def {c}") for c in ("a", "b", "c", "d")))

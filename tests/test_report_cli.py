@@ -49,7 +49,7 @@ def test_report_json_follows_the_contract(mast_db):
 
 def _raw_labels(path, round_name, final_code, annotator):
     """Straight from the file, without the project's code: the draft code that maps to `final_code`."""
-    from annotator.taxonomy import load_mast_draft_mappings
+    from annotator.core.taxonomy import load_mast_draft_mappings
 
     drafts = {"Round 1": "round-1", "Round 2": "round-2", "Round 3": "round-3"}
     mapping = load_mast_draft_mappings()[drafts[round_name]].codes if round_name in drafts else None

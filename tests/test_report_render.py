@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from annotator.report import build_report, md_escape, render
+from annotator.core.report import build_report, render
+from annotator.core.report.fmt import md_escape
 from tests.agreement_support import make_label_set, random_label_set
 
 EVIL = "<script>alert(1)</script>"
@@ -93,7 +94,7 @@ def test_html_is_self_contained_and_safe(report):
     parsed.feed(page)
     assert "script" not in parsed.tags and "img" not in parsed.tags and "link" not in parsed.tags
     assert not [ref for ref in parsed.refs if re.match(r"\s*(https?:)?//", ref)]
-    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE)
     assert "http://" not in page and "https://" not in page
     assert "<svg" in page and "Landis" in page
     assert EVIL not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

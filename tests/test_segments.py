@@ -1,9 +1,8 @@
-"""Tests for annotator.segments: schemes, turn detection per framework, tiling properties, speed."""
+"""Tests for annotator.core.segments: schemes, turn detection per framework, tiling properties, speed."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import time
 from collections import Counter
 
@@ -11,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from annotator.segments import Segment, Turn, parse_scheme, render_messages, segment_trace, split_turns
+from annotator.core.segments import Segment, Turn, parse_scheme, render_messages, segment_trace, split_turns
+from annotator.resources import DEMO_DIR
 
 
 def speakers(text: str) -> list[str | None]:
@@ -516,7 +516,7 @@ def test_real_mast_traces_split_into_plausible_turns(mast_human_path):
 
 
 def test_demo_traces_split_into_6_to_25_turns_with_speakers():
-    path = Path(__file__).resolve().parent.parent / "data" / "demo" / "traces.jsonl"
+    path = DEMO_DIR / "traces.jsonl"
     for line in path.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         if "text" in record:

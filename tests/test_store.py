@@ -4,8 +4,8 @@ import threading
 import pytest
 
 from annotator import store
+from annotator.core.taxonomy import load_taxonomy
 from annotator.store.schema import applied_migrations, apply_migrations, migrations
-from annotator.taxonomy import load_taxonomy
 
 
 def test_blank_database_gets_every_migration(tmp_path):

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from annotator.taxonomy import (
+from annotator.core.taxonomy import (
     TaxonomyError,
     load_mast_draft_mappings,
     load_taxonomy,

@@ -10,8 +10,8 @@ import streamlit as st
 
 from annotator import store
 from annotator.app import state
-from annotator.app.navigation import allowed
-from annotator.app.text import safe_label
+from annotator.app.viewmodels.navigation import allowed
+from annotator.app.viewmodels.text import safe_label
 from annotator.store.users import User
 
 BAD_TOKEN = ("This access token is not valid: it may be mistyped, replaced by a newer one, or its account "

@@ -6,7 +6,7 @@ Run it with `annotator serve` (or `annotator demo`); the database is $ANNOTATOR_
 import streamlit as st
 
 from annotator.app import auth, keys, state
-from annotator.app.navigation import VIEWS, pages_for
+from annotator.app.viewmodels.navigation import VIEWS, pages_for
 
 # An emoji favicon is drawn in the browser; a Material one (also a page's icon when no page_icon is
 # set here) would be fetched from a font CDN.

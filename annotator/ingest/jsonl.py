@@ -12,8 +12,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from annotator.core.segments import render_messages
 from annotator.ingest.records import RecordLabels, TraceRecord, fail
-from annotator.segments import render_messages
 
 DEFAULT_TAXONOMY = "mast"
 KNOWN_METADATA = ("framework", "benchmark", "llm")

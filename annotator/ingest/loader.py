@@ -9,11 +9,11 @@ from pathlib import Path
 import sqlite_utils
 
 from annotator import store
+from annotator.core.segments import parse_scheme, segment_trace
+from annotator.core.taxonomy import BUILTIN_TAXONOMIES, Taxonomy, load_taxonomy, parse_ref
 from annotator.ingest import jsonl, mad, mad_human, text
 from annotator.ingest.jsonstream import first_item
 from annotator.ingest.records import IngestError, RecordLabels, TraceRecord, fail
-from annotator.segments import parse_scheme, segment_trace
-from annotator.taxonomy import BUILTIN_TAXONOMIES, Taxonomy, load_taxonomy, parse_ref
 
 FORMATS = ("auto", "mad-human", "mad", "jsonl", "text")
 READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read}

@@ -1,7 +1,7 @@
 """Reader for MAD_human_labelled_dataset.json: MAST traces labelled by 3 annotators per round.
 
 Each round used its own draft of the taxonomy; the draft is kept as its own version and every
-label is also mapped onto the final 14 MAST codes (mapping shipped in data/taxonomies/).
+label is also mapped onto the final 14 MAST codes (mapping shipped in annotator/resources/taxonomies/).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
+from annotator.core.taxonomy import Mode, Taxonomy, load_mast_draft_mappings
 from annotator.ingest.jsonstream import load_json_array
 from annotator.ingest.records import RecordLabels, TraceRecord, fail
-from annotator.taxonomy import Mode, Taxonomy, load_mast_draft_mappings
 
 FINAL = "mast@1"
 ANNOTATORS = ("annotator_1", "annotator_2", "annotator_3")

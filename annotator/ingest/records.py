@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from annotator.segments import Turn
+from annotator.core.segments import Turn
 
 
 class IngestError(ValueError):

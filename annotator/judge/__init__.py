@@ -8,11 +8,9 @@ Service API (what the CLI and the app call):
 - `dry_run(db, options) -> Estimate`  (calls nothing)
 - `start_run_thread(db_path, options) -> run_id`, `run_progress(db, run_id) -> dict`, `stop_run(run_id)`
 - `list_runs(db) -> list[dict]`
-- `record_demo_run(db, responses_path) -> run_id`
 - `self_agreement(labels, codes)` (pure) and `rater_self_agreement(db, rater, taxonomy)`
 """
 
-from annotator.judge.demo import record_demo_run
 from annotator.judge.parse import Judgement, JudgementError, parse_judgement
 from annotator.judge.plan import Estimate, JudgeOptions, cache_key, plan_run
 from annotator.judge.prompt import DEFAULT_PROMPT, JudgePrompt, PromptError, load_prompt
@@ -33,6 +31,6 @@ from annotator.judge.service import (
 __all__ = [
     "DEFAULT_PROMPT", "Estimate", "JudgeOptions", "JudgePrompt", "Judgement", "JudgementError", "PromptError",
     "RunResult", "RunStats", "cache_key", "dry_run", "list_runs", "load_prompt", "parse_judgement", "plan_run",
-    "rater_self_agreement", "record_demo_run", "run_judge", "run_progress", "self_agreement", "start_run_thread",
+    "rater_self_agreement", "run_judge", "run_progress", "self_agreement", "start_run_thread",
     "stop_run", "wait_run",
 ]

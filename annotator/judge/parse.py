@@ -37,7 +37,7 @@ class Judgement:
                            "summary": self.summary}, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> "Judgement":
+    def from_json(cls, text: str) -> Judgement:
         data = json.loads(text)
         return cls({c: ModeJudgement(bool(m["present"]), m.get("evidence") or "") for c, m in data["modes"].items()},
                    data.get("summary") or "")

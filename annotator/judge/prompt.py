@@ -24,9 +24,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from annotator.taxonomy import Taxonomy
+from annotator.core.taxonomy import Taxonomy
+from annotator.resources import PROMPTS_DIR
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 DEFAULT_PROMPT = PROMPTS_DIR / "mast_judge.md"
 USER_SEPARATOR = "--- user ---"
 _FRONT_KEYS = {"name": str, "description": str, "temperature": (int, float), "max_tokens": int}

@@ -112,7 +112,7 @@ class _Outcome:
     latency_ms: float | None = None
 
 
-def _add(a: int | float | None, b: int | float | None):
+def _add(a: float | None, b: float | None):
     return b if a is None else a if b is None else a + b
 
 

@@ -5,6 +5,7 @@ exports, ...); this package re-exports what services and pages use.
 """
 
 from annotator.store import refine as refinement  # used by the refinement service only
+from annotator.store.annotation import RaterLabels, labels_for_segment, segment_at, submission_history
 from annotator.store.db import connect, default_path, now, write
 from annotator.store.exports import (
     GOLD_COLUMNS,
@@ -15,6 +16,7 @@ from annotator.store.exports import (
     iter_segment_rows,
     trace_tags_by_external_id,
 )
+from annotator.store.facets import data_version, trace_tag_values
 from annotator.store.gold import (
     PROVENANCES,
     adjudicated_cells,
@@ -56,6 +58,24 @@ from annotator.store.labels import (
     list_raters,
     write_labels,
 )
+from annotator.store.queue import (
+    ListPosition,
+    Progress,
+    QueueSettings,
+    assign_to_pool,
+    assignment_status,
+    claim,
+    get_settings,
+    list_position,
+    mark_submitted,
+    pending_segment,
+    pool_rater_ids,
+    queue_summary,
+    rater_progress,
+    save_settings,
+    team_progress,
+)
+from annotator.store.sessions import session_user
 from annotator.store.stats import database_stats
 from annotator.store.taxonomies import (
     StoredTaxonomy,
@@ -86,26 +106,6 @@ from annotator.store.traces import (
     trace_text,
 )
 from annotator.store.users import ROLES, User, add_user, hash_token, list_users, reset_token, user_for_token
-from annotator.store.queue import (
-    ListPosition,
-    Progress,
-    QueueSettings,
-    assign_to_pool,
-    assignment_status,
-    claim,
-    get_settings,
-    list_position,
-    mark_submitted,
-    pending_segment,
-    pool_rater_ids,
-    queue_summary,
-    rater_progress,
-    save_settings,
-    team_progress,
-)
-from annotator.store.annotation import RaterLabels, labels_for_segment, segment_at, submission_history
-from annotator.store.sessions import session_user
-from annotator.store.facets import data_version, trace_tag_values
 
 # Loaded on first use: they need numpy, which `annotator stats` and `--help` should not pay for.
 _LAZY = {"GOLD_RATER": "annotator.store.labelsets", "load_label_set": "annotator.store.labelsets",

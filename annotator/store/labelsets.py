@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import sqlite_utils
 
-from annotator.agreement import LabelSet
+from annotator.core.agreement import LabelSet
 from annotator.store.taxonomies import StoredTaxonomy, StoreError
 
 GOLD_RATER = "gold"

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from annotator.core.taxonomy import Mapping, Mode, Taxonomy, parse_ref
 from annotator.store.db import now, write
-from annotator.taxonomy import Mapping, Mode, Taxonomy, parse_ref
 
 
 class StoreError(ValueError):

@@ -1,4 +1,4 @@
-"""Write the synthetic demo data set: traces.jsonl and judge_responses.jsonl in this folder.
+"""Write the synthetic demo data set: traces.jsonl and judge_responses.jsonl in annotator/resources/demo/.
 
 Every trace, label and judge answer here was written for this project (see README.md); nothing is
 copied from real runs. Edit the texts or label tables below, then run
@@ -15,7 +15,8 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+# The files ship inside the package (annotator/resources/demo/), which reads them with importlib.resources.
+HERE = Path(__file__).resolve().parents[2] / "annotator" / "resources" / "demo"
 CODES = ("1.1", "1.2", "1.3", "1.4", "1.5", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "3.1", "3.2", "3.3")
 RATERS = ("ana", "ben", "chen")
 
@@ -38,7 +39,7 @@ def chatdev(task: str, project: str, start: str, steps: list[tuple]) -> str:
     """A ChatDev-style log. Steps: ("phase", name, assistant, user), ("start", who, body),
     ("say", who, pair, phase, body), ("section", name, body)."""
     clock = Clock(start)
-    stamp = lambda: clock.tick().strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
+    stamp = lambda: clock.tick().strftime("%Y-%m-%d %H:%M:%S")
     out = [
         f"[{stamp()} INFO] **[Preprocessing]**\n\n**ChatDev Starts** ({clock.now:%Y%m%d%H%M%S})\n\n"
         f"**task_prompt**: {task}\n\n**project_name**: {project}\n\n"
@@ -86,7 +87,7 @@ def ag2(steps: list[tuple]) -> str:
 def metagpt(start: str, preamble: list[str], steps: list[tuple]) -> str:
     """A MetaGPT-style loguru log. Steps: (name, role, action, body, cost)."""
     clock = Clock(start)
-    stamp = lambda: clock.tick(4).strftime("%Y-%m-%d %H:%M:%S.") + f"{clock.now.second * 13 % 1000:03d}"  # noqa: E731
+    stamp = lambda: clock.tick(4).strftime("%Y-%m-%d %H:%M:%S.") + f"{clock.now.second * 13 % 1000:03d}"
     out = [f"{stamp()} | INFO     | {line}\n" for line in preamble]
     total = 0.0
     for name, role, action, body, cost in steps:
@@ -103,7 +104,7 @@ def metagpt(start: str, preamble: list[str], steps: list[tuple]) -> str:
 def metagpt_comm(start: str, requirement: str, steps: list[tuple[str, str]]) -> str:
     """A MetaGPT agent communication log (FROM/NEW MESSAGES blocks). Steps: (role, body)."""
     clock = Clock(start)
-    stamp = lambda: clock.tick(8).strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
+    stamp = lambda: clock.tick(8).strftime("%Y-%m-%d %H:%M:%S")
     out = [f"=== MetaGPT Agent Communication Log - Started at {clock.now:%Y-%m-%d %H:%M:%S} ===\n\n",
            f"[{stamp()}] FROM: Human TO: {{'<all>'}}\nACTION: metagpt.actions.add_requirement.UserRequirement\n"
            f"CONTENT:\n{requirement}\n{RULER}\n\n"]

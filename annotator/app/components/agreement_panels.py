@@ -1,6 +1,6 @@
 """Panels of the Agreement page: filters, the report's figures, annotator progress, downloads.
 
-The figures come from the agreement engine (`annotator.report.report_for`); a report is cached per
+The figures come from the agreement engine (`annotator.services.report.report_for`); a report is cached per
 filter choice and per state of the data (store.data_version), so a page rerun recomputes nothing.
 """
 
@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import streamlit as st
 
 from annotator import store
-from annotator.app import report_views, state
-from annotator.report import render, report_for
+from annotator.app import state
+from annotator.app.viewmodels import report_views
+from annotator.core.report import render
+from annotator.services.report import report_for
 
 FORMATS = (("json", "application/json"), ("csv", "text/csv"), ("md", "text/markdown"), ("html", "text/html"))
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from annotator import store
 from annotator.app import state
-from annotator.app.uploads import import_upload, parse_tags
+from annotator.app.viewmodels.uploads import import_upload, parse_tags
 
 RESULTS = "data_import_results"  # messages of the last import, shown after the rerun
 

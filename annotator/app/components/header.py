@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotator.annotate import SegmentView
 from annotator.app import auth, state
+from annotator.services.annotate import SegmentView
 
 STATUS_BADGES = {
     "pending": ("to label", "blue"),

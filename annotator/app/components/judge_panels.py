@@ -14,10 +14,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from annotator import judge, judgelab, store
-from annotator.app import judge_forms, report_views, state
+from annotator import judge, store
+from annotator.app import state
 from annotator.app.components.segment_view import show_text
-from annotator.app.text import safe_label
+from annotator.app.viewmodels import judge_forms, report_views
+from annotator.app.viewmodels.text import safe_label
+from annotator.services import judgelab
 
 ACTIVE_RUN = "jl_active_run"  # the run this session started (or is watching)
 COMPARED = "jl_compare"  # (choices, result or error) of the last comparison
@@ -153,7 +155,7 @@ def _compare(taxonomy: str) -> None:
 
 
 def _split_gold(taxonomy: str) -> None:
-    from annotator.gold import split_gold
+    from annotator.services.gold import split_gold
 
     with state.open_db() as db:
         sizes = split_gold(db, taxonomy=taxonomy)

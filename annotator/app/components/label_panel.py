@@ -12,10 +12,10 @@ import time
 
 import streamlit as st
 
-from annotator import annotate
-from annotator.annotate import AnnotateError, Choice, SegmentView
 from annotator.app import state
-from annotator.app.text import safe_label
+from annotator.app.viewmodels.text import safe_label
+from annotator.services import annotate
+from annotator.services.annotate import AnnotateError, Choice, SegmentView
 from annotator.store.users import User
 
 

@@ -1,7 +1,7 @@
 """Panels of the Review page: the contested-segment queue, the raters' labels side by side, and the gold
 form. Session keys start with `rev_`; a segment's widgets carry its id (`rev_<segment>_...`).
 
-Gold is written only in callbacks (Save gold, Build gold), each one call of annotator.gold.
+Gold is written only in callbacks (Save gold, Build gold), each one call of annotator.services.gold.
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotator import gold, review, store
+from annotator import store
 from annotator.app import state
-from annotator.app.text import safe_label
+from annotator.app.viewmodels.text import safe_label
+from annotator.services import gold, review
 from annotator.store.users import User
 
 CURRENT = "rev_current"  # segment id on screen

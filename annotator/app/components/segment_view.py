@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotator.annotate import SegmentView
-from annotator.app.text import (TURN_PREVIEW_CHARS, TURNS_PREVIEW, count_label, fold, next_limit, safe_label,
-                                turns_of)
-
+from annotator.app.viewmodels.text import (
+    TURN_PREVIEW_CHARS,
+    TURNS_PREVIEW,
+    count_label,
+    fold,
+    next_limit,
+    safe_label,
+    turns_of,
+)
+from annotator.services.annotate import SegmentView
 
 SEGMENT_PANE_PX = 640
 

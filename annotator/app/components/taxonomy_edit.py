@@ -1,5 +1,5 @@
 """The taxonomy editor (admin): build a list of changes to a version, preview the new version, and
-create it with annotator.refine.refine_taxonomy (all or nothing).
+create it with annotator.services.refine.refine_taxonomy (all or nothing).
 
 Changes are kept in the refinement-file shape (`tx_changes`), so pasted YAML and the form's changes
 are one list. Each change is checked against the ones before it as it is added; the whole list is
@@ -13,11 +13,11 @@ import streamlit as st
 
 from annotator import store
 from annotator.app import auth, state
-from annotator.app import taxonomy_editor as editor
 from annotator.app.components.taxonomy_panels import CREATED, show_before_after
-from annotator.app.text import safe_label
-from annotator.refine import next_version, refine_taxonomy
-from annotator.taxonomy import Taxonomy
+from annotator.app.viewmodels import taxonomy_editor as editor
+from annotator.app.viewmodels.text import safe_label
+from annotator.core.taxonomy import Taxonomy
+from annotator.services.refine import next_version, refine_taxonomy
 
 CHANGES = "tx_changes"
 BASE = "tx_base"

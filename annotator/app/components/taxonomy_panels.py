@@ -8,12 +8,12 @@ from __future__ import annotations
 import streamlit as st
 
 from annotator import store
-from annotator.ambiguity import ambiguous_modes, compare_versions
-from annotator.app import taxonomy_editor as editor
 from annotator.app.components import agreement_panels
 from annotator.app.components.segment_view import show_text
-from annotator.app.text import safe_label
-from annotator.report import NoLabelsError
+from annotator.app.viewmodels import taxonomy_editor as editor
+from annotator.app.viewmodels.text import safe_label
+from annotator.core.report.modes import ambiguous_modes, compare_versions
+from annotator.services.report import NoLabelsError
 
 CREATED = "tx_created"  # NAME@VERSION made by the last refinement in this session
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 from annotator.app import auth, state
 from annotator.app.components import agreement_panels as panels
-from annotator.report import NoLabelsError
+from annotator.services.report import NoLabelsError
 
 auth.require("reviewer")
 st.title("Agreement")

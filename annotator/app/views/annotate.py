@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from annotator import annotate
 from annotator.app import auth, keys, state
 from annotator.app.components import header, label_panel, segment_view
+from annotator.services import annotate
 
 user = auth.require("annotator")
 with state.open_db() as db:
@@ -15,9 +15,8 @@ flash = st.session_state.pop("ann_flash", None)
 if flash:
     st.toast(flash, icon=":material/check_circle:")
 
-with st.sidebar:
-    with st.expander("Keyboard shortcuts", expanded=True, icon=":material/keyboard:"):
-        keys.show_cheat_sheet()
+with st.sidebar, st.expander("Keyboard shortcuts", expanded=True, icon=":material/keyboard:"):
+    keys.show_cheat_sheet()
 
 if view is None:
     st.session_state.pop(state.CURRENT_SEGMENT, None)

@@ -3,9 +3,10 @@ read a judge's errors on one mode, and diff two prompt versions (see components/
 
 import streamlit as st
 
-from annotator import annotate, judge
+from annotator import judge
 from annotator.app import auth, state
 from annotator.app.components import judge_panels as panels
+from annotator.services import annotate
 
 auth.require("admin")
 st.title("Judge lab")
@@ -20,11 +21,10 @@ with runs_tab:
     panels.show_progress(watched, active=status in ("planning", "running"))
     panels.show_runs(runs)
     panels.show_start(taxonomy)
-with compare_tab:
-    with state.open_db() as db:
-        panels.show_compare_form(db, taxonomy)
-        compared = panels.show_comparison()
-        if compared and compared["raters"]:
-            panels.show_errors(db, compared)
+with compare_tab, state.open_db() as db:
+    panels.show_compare_form(db, taxonomy)
+    compared = panels.show_comparison()
+    if compared and compared["raters"]:
+        panels.show_errors(db, compared)
 with diff_tab:
     panels.show_diff(runs)

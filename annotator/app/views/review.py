@@ -3,10 +3,11 @@ labels side by side; gold decided per mode and saved with the reviewer's name (s
 
 import streamlit as st
 
-from annotator import annotate, review, store
+from annotator import store
 from annotator.app import auth, state
 from annotator.app.components import review_panels as panels
 from annotator.app.components import segment_view
+from annotator.services import annotate, review
 
 user = auth.require("reviewer")
 st.title("Review")

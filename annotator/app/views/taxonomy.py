@@ -3,10 +3,10 @@ the ambiguous modes, and the editor that makes a refined version (see components
 
 import streamlit as st
 
-from annotator import annotate
 from annotator.app import auth, state
 from annotator.app.components import taxonomy_edit
 from annotator.app.components import taxonomy_panels as panels
+from annotator.services import annotate
 
 user = auth.require("reviewer")
 st.title("Taxonomy")

@@ -1,0 +1,208 @@
+"""`annotator judge run|list`: thin commands over annotator.judge (imported inside the commands)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+
+def _money(cost: float | None) -> str:
+    return "n/a (price unknown)" if cost is None else f"${cost:.4f}"
+
+
+def _tokens(n: int) -> str:
+    return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.1f}k" if n >= 1e4 else str(n)
+
+
+class ProgressLine:
+    """One status line on stderr: rewritten in place on a terminal, printed every few seconds otherwise."""
+
+    def __init__(self, stream=None, *, every_s: float | None = None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.every_s = every_s if every_s is not None else (0.1 if self.tty else 5.0)
+        self.last = 0.0
+        self.printed: tuple = ()
+
+    def text(self, stats) -> str:
+        rate = stats.done + stats.failed
+        elapsed = max(1e-9, time.perf_counter() - stats.started)
+        return (f"judge: {stats.finished_count}/{stats.total} done ({stats.cached} cached)  errors {stats.failed}  "
+                f"in flight {stats.in_flight}  tokens {_tokens(stats.tokens)}  cost {_money(stats.cost)}  "
+                f"{rate / elapsed:.1f} calls/s")
+
+    def __call__(self, stats, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self.last < self.every_s and stats.finished_count < stats.total:
+            return
+        self.last = now
+        text, key = self.text(stats), (stats.finished_count, stats.failed, stats.in_flight)
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + text + ("\n" if final else ""))
+        elif key != self.printed:
+            self.stream.write(text + "\n")
+        self.printed = key
+        self.stream.flush()
+
+
+@click.group()
+def judge() -> None:
+    """Label segments with an LLM judge (any litellm model) and list its runs."""
+
+
+@judge.command("run")
+@click.option("--model", required=True, help="litellm model string, e.g. openai/gpt-4o-mini, ollama/llama3.1.")
+@click.option("--prompt", "prompt_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Prompt template (default: the shipped mast_judge.md).")
+@click.option("--api-base", default=None, help="Server URL (local vLLM, Ollama, LiteLLM proxy...).")
+@click.option("--api-key-env", default=None, metavar="NAME",
+              help="Read the key from this environment variable (default: the provider's usual one).")
+@click.option("--taxonomy", default="mast", show_default=True, help="NAME[@VERSION] (default: latest mast).")
+@click.option("--segments", type=click.Choice(["all", "gold", "unlabelled"]), default="all", show_default=True,
+              help="all: queued segments; gold: segments with gold labels; unlabelled: no human has labelled.")
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most N segments.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option("--samples", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Answers per segment (to measure the judge's self-agreement).")
+@click.option("--dry-run", is_flag=True, help="Print calls, tokens and cost that a run would take; call nothing.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+              help="Seconds per call.")
+@click.option("--max-attempts", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Tries per segment (timeouts, 429, 5xx and invalid answers are retried).")
+@click.option("--max-input-tokens", type=click.IntRange(min=1000), default=None,
+              help="Prompt token limit (default: the model's, else 100000); longer segments are cut.")
+@click.option("--temperature", type=float, default=None, help="Overrides the prompt's front matter.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=None, help="Answer token limit.")
+@click.option("--structured-output", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="Ask for JSON-schema output (auto: where litellm says the model supports it).")
+@click.option("--refresh", is_flag=True, help="Call again even where the cache has an answer.")
+@click.option("--input-cost-per-token", type=float, default=None, help="Price in USD, for models litellm does not know.")
+@click.option("--output-cost-per-token", type=float, default=None, help="Price in USD, for models litellm does not know.")
+@click.option("--quiet", is_flag=True, help="No progress line.")
+@click.pass_context
+def run(ctx: click.Context, model: str, prompt_path: Path | None, api_base: str | None, api_key_env: str | None,
+        taxonomy: str,
+        segments: str, limit: int | None, concurrency: int, samples: int, dry_run: bool, timeout: float,
+        max_attempts: int, max_input_tokens: int | None, temperature: float | None, max_tokens: int | None,
+        structured_output: str, refresh: bool, input_cost_per_token: float | None,
+        output_cost_per_token: float | None, quiet: bool) -> None:
+    """Label segments with the judge. Answers are cached: rerunning makes no call for finished segments."""
+    from annotator import judge as service
+    from annotator.cli.common import open_db
+
+    options = service.JudgeOptions(
+        model=model, prompt_path=prompt_path or service.DEFAULT_PROMPT, api_base=api_base, api_key_env=api_key_env,
+        taxonomy=taxonomy,
+        segments=segments, limit=limit, concurrency=concurrency, samples=samples, timeout=timeout,
+        max_attempts=max_attempts, max_input_tokens=max_input_tokens, temperature=temperature,
+        max_tokens=max_tokens, structured_output=structured_output, refresh=refresh,
+        input_cost_per_token=input_cost_per_token, output_cost_per_token=output_cost_per_token)
+    db = open_db(ctx)
+    if dry_run:
+        _print_estimate(service.dry_run(db, options))
+        return
+    if samples > 1 and temperature == 0:
+        click.echo("note: --samples with --temperature 0 asks the same question several times", err=True)
+    progress = None if quiet else ProgressLine()
+    result = service.run_judge(db, options, on_progress=progress)
+    if progress is not None:
+        progress(result.stats, final=True)
+    _print_result(db, result)
+
+
+def _print_estimate(est) -> None:
+    click.echo(f"rater: {est.rater}")
+    click.echo(f"segments x samples: {est.total} ({est.cached} cached, {est.calls} calls to make)")
+    click.echo(f"estimated tokens: {est.prompt_tokens} in + {est.completion_tokens} out"
+               f" (input limit {est.input_limit}; {est.truncated} calls cut to fit)")
+    click.echo(f"estimated cost: {_money(est.cost)}")
+
+
+def _print_result(db, result) -> None:
+    from annotator import judge as service
+
+    p = service.run_progress(db, result.run_id)
+    latency = (f"  latency p50 {p['latency_p50_ms']:.0f} ms, p95 {p['latency_p95_ms']:.0f} ms"
+               if p["latency_p50_ms"] is not None else "")
+    click.echo(f"run {p['run_id']} {p['status']}: {p['rater']}: {p['done']} judged, {p['cached']} cached, "
+               f"{p['failed']} failed of {p['total']}; tokens {p['tokens']}; cost {_money(p['cost'])}{latency}")
+    for error in p["recent_errors"]:
+        click.echo(f"  segment {error['segment_id']} sample {error['sample']}: {error['error']}", err=True)
+    if result.status == "error":
+        raise click.ClickException(f"judge run {result.run_id} failed: {result.error}")
+
+
+@judge.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """Judge runs, newest first: rater, segments done and failed, tokens, cost, latency, date."""
+    from annotator.cli.common import emit_json, open_db
+    from annotator.judge.service import list_runs
+
+    runs = list_runs(open_db(ctx))
+    if as_json:
+        emit_json(runs)
+        return
+    if not runs:
+        click.echo("no judge runs yet: annotator judge run --model MODEL")
+        return
+    for r in runs:
+        p50 = "-" if r["latency_p50_ms"] is None else f"{r['latency_p50_ms']:.0f}"
+        p95 = "-" if r["latency_p95_ms"] is None else f"{r['latency_p95_ms']:.0f}"
+        click.echo(f"{r['run_id']:>4}  {r['started_at'][:19].replace('T', ' ')}  {r['status']:<11} {r['rater']}")
+        click.echo(f"      segments: {r['done']} done, {r['cached']} cached, {r['failed']} failed of {r['total']}"
+                   f"   tokens: {r['tokens']}   cost: {_money(r['cost'])}   latency p50/p95: {p50}/{p95} ms")
+
+
+@judge.command()
+@click.argument("raters", nargs=-1, required=True)
+@click.option("--against", default="gold", show_default=True, help="'gold' or a rater name.")
+@click.option("--split", default="all", show_default=True, type=click.Choice(["dev", "test", "all"]))
+@click.option("--taxonomy", default="mast", show_default=True, metavar="NAME[@VERSION]")
+@click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.pass_context
+def compare(ctx: click.Context, raters: tuple[str, ...], against: str, split: str, taxonomy: str, bootstrap: int,
+            seed: int, as_json: bool) -> None:
+    """Judge raters side by side against gold (or a rater): kappa with CI, precision, recall, F1 per mode."""
+    from annotator.cli.common import emit_json, open_db
+    from annotator.services.judgelab import compare_judges
+
+    result = compare_judges(open_db(ctx), list(raters), against=against, split=split, taxonomy=taxonomy,
+                            bootstrap=bootstrap, seed=seed)
+    if as_json:
+        emit_json(result)
+        return
+    _print_comparison(result)
+
+
+def _fmt(value, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _print_comparison(result: dict) -> None:
+    click.echo(f"{result['taxonomy']} against {result['against']}, split {result['split']}: "
+               f"{result['segments']} segments")
+    for i, rater in enumerate(result["raters"]):
+        click.echo(f"  [{i + 1}] {rater}")
+    click.echo(f"\n{'mode':<6}" + "".join(f"{f'[{i + 1}] kappa [95% CI]':>24}{'P':>6}{'R':>6}{'F1':>6}"
+                                           for i in range(len(result["raters"]))))
+    for mode in result["modes"]:
+        cells = "".join(
+            f"{_fmt(j['kappa']) + ' [' + _fmt(j['ci_low']) + ', ' + _fmt(j['ci_high']) + ']':>24}"
+            f"{_fmt(j['precision']):>6}{_fmt(j['recall']):>6}{_fmt(j['f1']):>6}" for j in mode["judges"])
+        click.echo(f"{mode['code']:<6}{cells}")
+    click.echo("")
+    for row in result["overall"]:
+        click.echo(f"{row['rater']}: pooled precision {_fmt(row['precision'])}, recall {_fmt(row['recall'])}, "
+                   f"F1 {_fmt(row['f1'])}; mean kappa {_fmt(row['mean_kappa'])} over "
+                   f"{row['mean_kappa_modes_covered']} modes")
+    for rater, leaked in result["leakage"].items():
+        if leaked:
+            click.echo(f"WARNING: the prompt of {rater} has test-split segments among its examples: "
+                       f"{', '.join(map(str, leaked))}", err=True)

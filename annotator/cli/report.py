@@ -1,0 +1,36 @@
+"""`annotator report`: agreement per failure mode, as JSON, CSV, Markdown or HTML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--raters", default=None, metavar="A,B,...", help="Raters to compare (default: every rater with labels).")
+@click.option("--level", default="segment", show_default=True, type=click.Choice(["segment", "trace"]))
+@click.option("--taxonomy", default="mast", show_default=True, metavar="NAME[@VERSION]")
+@click.option("--tag", "tags", multiple=True, metavar="K=V", help="Only traces with this tag (repeatable).")
+@click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0),
+              help="Bootstrap resamples for the 95% intervals (0: none).")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--format", "fmt", default="md", show_default=True, type=click.Choice(["json", "csv", "md", "html"]))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
+@click.pass_context
+def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, tags: tuple[str, ...],
+           bootstrap: int, seed: int, fmt: str, out: Path | None) -> None:
+    """Agreement per failure mode: kappa with CI for every pair, multi-rater figures, co-confusion."""
+    from annotator.cli.common import open_db, parse_tags
+    from annotator.core.report import render
+    from annotator.services.report import report_for
+
+    names = [r.strip() for r in raters.split(",") if r.strip()] if raters else None
+    document = report_for(open_db(ctx), taxonomy=taxonomy, raters=names, level=level, tags=parse_tags(tags),
+                          bootstrap=bootstrap, seed=seed)
+    text = render(document, fmt)
+    if out is None:
+        click.echo(text)
+        return
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out} ({fmt}, {len(document['modes'])} modes, {len(document['raters'])} raters)", err=True)

@@ -1,0 +1,33 @@
+"""The agreement report as CSV: one row per mode x rater pair."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from annotator.core.csvsafe import csv_cell, csv_text
+from annotator.core.report.fmt import taxonomy_ref
+
+PAIR_COLUMNS = ("a", "b", "n", "both", "a_only", "b_only", "neither", "observed_agreement", "kappa",
+                "ci_low", "ci_high", "se", "positive_agreement", "negative_agreement", "ac1", "pabak",
+                "prevalence_a", "prevalence_b", "undefined_resamples", "flags")
+MODE_COLUMNS = ("code", "name", "category", "mean_pairwise_kappa", "fleiss_kappa", "krippendorff_alpha", "flags")
+
+
+def render_csv(report: dict) -> str:
+    """A tidy table: one row per (mode, rater pair), mode-level values repeated on each row.
+
+    Columns: level, taxonomy, mode_* (code, name, category, mean_pairwise_kappa, fleiss_kappa,
+    krippendorff_alpha, flags), then the pair fields. Empty cell = undefined; flags are joined
+    with ";". Numbers keep full precision.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["level", "taxonomy", *(f"mode_{c}" for c in MODE_COLUMNS), *PAIR_COLUMNS])
+    taxonomy = taxonomy_ref(report)
+    for mode in report["modes"]:
+        mode_cells = [csv_cell(mode.get(c)) for c in MODE_COLUMNS]
+        for pair in mode["pairs"]:
+            writer.writerow([report["level"], csv_text(taxonomy), *mode_cells,
+                             *(csv_cell(pair.get(c)) for c in PAIR_COLUMNS)])
+    return out.getvalue()

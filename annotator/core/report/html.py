@@ -1,0 +1,230 @@
+"""The agreement report as ONE self-contained HTML file: inline CSS and SVG, no script, nothing remote.
+
+A Content-Security-Policy meta tag forbids scripts and remote loads as a second line of defence;
+the first is that every text from data is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from annotator.core.report.fmt import (
+    SELF_AGREEMENT_HEADER,
+    fmt_number,
+    fmt_with_ci,
+    parameter_rows,
+    self_agreement_rows,
+    summary_sentence,
+    taxonomy_ref,
+)
+from annotator.core.report.svg import band, esc, heatmap, kappa_chart, legend, sequential
+
+CSS = """
+body{font:14px/1.45 system-ui,sans-serif;color:#111;max-width:1100px;margin:2em auto;padding:0 1em}
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:13px}
+th,td{border:1px solid #ddd;padding:3px 7px;text-align:right;vertical-align:top}
+th{background:#f5f5f5}td.t,th.t{text-align:left}
+.na{color:#777;font-style:italic}.flag{color:#a35400}
+figure{margin:1em 0}figcaption{font-size:13px;color:#444;max-width:880px}
+details{margin:.3em 0}summary{cursor:pointer}
+.note{font-size:13px;color:#444}
+"""
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+FLAG_HELP = {
+    "undefined": "kappa is undefined (no shared unit, or both raters gave every unit the same value); shown as n/a and left out of averages",
+    "constant_rater": "a rater gave the same value to every unit",
+    "low_positive_count": "fewer than 10 positive labels from the pair (2*both + a_only + b_only), or from all raters for a mode",
+    "kappa_paradox": "observed agreement >= 0.9 but kappa < 0.4: read AC1, PABAK and specific agreement too",
+    "few_units": "fewer than 30 units shared by the pair: a percentile bootstrap interval from so few units is too narrow",
+}
+
+
+def _num_cell(value, digits: int = 2) -> str:
+    return '<td class="na">n/a</td>' if value is None else f"<td>{value:.{digits}f}</td>"
+
+
+def _text_cell(text) -> str:
+    return f'<td class="t">{esc(text)}</td>'
+
+
+def _flags_cell(flags: list[str]) -> str:
+    return f'<td class="t flag">{esc(", ".join(flags))}</td>'
+
+
+def _table(header: list[str], rows: list[str], *, left: int = 0) -> str:
+    head = "".join(f'<th{" class=t" if i < left else ""}>{esc(h)}</th>' for i, h in enumerate(header))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _pair_table(pairs: list[dict]) -> str:
+    header = ["a", "b", "n", "both", "a only", "b only", "neither", "p_o", "kappa [95% CI]", "SE",
+              "pos. agr.", "neg. agr.", "AC1", "PABAK", "undefined resamples", "flags"]
+    rows = []
+    for p in pairs:
+        kappa = fmt_with_ci(p["kappa"], p["ci_low"], p["ci_high"])
+        rows.append(
+            "<tr>" + _text_cell(p["a"]) + _text_cell(p["b"])
+            + "".join(f"<td>{p[k]}</td>" for k in ("n", "both", "a_only", "b_only", "neither"))
+            + _num_cell(p["observed_agreement"])
+            + ('<td class="na">n/a</td>' if p["kappa"] is None else f"<td>{kappa}</td>")
+            + "".join(_num_cell(p[k]) for k in ("se", "positive_agreement", "negative_agreement", "ac1", "pabak"))
+            + f"<td>{'' if p.get('undefined_resamples') is None else p['undefined_resamples']}</td>"
+            + _flags_cell(p["flags"]) + "</tr>")
+    return _table(header, rows, left=2)
+
+
+def _mode_chart(report: dict) -> str:
+    rows = [{
+        "label": f"{m['code']} {m['name']}",
+        "tooltip": f"{m['code']} {m['name']} ({m['category']}): "
+                   + fmt_with_ci(m["mean_pairwise_kappa"], m.get("mean_pairwise_kappa_ci_low"), m.get("mean_pairwise_kappa_ci_high")),
+        "value": m["mean_pairwise_kappa"],
+        "low": m.get("mean_pairwise_kappa_ci_low"),
+        "high": m.get("mean_pairwise_kappa_ci_high"),
+        "flags": m["flags"],
+    } for m in report["modes"]]
+    return kappa_chart(rows, title="Cohen's kappa per failure mode with 95% bootstrap CI")
+
+
+def _pair_matrix(report: dict) -> str:
+    names = [r["name"] for r in report["raters"]]
+    lookup = {}
+    for p in report.get("summary", {}).get("pairs", []):
+        lookup[(p["a"], p["b"])] = lookup[(p["b"], p["a"])] = p
+    cells = []
+    for a in names:
+        row = []
+        for b in names:
+            p = lookup.get((a, b))
+            if p is None:
+                row.append(None)
+                continue
+            value = p["mean_kappa"]
+            row.append({"fill": band(value)[1], "text": fmt_number(value),
+                        "tooltip": f"{a} vs {b}: mean kappa {fmt_number(value)} over {p['modes_covered']} modes; "
+                                   f"pooled kappa {fmt_number(p['pooled_kappa'])}"})
+        cells.append(row)
+    return heatmap(names, names, cells, title="Mean kappa per rater pair (over modes where defined)", cell=56)
+
+
+def _co_confusion_map(report: dict) -> str:
+    codes = [m["code"] for m in report["modes"]]
+    names = {m["code"]: m["name"] for m in report["modes"]}
+    found = {(c["a_mode"], c["b_mode"]): c for c in report["co_confusion"]}
+    found.update({(b, a): c for (a, b), c in list(found.items())})
+    top = max((c["rate"] for c in report["co_confusion"]), default=0.0) or 1.0
+    cells = []
+    for a in codes:
+        row = []
+        for b in codes:
+            c = found.get((a, b))
+            if a == b:
+                row.append(None)
+            elif c is None:
+                row.append({"fill": "#ffffff", "text": "", "tooltip": f"{a} {names[a]} / {b} {names[b]}: 0"})
+            else:
+                row.append({"fill": sequential(c["rate"] / top), "text": str(c["count"]),
+                            "tooltip": f"{a} {names[a]} / {b} {names[b]}: {c['count']} of {c.get('comparisons', '?')} "
+                                       f"comparisons (rate {c['rate']:.3f}); e.g. {', '.join(c['examples'])}"})
+        cells.append(row)
+    return heatmap(codes, codes, cells, title="Co-confusion counts between modes (colour: rate)", cell=34, label_w=60)
+
+
+def _modes_overview(report: dict) -> str:
+    header = ["code", "mode", "category", "mean pairwise kappa [95% CI]", "pairs defined", "human-human kappa",
+              "Fleiss' kappa", "Krippendorff's alpha", "positive labels", "flags"]
+    rows = []
+    for m in report["modes"]:
+        mean = fmt_with_ci(m["mean_pairwise_kappa"], m.get("mean_pairwise_kappa_ci_low"), m.get("mean_pairwise_kappa_ci_high"))
+        rows.append("<tr>" + _text_cell(m["code"]) + _text_cell(m["name"]) + _text_cell(m["category"])
+                    + ('<td class="na">n/a</td>' if m["mean_pairwise_kappa"] is None else f"<td>{mean}</td>")
+                    + f"<td>{m.get('mean_pairwise_kappa_pairs', '')}</td>" + _num_cell(m.get("mean_human_kappa"))
+                    + _num_cell(m["fleiss_kappa"]) + _num_cell(m["krippendorff_alpha"])
+                    + f"<td>{m.get('positive_labels', '')}</td>" + _flags_cell(m["flags"]) + "</tr>")
+    return _table(header, rows, left=3)
+
+
+def _mode_details(report: dict) -> str:
+    parts = []
+    for m in report["modes"]:
+        reasons = "".join(f"<li>{esc(k)}: {esc(v)}</li>" for k, v in (m.get("undefined_reasons") or {}).items())
+        parts.append(f"<details><summary>{esc(m['code'])} {esc(m['name'])} ({esc(m['category'])})</summary>"
+                     + (f'<ul class="note">{reasons}</ul>' if reasons else "") + _pair_table(m["pairs"]) + "</details>")
+    return "".join(parts)
+
+
+def _classification(report: dict) -> str:
+    blocks = report.get("classification") or []
+    if not blocks:
+        return ""
+    header = ["judge", "reference", "mode", "n", "TP", "FP", "FN", "TN", "precision", "recall", "F1", "accuracy"]
+    rows = []
+    for b in blocks:
+        for m in [*b["modes"], {"code": "all (micro)", **b["pooled"]}]:
+            rows.append("<tr>" + _text_cell(b["predicted"]) + _text_cell(b["reference"]) + _text_cell(m["code"])
+                        + "".join(f"<td>{m[k]}</td>" for k in ("n", "tp", "fp", "fn", "tn"))
+                        + "".join(_num_cell(m[k]) for k in ("precision", "recall", "f1", "accuracy")) + "</tr>")
+    return "<h2>Judge against reference (positive class)</h2>" + _table(header, rows, left=3)
+
+
+def _co_confusion_table(report: dict) -> str:
+    if not report["co_confusion"]:
+        return "<p>No co-confused mode pairs.</p>"
+    rows = ["<tr>" + _text_cell(c["a_mode"]) + _text_cell(c["b_mode"]) + f"<td>{c['count']}</td>"
+            + f"<td>{c.get('comparisons', '')}</td>" + _num_cell(c["rate"], 3)
+            + _text_cell(", ".join(c["examples"])) + "</tr>" for c in report["co_confusion"]]
+    return _table(["mode A", "mode B", "count", "comparisons", "rate", "examples"], rows, left=2)
+
+
+def _contested(report: dict) -> str:
+    contested = report.get("contested") or []
+    if not contested:
+        return ""
+    rows = ["<tr>" + _text_cell(c["unit"]) + f"<td>{c['disputed_count']}</td><td>{c['discordant_pairs']}</td>"
+            + _text_cell(", ".join(c["disputed_modes"])) + "</tr>" for c in contested]
+    return "<h2>Contested units (most disputed first)</h2>" + _table(
+        ["unit", "disputed modes", "discordant pairs", "modes"], rows, left=1)
+
+
+def _self_agreement(report: dict) -> str:
+    rows = ["<tr>" + "".join(_text_cell(cell) for cell in row) + "</tr>" for row in self_agreement_rows(report)]
+    if not rows:
+        return ""
+    return ("<h2>Judge self-agreement across samples</h2><p class=note>How often the judge agrees with itself "
+            "when asked again: disagreement with people larger than this is not the judge's noise.</p>"
+            + _table(SELF_AGREEMENT_HEADER, rows, left=2))
+
+
+def _parameters(report: dict) -> str:
+    rows = [f'<tr><th class="t">{esc(k)}</th>{_text_cell(v)}</tr>' for k, v in parameter_rows(report)]
+    return "<h2>Parameters</h2><table><tbody>" + "".join(rows) + "</tbody></table>"
+
+
+def render_html(report: dict) -> str:
+    """The whole report as one HTML document that opens offline."""
+    title = f"Agreement report: {taxonomy_ref(report)}, {report['level']} level"
+    flags = "".join(f"<li><b>{esc(k)}</b>: {esc(v)}</li>" for k, v in FLAG_HELP.items())
+    sections = [
+        f"<h1>{esc(title)}</h1>",
+        f"<p>{summary_sentence(report, esc)}</p>",
+        "<h2>Kappa per failure mode</h2><figure>" + _mode_chart(report) + legend()
+        + "<figcaption>Dot: mean of the pairwise Cohen's kappas (for two raters, their kappa); bar: 95% percentile "
+          "bootstrap interval. n/a: undefined, left out of every average.</figcaption></figure>",
+        "<h2>Rater pairs</h2><figure>" + _pair_matrix(report)
+        + "<figcaption>Mean kappa of each rater pair over the modes where it is defined; colours as above."
+          "</figcaption></figure>",
+        "<h2>Modes</h2>" + _modes_overview(report) + f'<ul class="note">{flags}</ul>',
+        "<h2>Rater pairs per mode</h2>" + _mode_details(report),
+        "<h2>Pooled over all (unit, mode) cells</h2>" + _pair_table(report["pooled"]["pairs"]),
+        _classification(report),
+        _self_agreement(report),
+        "<h2>Co-confusion</h2><p class=note>One rater marks A and not B while the other marks B and not A; "
+        "rate = count / (unit, rater pair) comparisons where both labelled both modes.</p><figure>"
+        + _co_confusion_map(report) + "</figure>" + _co_confusion_table(report),
+        _contested(report),
+        _parameters(report),
+    ]
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
+            + "\n".join(s for s in sections if s) + "</body></html>\n")

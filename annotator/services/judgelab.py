@@ -1,0 +1,143 @@
+"""The judge lab: compare judge runs against gold (or a rater) mode by mode, look at their errors, diff
+their prompts, and warn when a prompt's few-shot examples leak test segments.
+
+Service layer: reads through the store, computes with the agreement engine.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+import sqlite_utils
+
+from annotator import store
+from annotator.core.agreement import LabelSet, compute_report, judge_scores
+
+SPLITS = ("dev", "test", "all")
+
+
+def _reference_set(db: sqlite_utils.Database, stored: store.StoredTaxonomy, raters: list[str], against: str,
+                   split: str) -> LabelSet:
+    """Labels of the judges and the reference, on the reference's units of the chosen split."""
+    if against == "gold":
+        labels = store.load_label_set(db, stored, raters=raters, include_gold=True)
+        reference = store.GOLD_RATER
+    else:
+        labels = store.load_label_set(db, stored, raters=[*raters, against])
+        reference = against
+    if reference not in labels.raters or not (labels.values[:, labels.rater_index(reference)] >= 0).any():
+        what = "gold labels (run 'annotator gold build' or adjudicate)" if against == "gold" else f"labels from {against}"
+        raise ValueError(f"no {what} under {stored.taxonomy.ref}: nothing to compare against")
+    keep = (labels.values[:, labels.rater_index(reference)] >= 0).any(axis=1)
+    if split != "all":
+        sides = store.get_split(db, stored.id)
+        if not sides:
+            raise ValueError("no dev/test split yet: run 'annotator gold split' first, or use --split all")
+        keep &= np.array([sides.get(int(u)) == split for u in labels.units])
+    if not keep.any():
+        raise ValueError(f"no segments with reference labels in the {split} split")
+    index = np.flatnonzero(keep)
+    return LabelSet(tuple(labels.units[i] for i in index), labels.raters, labels.rater_kinds, labels.modes,
+                    labels.values[index], tuple(labels.unit_groups[i] for i in index) if labels.unit_groups else None)
+
+
+def _judge_vs_reference(labels: LabelSet, judge: str, reference: str, *, bootstrap: int, seed: int) -> dict:
+    pair = labels.select_raters([reference, judge])
+    report = compute_report(pair, bootstrap=bootstrap, seed=seed)
+    scores = judge_scores(pair, reference=reference, predicted=judge)
+    return {"report": report, "scores": scores}
+
+
+def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str = "gold", split: str = "all",
+                   taxonomy: str = "mast", bootstrap: int = 1000, seed: int = 0) -> dict:
+    """Per mode, each judge's kappa (95% CI), precision, recall and F1 against the reference, side by side,
+    with the change from the previous rater in the list (e.g. the previous prompt version)."""
+    if split not in SPLITS:
+        raise ValueError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
+    if not raters:
+        raise ValueError("name at least one judge rater (see 'annotator judge list')")
+    stored = store.get_taxonomy(db, taxonomy)
+    labels = _reference_set(db, stored, raters, against, split)
+    reference = store.GOLD_RATER if against == "gold" else against
+    results = {r: _judge_vs_reference(labels, r, reference, bootstrap=bootstrap, seed=seed) for r in raters}
+    modes = [_mode_row(k, code, name, raters, results) for k, (code, name, _) in enumerate(labels.modes)]
+    return {
+        "taxonomy": stored.taxonomy.ref, "against": against, "split": split, "segments": len(labels.units),
+        "raters": raters, "modes": modes,
+        "overall": [{"rater": r, **results[r]["scores"]["pooled"],
+                     "mean_kappa": results[r]["report"]["summary"]["mean_kappa"],
+                     "mean_kappa_modes_covered": results[r]["report"]["summary"]["mean_kappa_modes_covered"]}
+                    for r in raters],
+        "leakage": {r: leaked_examples(db, r, taxonomy=taxonomy) for r in raters},
+        "params": {"bootstrap": bootstrap, "seed": seed},
+    }
+
+
+def _mode_row(k: int, code: str, name: str, raters: list[str], results: dict) -> dict:
+    judges = []
+    for r in raters:
+        pair = results[r]["report"]["modes"][k]["pairs"][0]
+        scores = results[r]["scores"]["modes"][k]
+        judges.append({"rater": r, "n": pair["n"], "kappa": pair["kappa"], "ci_low": pair["ci_low"],
+                       "ci_high": pair["ci_high"], "flags": pair["flags"],
+                       **{key: scores.get(key) for key in ("precision", "recall", "f1", "tp", "fp", "fn", "tn")}})
+    for previous, current in zip(judges, judges[1:]):
+        both = previous["kappa"] is not None and current["kappa"] is not None
+        current["kappa_change"] = current["kappa"] - previous["kappa"] if both else None
+    return {"code": code, "name": name, "judges": judges}
+
+
+def judge_errors(db: sqlite_utils.Database, rater: str, code: str, *, against: str = "gold", split: str = "all",
+                 taxonomy: str = "mast", limit: int = 50) -> list[dict]:
+    """False positives and false negatives of `rater` on mode `code`, with the segment text and the evidence
+    the judge quoted (FP: its quote; FN: none, it said absent)."""
+    stored = store.get_taxonomy(db, taxonomy)
+    labels = _reference_set(db, stored, [rater], against, split)
+    k = list(labels.mode_codes).index(code) if code in labels.mode_codes else None
+    if k is None:
+        raise ValueError(f"{stored.taxonomy.ref} has no mode {code!r}")
+    reference = labels.rater_index(store.GOLD_RATER if against == "gold" else against)
+    judge = labels.rater_index(rater)
+    evidence = store.judge_evidence(db, rater, stored.mode_ids[code])
+    rows = []
+    for i, unit in enumerate(labels.units):
+        truth, said = labels.values[i, reference, k], labels.values[i, judge, k]
+        if truth < 0 or said < 0 or truth == said:
+            continue
+        segment = store.get_segment(db, int(unit))
+        rows.append({"segment_id": int(unit), "trace_id": segment.trace_external_id,
+                     "error": "false positive" if said == 1 else "false negative",
+                     "evidence": evidence.get(int(unit)) or "", "text": segment.text})
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def prompt_diff(db: sqlite_utils.Database, version_a: str, version_b: str) -> str:
+    """Unified diff of two stored prompt versions (as recorded when a run used them)."""
+    texts = []
+    for version in (version_a, version_b):
+        prompt = store.get_prompt(db, version)
+        if prompt is None:
+            raise ValueError(f"no stored prompt version {version!r} (a run must have used it)")
+        texts.append(prompt)
+    a, b = texts
+    return "".join(difflib.unified_diff(a["text"].splitlines(keepends=True), b["text"].splitlines(keepends=True),
+                                        fromfile=f"{a['name']}@{a['version']}", tofile=f"{b['name']}@{b['version']}"))
+
+
+def leaked_examples(db: sqlite_utils.Database, rater: str, *, taxonomy: str = "mast") -> list[int]:
+    """Test-split segments that appear among the few-shot examples of the prompt behind judge `rater`."""
+    from annotator.judge.prompt import PromptError, examples_in
+    from annotator.services.gold import leaked_test_segments
+
+    row = store.get_rater(db, rater)
+    prompt = store.get_prompt(db, row.prompt_version) if row and row.prompt_version else None
+    if prompt is None:
+        return []
+    try:
+        texts = [example["text"] for example in examples_in(prompt["text"], prompt["path"])]
+    except PromptError:
+        return []
+    return leaked_test_segments(db, texts, taxonomy=taxonomy) if texts else []

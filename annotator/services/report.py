@@ -1,0 +1,54 @@
+"""The agreement report for a database selection: the entry point of `annotator report` and the Agreement page."""
+
+from __future__ import annotations
+
+from annotator import store
+from annotator.core.agreement import LabelSet
+from annotator.core.report import build_report
+
+
+class NoLabelsError(ValueError):
+    """The selection (taxonomy, raters, tags) holds no labels: nothing to report, not a failure."""
+
+
+MAST_ATTRIBUTION = ("Derived from MAD: Multi-Agent System Traces Dataset (Cemri, Pan, Yang et al., "
+                    "'Why Do Multi-Agent LLM Systems Fail?', 2025), CC-BY-4.0.")
+
+
+def report_for(db, *, taxonomy: str = "mast", raters: list[str] | None = None, level: str = "segment",
+               tags: dict[str, str] | None = None, bootstrap: int = 1000, seed: int = 0,
+               include_gold: bool = False) -> dict:
+    """Load labels from the database and build the agreement report (the CLI's and the app's entry point).
+
+    Raises ValueError (one line) when the selection holds no labels.
+    """
+    if level not in ("segment", "trace"):
+        raise ValueError(f"--level must be 'segment' or 'trace', not {level!r}")
+    stored = store.get_taxonomy(db, taxonomy)
+    label_set = store.load_label_set(db, stored, raters=raters, tags=tags, include_gold=include_gold)
+    if not label_set.units:
+        raise NoLabelsError(f"no labels under {stored.taxonomy.ref} for this selection (raters={raters}, tags={tags})")
+    filters = {"raters": list(label_set.raters), "tags": dict(tags or {}), "taxonomy": stored.taxonomy.ref}
+    credit = MAST_ATTRIBUTION if store.traces_formats(db) & {"mad-human", "mad"} else None
+    report = build_report(label_set, bootstrap=bootstrap, seed=seed, level=level,
+                          taxonomy=(stored.taxonomy.name, stored.taxonomy.version), filters=filters,
+                          attribution=credit)
+    sampled = _judge_self_agreement(db, stored, label_set)
+    if sampled:
+        report["judge_self_agreement"] = sampled
+    return report
+
+
+def _judge_self_agreement(db, stored, label_set: LabelSet) -> dict:
+    """For judges asked several times per segment (`--samples K`), their agreement with themselves."""
+    from annotator.judge.selfagree import self_agreement
+
+    out = {}
+    for name, kind in zip(label_set.raters, label_set.rater_kinds):
+        rater = store.get_rater(db, name) if kind == "judge" else None
+        if rater is None:
+            continue
+        samples = store.judge_sample_labels(db, rater.id, stored.id)
+        if any(len(per_sample) > 1 for per_sample in samples.values()):
+            out[name] = self_agreement(samples, stored.taxonomy.codes)
+    return out
