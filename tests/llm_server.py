@@ -9,7 +9,8 @@ server uses `default_scenario`.
 
 Behaviours: ok, fence, missing, unknown, nonbool, prose, 401, 429, 500, hang (sleeps `hang_s`), and two
 that echo the caller's Authorization header (leak500, leakprose) to test that keys are scrubbed.
-Every request is counted and kept (`requests`), so tests can check that nothing was sent.
+Every request is counted and kept (`requests`), so tests can check that nothing was sent, and the usage
+of every answer is kept (`usages`), so tests can check token and cost accounting against the server's own.
 
 Run on its own (for benchmarks in another process): `python tests/llm_server.py --port 0 --codes A,B`.
 """
@@ -61,6 +62,7 @@ class LLMServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.requests: list[dict] = []
         self.auth_headers: list[str] = []
+        self.usages: list[tuple[int, int]] = []  # (prompt, completion) tokens of every answer given
         self.attempts: dict[str, int] = {}
         self.in_flight = 0
         self.max_in_flight = 0
@@ -181,6 +183,8 @@ class _Handler(BaseHTTPRequestHandler):
             content = f"I was called with {self.headers.get('Authorization')} and have no opinion."
         prompt_tokens = max(1, len(prompt) // 4)
         completion_tokens = max(1, len(content) // 4)
+        with server.lock:
+            server.usages.append((prompt_tokens, completion_tokens))
         self._send(200, {
             "id": f"chatcmpl-{random.getrandbits(48):x}", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "test-model"),

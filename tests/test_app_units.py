@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from app_helpers import PAYLOADS, make_app_db
 
 from annotator.app.viewmodels import report_views
 from annotator.app.viewmodels.text import TURN_PREVIEW_CHARS, fold, next_limit, safe_label, turns_of
 from annotator.app.viewmodels.uploads import parse_tags
-from tests.app_helpers import PAYLOADS, make_db
 
 
 @pytest.mark.parametrize("raw", [*PAYLOADS, "[x](javascript:alert(1))", ":red[x]", "**b** _i_ `c`", "# h", "1. x"])
@@ -54,10 +54,11 @@ def test_parse_tags():
 
 @pytest.fixture
 def report(tmp_path):
-    from annotator import store
-    from tests.app_helpers import add_other_labels
+    from app_helpers import add_other_labels
 
-    make_db(tmp_path / "r.db", traces=3, turns=2)
+    from annotator import store
+
+    make_app_db(tmp_path / "r.db", traces=3, turns=2)
     db = store.connect(tmp_path / "r.db")
     for seg in (2, 3, 5, 6):
         add_other_labels(db, seg, "ann_a", {"1.1"})

@@ -11,10 +11,10 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 import pytest
+from agreement_support import make_label_set, random_label_set
 
 from annotator.core.report import build_report, render
 from annotator.core.report.fmt import md_escape
-from tests.agreement_support import make_label_set, random_label_set
 
 EVIL = "<script>alert(1)</script>"
 
