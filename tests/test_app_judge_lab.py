@@ -4,11 +4,11 @@ server (progress, stop), and judges compared against gold (kappa, P/R/F1, errors
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 from app_helpers import add_other_labels, add_trace, button, make_app_db, signed_in, texts
+from helpers import wait_until
 from judge_helpers import MAST_CODES
 
 from annotator import store
@@ -27,16 +27,15 @@ def _fill_run_form(at, server, **values) -> None:
     at.number_input(key="jl_concurrency").set_value(values.get("concurrency", 2))
 
 
-def _wait_for(at, db, run_id: int, statuses: tuple[str, ...], timeout: float = 60) -> dict:
+def _wait_for(at, db, run_id: int, statuses: tuple[str, ...], timeout: float = 90) -> dict:
     """Rerun the page (as the polling fragment would) until the run reaches one of `statuses`."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def rerun_and_read() -> dict:
         at.run()
         assert not at.exception, at.exception
-        progress = run_progress(db, run_id)
-        if progress["status"] in statuses or time.monotonic() > deadline:
-            return progress
-        time.sleep(0.2)
+        return run_progress(db, run_id)
+
+    return wait_until(rerun_and_read, until=lambda progress: progress["status"] in statuses, timeout=timeout,
+                      what=f"run {run_id} {' or '.join(statuses)}", interval=0.2)
 
 
 def test_start_a_run_from_the_page_and_watch_it_finish(app_tokens, app_db, llm_server):

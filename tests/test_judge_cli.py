@@ -13,11 +13,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from helpers import run_annotator, run_cli
+from helpers import run_annotator, run_cli, wait_until
 from judge_helpers import MODEL, make_judge_db
 
 SECRET = "sk-test-SECRET123"
@@ -98,9 +97,8 @@ def test_sigkill_mid_run_then_resume_redoes_no_finished_segment(llm_server, tmp_
     args = ("judge", "run", "--model", MODEL, "--api-base", llm_server.base_url, "--concurrency", "4")
     proc = subprocess.Popen([sys.executable, "-m", "annotator", "--db", str(db_path), *args], cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
-    deadline = time.monotonic() + 90
-    while len(_finished(db_path)) < 10 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
+    wait_until(lambda: proc.poll() is not None or len(_finished(db_path)) >= 10, timeout=120,
+               what="ten segments judged by the run to kill")  # (or the run ended: the asserts below say so)
     proc.send_signal(signal.SIGKILL)
     stderr = proc.communicate(timeout=30)[1].decode()
     assert proc.returncode == -signal.SIGKILL, stderr
