@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from annotator import store
 from annotator.core.agreement import LabelSet
+from annotator.core.errors import OptionError, RefusedError
 from annotator.core.report import build_report
 
 
-class NoLabelsError(ValueError):
+class NoLabelsError(RefusedError):
     """The selection (taxonomy, raters, tags) holds no labels: nothing to report, not a failure."""
 
 
@@ -20,10 +21,10 @@ def report_for(db, *, taxonomy: str = "mast", raters: list[str] | None = None, l
                include_gold: bool = False) -> dict:
     """Load labels from the database and build the agreement report (the CLI's and the app's entry point).
 
-    Raises ValueError (one line) when the selection holds no labels.
+    Raises NoLabelsError (one line) when the selection holds no labels.
     """
     if level not in ("segment", "trace"):
-        raise ValueError(f"--level must be 'segment' or 'trace', not {level!r}")
+        raise OptionError(f"--level must be 'segment' or 'trace', not {level!r}")
     stored = store.get_taxonomy(db, taxonomy)
     label_set = store.load_label_set(db, stored, raters=raters, tags=tags, include_gold=include_gold)
     if not label_set.units:

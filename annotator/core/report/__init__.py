@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 
 from annotator.core.agreement import LabelSet, compute_report
+from annotator.core.errors import OptionError
 
 FORMATS = ("json", "csv", "md", "html")
 
@@ -65,7 +66,7 @@ def render(report: dict, fmt: str) -> str:
     renderers = {"json": render_json, "csv": csvtable.render_csv, "md": markdown.render_markdown,
                  "html": html.render_html}
     if fmt not in renderers:
-        raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise OptionError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return renderers[fmt](report)
 
 
