@@ -7,10 +7,12 @@ import logging
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import annotator.app
 from annotator import store
 from annotator.cli.main import cli
 from annotator.core.errors import UserError
@@ -173,3 +175,24 @@ def test_the_console_script_exits_2_on_a_bug(tmp_path):
     (line,) = lines(done.stderr)
     assert line == (f"internal error: ZeroDivisionError: division by zero "
                     f"(traceback in {tmp_path / logs.LOG_DIR / logs.LOG_FILE})")
+
+
+def test_a_page_that_fails_in_the_server_leaves_its_traceback_in_the_log(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from annotator.services import annotate
+
+    path = tmp_path / "annotator.db"  # $ANNOTATOR_DB (conftest)
+    token = store.add_user(store.connect(path), "alice", "annotator")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the annotate view broke")
+
+    monkeypatch.setattr(annotate, "load_view", broken)
+    at = AppTest.from_file(str(Path(annotator.app.__file__).parent / "main.py"), default_timeout=30)
+    at.query_params["token"] = token
+    at.run()
+    assert at.exception  # Streamlit still shows it on the page
+    text = (tmp_path / logs.LOG_DIR / logs.LOG_FILE).read_text()
+    assert "ERROR annotator.app: page 'Annotate' failed" in text
+    assert "Traceback (most recent call last)" in text and "RuntimeError: the annotate view broke" in text
