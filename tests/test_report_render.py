@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from annotator.core.report import build_report, render
+from annotator.core.agreement import build_report
+from annotator.core.report import render
 from annotator.core.report.fmt import md_escape
 from tests.agreement_support import make_label_set, random_label_set
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from annotator import store
 from annotator.core.agreement import LabelSet
-from annotator.core.report import build_report
+from annotator.core.agreement import build_report
 
 
 class NoLabelsError(ValueError):
