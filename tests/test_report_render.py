@@ -144,8 +144,8 @@ def test_unknown_format_is_rejected(report):
 
 def test_all_formats_render_an_all_undefined_report():
     report = build_report(make_label_set(np.zeros((3, 2, 2), np.int8)), bootstrap=5)
-    for fmt in ("json", "csv", "md", "html"):
-        assert render(report, fmt)
+    for form in ("json", "csv", "md", "html"):
+        assert render(report, form)
     assert "n/a" in render(report, "md") and "n/a" in render(report, "html")
 
 

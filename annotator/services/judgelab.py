@@ -7,6 +7,7 @@ Service layer: reads through the store, computes with the agreement engine.
 from __future__ import annotations
 
 import difflib
+import itertools
 from typing import NotRequired, TypedDict
 
 import numpy as np
@@ -140,7 +141,7 @@ def _mode_row(k: int, code: str, name: str, raters: list[str], results: dict[str
                        "ci_high": pair["ci_high"], "flags": pair["flags"],
                        "precision": scores["precision"], "recall": scores["recall"], "f1": scores["f1"],
                        "tp": scores["tp"], "fp": scores["fp"], "fn": scores["fn"], "tn": scores["tn"]})
-    for previous, current in zip(judges, judges[1:]):
+    for previous, current in itertools.pairwise(judges):
         before, after = previous["kappa"], current["kappa"]
         current["kappa_change"] = after - before if before is not None and after is not None else None
     return {"code": code, "name": name, "judges": judges}

@@ -207,7 +207,7 @@ def _pair_entry(names: tuple[str, str], cell_sums: np.ndarray, values: dict[str,
     ``units`` (pooled entries only) is the number of units behind the n (unit, mode) cells; it
     decides the ``few_units`` flag.
     """
-    both, a_only, b_only, neither = (int(round(float(x))) for x in pairwise.cells_from_indicator_sums(cell_sums))
+    both, a_only, b_only, neither = (round(float(x)) for x in pairwise.cells_from_indicator_sums(cell_sums))
     return {
         "a": names[0], "b": names[1], "n": both + a_only + b_only + neither,
         "both": both, "a_only": a_only, "b_only": b_only, "neither": neither,
@@ -284,7 +284,7 @@ def _mode_flags(values: np.ndarray, pairs: list[Pair]) -> list[Flag]:
 def _mode_undefined_reasons(values: np.ndarray, *, mean_kappa: float | None, fleiss: float | None,
                             alpha: float | None) -> UndefinedReasons:
     """Why each None multi-rater value is None (only keys whose value is None)."""
-    n, r = values.shape
+    r = values.shape[1]
     labelled = values >= 0
     seen = labelled.any(axis=1)
     reasons: UndefinedReasons = {}

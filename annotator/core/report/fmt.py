@@ -23,6 +23,8 @@ spreadsheet formula), and the JSON report writes ``null``.
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 from collections.abc import Callable, Iterable
 
@@ -33,8 +35,8 @@ DIGITS = 2
 
 
 def is_undefined(value: float | None) -> bool:
-    """None or NaN (NaN is not equal to itself; no numpy or pandas needed to see it)."""
-    return value is None or value != value
+    """None or NaN (a Python, numpy or pandas float NaN)."""
+    return value is None or (isinstance(value, numbers.Real) and math.isnan(value))
 
 
 def fmt_number(value: float | None, digits: int = DIGITS) -> str:
@@ -147,8 +149,8 @@ def parameter_rows(report: Report) -> list[tuple[str, str]]:
         ("level", report["level"]),
         ("bootstrap resamples", fmt_count(params["bootstrap"])),
         ("seed", str(params["seed"])),
-        ("confidence interval", f"{fmt_percent(params['ci_level'])} {params['ci_method']}, "
-                                f"resampling {params['resample']}s"),
+        ("confidence interval", (f"{fmt_percent(params['ci_level'])} {params['ci_method']}, "
+                                 f"resampling {params['resample']}s")),
         ("data filter", "; ".join(f"{k}={', '.join(v) if isinstance(v, list) else v}" for k, v in filters.items())
          or "none"),
         ("generated", params.get("generated_at") or "not recorded"),

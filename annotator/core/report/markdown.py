@@ -85,8 +85,8 @@ def _md_self_agreement(report: Report) -> list[str]:
     if not rows:
         return []
     return ["## Judge self-agreement across samples", "",
-            "How often the judge agrees with itself when asked again: disagreement with people that is larger "
-            "than this is not the judge's noise.", ""] + _md_table(
+            ("How often the judge agrees with itself when asked again: disagreement with people that is larger "
+             "than this is not the judge's noise."), ""] + _md_table(
         SELF_AGREEMENT_HEADER, [[md_escape(r[0]), *r[1:]] for r in rows])
 
 
