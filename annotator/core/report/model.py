@@ -9,18 +9,21 @@ reader stay as they are, byte for byte, while mypy checks each key and value typ
 built and where it is read. Dataclasses would need a ``to_json()`` whose output must be kept in step
 with the contract by hand, and would change every reader from ``report["modes"]`` to ``report.modes``
 for no gain in what is checked. The key order of the JSON is the order in which the builder
-(``annotator.core.agreement.compute``) writes the keys; the order of the fields below follows it.
+(``annotator.core.agreement.compute``) writes the keys; the fields below follow it (but for
+``PooledPair.units``, which the JSON has just before ``flags``).
 
 Undefined policy: a statistic that is undefined is ``None`` (JSON ``null``), never 0, 1 or NaN;
-``float | None`` marks every such field. Counts are never undefined.
+``float | None`` marks every such field. Counts are never undefined; a count that was not taken
+(``undefined_resamples`` without a bootstrap) is None too.
 
 Extending the report
 --------------------
-Add the field to the TypedDict here, then write it where the report is built. ``NotRequired`` is for
-keys that only some reports carry (they are listed as such below); a key every report has is a plain
-field. The tests check every report they build against these types at run time (no missing key, no
-unknown key, every value of its declared type), so a key written but not declared here, or declared
-but not written, fails them.
+Add the field to the TypedDict here, then write it where the report is built (a new per-pair field, say
+``ci_method``, goes into :class:`Pair` and ``_pair_entry`` of ``annotator.core.agreement.compute``).
+``NotRequired`` is for keys that only some reports carry (marked below); a key every report has is a
+plain field. ``tests/test_report_render.py`` checks reports built from synthetic data, the MAST file and
+the demo against these types at run time (no missing key, no unknown key, every value of its declared
+type), so a key written but not declared here, or declared as required but not written, fails it.
 
 Who builds what
 ---------------
