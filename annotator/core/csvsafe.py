@@ -19,4 +19,4 @@ def csv_cell(value: object) -> str | int | float:
         return ";".join(csv_text(v) for v in value)
     if isinstance(value, str):
         return csv_text(value)
-    return value
+    return value if isinstance(value, (int, float)) else str(value)
