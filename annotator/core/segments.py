@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from annotator.core.errors import OptionError
 from annotator.core.turns import Turn, render_messages, split_turns
 
 __all__ = [
@@ -69,7 +70,7 @@ def parse_scheme(value: str) -> tuple[str, int | None]:
     match = _WINDOW_RE.fullmatch(raw)
     if match and int(match.group(1)) >= 1:
         return "window", int(match.group(1))
-    raise ValueError(f"segment scheme {value!r}: expected trace, turn or window:N with N >= 1")
+    raise OptionError(f"segment scheme {value!r}: expected trace, turn or window:N with N >= 1")
 
 
 # --------------------------------------------------------------------------------------------------

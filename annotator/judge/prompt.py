@@ -24,6 +24,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from annotator.core.errors import UserError
 from annotator.core.taxonomy import Taxonomy
 from annotator.resources import PROMPTS_DIR
 
@@ -32,7 +33,7 @@ USER_SEPARATOR = "--- user ---"
 _FRONT_KEYS = {"name": str, "description": str, "temperature": (int, float), "max_tokens": int}
 
 
-class PromptError(ValueError):
+class PromptError(UserError, ValueError):
     """A prompt file cannot be used; the message names the file and the problem."""
 
 

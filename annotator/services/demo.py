@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from annotator import store
+from annotator.core.errors import about_file
 from annotator.core.taxonomy import load_taxonomy
 from annotator.ingest import import_file
 from annotator.judge.plan import DEFAULT_PROMPT, JudgeOptions
@@ -40,7 +41,8 @@ class Account:
 
 def _fresh(db_path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        with about_file(f"{db_path}{suffix}", doing="replace the old demo database"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
 
 
 def build_demo(db_path: str | Path, *, base_url: str = "http://127.0.0.1:8501/") -> list[Account]:

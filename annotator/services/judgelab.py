@@ -15,6 +15,7 @@ import sqlite_utils
 
 from annotator import store
 from annotator.core.agreement import LabelSet, compute_report, judge_scores
+from annotator.core.errors import OptionError, RefusedError
 from annotator.core.report.model import Classification, Flag, Report, Scores
 
 SPLITS = ("dev", "test", "all")
@@ -83,15 +84,15 @@ def _reference_set(db: sqlite_utils.Database, stored: store.StoredTaxonomy, rate
         reference = against
     if reference not in labels.raters or not (labels.values[:, labels.rater_index(reference)] >= 0).any():
         what = "gold labels (run 'annotator gold build' or adjudicate)" if against == "gold" else f"labels from {against}"
-        raise ValueError(f"no {what} under {stored.taxonomy.ref}: nothing to compare against")
+        raise RefusedError(f"no {what} under {stored.taxonomy.ref}: nothing to compare against")
     keep = (labels.values[:, labels.rater_index(reference)] >= 0).any(axis=1)
     if split != "all":
         sides = store.get_split(db, stored.id)
         if not sides:
-            raise ValueError("no dev/test split yet: run 'annotator gold split' first, or use --split all")
+            raise RefusedError("no dev/test split yet: run 'annotator gold split' first, or use --split all")
         keep &= np.array([sides.get(int(u)) == split for u in labels.units])
     if not keep.any():
-        raise ValueError(f"no segments with reference labels in the {split} split")
+        raise RefusedError(f"no segments with reference labels in the {split} split")
     index = np.flatnonzero(keep)
     return LabelSet(tuple(labels.units[i] for i in index), labels.raters, labels.rater_kinds, labels.modes,
                     labels.values[index], tuple(labels.unit_groups[i] for i in index) if labels.unit_groups else None)
@@ -109,9 +110,9 @@ def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str
     """Per mode, each judge's kappa (95% CI), precision, recall and F1 against the reference, side by side,
     with the change from the previous rater in the list (e.g. the previous prompt version)."""
     if split not in SPLITS:
-        raise ValueError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
+        raise OptionError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
     if not raters:
-        raise ValueError("name at least one judge rater (see 'annotator judge list')")
+        raise OptionError("name at least one judge rater (see 'annotator judge list')")
     stored = store.get_taxonomy(db, taxonomy)
     labels = _reference_set(db, stored, raters, against, split)
     reference = store.GOLD_RATER if against == "gold" else against
@@ -155,7 +156,7 @@ def judge_errors(db: sqlite_utils.Database, rater: str, code: str, *, against: s
     labels = _reference_set(db, stored, [rater], against, split)
     k = list(labels.mode_codes).index(code) if code in labels.mode_codes else None
     if k is None:
-        raise ValueError(f"{stored.taxonomy.ref} has no mode {code!r}")
+        raise OptionError(f"{stored.taxonomy.ref} has no mode {code!r}")
     reference = labels.rater_index(store.GOLD_RATER if against == "gold" else against)
     judge = labels.rater_index(rater)
     evidence = store.judge_evidence(db, rater, stored.mode_ids[code])
@@ -181,7 +182,7 @@ def prompt_diff(db: sqlite_utils.Database, version_a: str, version_b: str) -> st
     for version in (version_a, version_b):
         prompt = store.get_prompt(db, version)
         if prompt is None:
-            raise ValueError(f"no stored prompt version {version!r} (a run must have used it)")
+            raise OptionError(f"no stored prompt version {version!r} (a run must have used it)")
         texts.append(prompt)
     a, b = texts
     return "".join(difflib.unified_diff(a["text"].splitlines(keepends=True), b["text"].splitlines(keepends=True),

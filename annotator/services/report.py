@@ -6,10 +6,11 @@ import sqlite_utils
 
 from annotator import store
 from annotator.core.agreement import LabelSet, build_report
+from annotator.core.errors import OptionError, RefusedError
 from annotator.core.report.model import Report, SelfAgreement
 
 
-class NoLabelsError(ValueError):
+class NoLabelsError(RefusedError):
     """The selection (taxonomy, raters, tags) holds no labels: nothing to report, not a failure."""
 
 
@@ -22,10 +23,10 @@ def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: lis
                include_gold: bool = False) -> Report:
     """Load labels from the database and build the agreement report (the CLI's and the app's entry point).
 
-    Raises ValueError (one line) when the selection holds no labels.
+    Raises NoLabelsError (one line) when the selection holds no labels.
     """
     if level not in ("segment", "trace"):
-        raise ValueError(f"--level must be 'segment' or 'trace', not {level!r}")
+        raise OptionError(f"--level must be 'segment' or 'trace', not {level!r}")
     stored = store.get_taxonomy(db, taxonomy)
     label_set = store.load_label_set(db, stored, raters=raters, tags=tags, include_gold=include_gold)
     if not label_set.units:

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from annotator.core.errors import UserError
 from annotator.core.taxonomy import Mapping, Mode, Taxonomy, parse_ref
 from annotator.store.db import now, write
 
 
-class StoreError(ValueError):
+class StoreError(UserError, ValueError):
     """A request the database cannot honour; the message says what and why."""
 
 

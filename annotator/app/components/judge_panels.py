@@ -19,6 +19,7 @@ from annotator.app import state
 from annotator.app.components.segment_view import show_text
 from annotator.app.viewmodels import judge_forms, report_views
 from annotator.app.viewmodels.text import safe_label
+from annotator.core.errors import UserError
 from annotator.services import judgelab
 
 ACTIVE_RUN = "jl_active_run"  # the run this session started (or is watching)
@@ -48,7 +49,7 @@ def _dry_run(taxonomy: str) -> None:
         options = _form_options(taxonomy)
         with state.open_db() as db:
             estimate = judge.dry_run(db, options)
-    except (ValueError, LookupError, judge.PromptError) as exc:
+    except UserError as exc:
         st.session_state["jl_message"] = ("error", f"Dry run failed: {exc}")
         return
     st.session_state["jl_message"] = ("info", "\n\n".join([f"Dry run of {estimate.rater}:",
@@ -59,7 +60,7 @@ def _start(taxonomy: str) -> None:
     try:
         options = _form_options(taxonomy)
         run_id = judge.start_run_thread(state.db_path(), options)
-    except (ValueError, LookupError, judge.PromptError) as exc:
+    except UserError as exc:
         st.session_state["jl_message"] = ("error", f"Not started: {exc}")
         return
     st.session_state[ACTIVE_RUN] = run_id
@@ -148,7 +149,7 @@ def _compare(taxonomy: str) -> None:
             result = judgelab.compare_judges(db, choices["raters"], against=choices["against"],
                                              split=choices["split"], taxonomy=taxonomy,
                                              bootstrap=choices["bootstrap"])
-    except (ValueError, LookupError) as exc:
+    except UserError as exc:
         ss[COMPARED] = (choices, str(exc))
         return
     ss[COMPARED] = (choices, result)
@@ -227,7 +228,7 @@ def show_errors(db, compared: dict) -> None:
     try:
         errors = judgelab.judge_errors(db, rater, code, against=compared["against"], split=compared["split"],
                                        taxonomy=compared["taxonomy"], limit=ERRORS_SHOWN)
-    except (ValueError, LookupError) as exc:
+    except UserError as exc:
         st.error(str(exc))
         return
     fp = sum(e["error"] == "false positive" for e in errors)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from annotator.core.errors import OptionError
 from annotator.core.report.fmt import fmt_flags, fmt_money, fmt_number, fmt_signed, fmt_with_ci, md_escape
 from annotator.judge import JudgeOptions
 from annotator.judge.plan import SEGMENT_CHOICES
@@ -36,14 +37,14 @@ def keys_present(environ) -> list[str]:
 
 def run_options(*, model: str, api_base: str, prompt: Path, segments: str, limit: int, concurrency: int,
                 samples: int, taxonomy: str) -> JudgeOptions:
-    """Options for a run from the form; ValueError with a one-line reason for bad input."""
+    """Options for a run from the form; OptionError (a ValueError) with a one-line reason for bad input."""
     model = model.strip()
     if not model:
-        raise ValueError("give a model, e.g. openai/gpt-4o-mini or hosted_vllm/<served name>")
+        raise OptionError("give a model, e.g. openai/gpt-4o-mini or hosted_vllm/<served name>")
     if segments not in SEGMENT_CHOICES:
-        raise ValueError(f"segments must be one of {', '.join(SEGMENT_CHOICES)}")
+        raise OptionError(f"segments must be one of {', '.join(SEGMENT_CHOICES)}")
     if prompt.resolve().parent != PROMPTS_DIR.resolve() or prompt.suffix != ".md":
-        raise ValueError(f"choose a prompt from {PROMPTS_DIR.name}/")  # the page offers only those files
+        raise OptionError(f"choose a prompt from {PROMPTS_DIR.name}/")  # the page offers only those files
     options = JudgeOptions(model=model, api_base=api_base.strip() or None, prompt_path=prompt, segments=segments,
                            limit=int(limit) or None, concurrency=int(concurrency), samples=int(samples),
                            taxonomy=taxonomy)

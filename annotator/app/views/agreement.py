@@ -5,6 +5,7 @@ import streamlit as st
 
 from annotator.app import auth, state
 from annotator.app.components import agreement_panels as panels
+from annotator.core.errors import UserError
 from annotator.core.report.fmt import taxonomy_ref
 from annotator.core.report.model import Report
 from annotator.services.report import NoLabelsError
@@ -19,7 +20,7 @@ with state.open_db() as db:
     except NoLabelsError as exc:
         st.info(f"Nothing to compare yet: {exc}.", icon=":material/info:")
         report = None
-    except (ValueError, LookupError) as exc:
+    except UserError as exc:
         st.error(f"Could not compute agreement: {exc}")
         report = None
     if report is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from annotator.core.errors import OptionError
 from annotator.core.report.model import Report
 
 FORMATS = ("json", "csv", "md", "html")
@@ -23,7 +24,7 @@ def render(report: Report, fmt: str) -> str:
     renderers = {"json": render_json, "csv": csvtable.render_csv, "md": markdown.render_markdown,
                  "html": html.render_html}
     if fmt not in renderers:
-        raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise OptionError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
     return renderers[fmt](report)
 
 
