@@ -79,8 +79,10 @@ def judge() -> None:
 @click.option("--structured-output", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Ask for JSON-schema output (auto: where litellm says the model supports it).")
 @click.option("--refresh", is_flag=True, help="Call again even where the cache has an answer.")
-@click.option("--input-cost-per-token", type=float, default=None, help="Price in USD, for models litellm does not know.")
-@click.option("--output-cost-per-token", type=float, default=None, help="Price in USD, for models litellm does not know.")
+@click.option("--input-cost-per-token", type=float, default=None,
+              help="Price in USD, for models litellm does not know.")
+@click.option("--output-cost-per-token", type=float, default=None,
+              help="Price in USD, for models litellm does not know.")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @click.pass_context
 def run(ctx: click.Context, model: str, prompt_path: Path | None, api_base: str | None, api_key_env: str | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -35,10 +36,8 @@ def server_env(db_path: Path) -> dict[str, str]:
 def run_server(db_path: Path, host: str, port: int) -> None:
     env = server_env(db_path)
     click.echo(f"serving {db_path} on http://{host}:{port}/  (Ctrl+C stops)")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         subprocess.run(streamlit_command(host, port), env=env, check=False)
-    except KeyboardInterrupt:
-        pass
 
 
 @click.command()

@@ -103,7 +103,8 @@ def ambiguous(ctx: click.Context, ref: str, tags: tuple[str, ...], bootstrap: in
         return
     for row in rows:
         kappa = "n/a" if row["human_kappa"] is None else f"{row['human_kappa']:.2f}"
-        click.echo(f"{row['code']:<6} kappa {kappa:>5}  {row['name']}" + (f"  [{', '.join(row['flags'])}]" if row["flags"] else ""))
+        flags = f"  [{', '.join(row['flags'])}]" if row["flags"] else ""
+        click.echo(f"{row['code']:<6} kappa {kappa:>5}  {row['name']}{flags}")
         for partner in row["confused_with"]:
             click.echo(f"         confused with {partner['mode']}: {partner['count']} times "
                        f"(rate {partner['rate']:.2f}), e.g. segments {', '.join(partner['examples'])}")

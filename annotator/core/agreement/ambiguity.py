@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .labels import LabelSet, rater_pairs
@@ -72,7 +74,7 @@ def _collect_examples(per_unit: np.ndarray, offset: int, examples: dict, limit: 
 
 def _co_confusion_rows(label_set: LabelSet, counts, comparisons, examples) -> list[dict]:
     codes = label_set.mode_codes
-    rows = []
+    rows: list[dict[str, Any]] = []
     for a, b in zip(*np.nonzero(counts)):
         a, b = int(a), int(b)
         rows.append({

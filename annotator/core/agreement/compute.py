@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import pairwise
@@ -197,7 +199,7 @@ def _mode_entry(data: LabelSet, k: int, mode_sums, stats, intervals, names, mult
     kinds = dict(zip(data.raters, data.rater_kinds))
     human = [e["kappa"] for e in pairs if e["kappa"] is not None and kinds[e["a"]] == kinds[e["b"]] == "human"]
     values = data.values[:, :, k : k + 1]
-    entry = {
+    entry: dict[str, Any] = {
         "code": code, "name": name, "category": category, "pairs": pairs,
         "mean_pairwise_kappa": _num(mean),
         "mean_pairwise_kappa_pairs": int(defined_pairs),
@@ -281,7 +283,7 @@ def _average(entries: list[dict], key: str) -> tuple[float | None, int]:
 def _summary(data: LabelSet, modes: list[dict], pooled: dict, names) -> dict:
     """Averages over modes (each with the number of modes it covers), the rater-pair matrix, and
     modes ranked by human-human kappa (lowest first: the most ambiguous)."""
-    summary = {"units": data.shape[0], "raters": data.shape[1], "modes_total": data.shape[2]}
+    summary: dict[str, Any] = {"units": data.shape[0], "raters": data.shape[1], "modes_total": data.shape[2]}
     for key, out in (("mean_pairwise_kappa", "mean_kappa"), ("fleiss_kappa", "mean_fleiss_kappa"),
                      ("krippendorff_alpha", "mean_krippendorff_alpha"), ("mean_human_kappa", "mean_human_kappa")):
         summary[out], summary[out + "_modes_covered"] = _average(modes, key)

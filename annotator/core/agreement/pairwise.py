@@ -125,7 +125,8 @@ def pair_statistics(both, a_only, b_only, neither) -> dict[str, np.ndarray]:
     }
 
 
-def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float, *, units: int | None = None) -> list[str]:
+def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float, *,
+               units: int | None = None) -> list[str]:
     """Warning flags for one pair (scalar counts). Definitions:
 
     - ``undefined``: kappa is undefined (no unit labelled by both, or both raters gave every unit

@@ -30,11 +30,14 @@ details{margin:.3em 0}summary{cursor:pointer}
 """
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 FLAG_HELP = {
-    "undefined": "kappa is undefined (no shared unit, or both raters gave every unit the same value); shown as n/a and left out of averages",
+    "undefined": "kappa is undefined (no shared unit, or both raters gave every unit the same value); "
+                 "shown as n/a and left out of averages",
     "constant_rater": "a rater gave the same value to every unit",
-    "low_positive_count": "fewer than 10 positive labels from the pair (2*both + a_only + b_only), or from all raters for a mode",
+    "low_positive_count": "fewer than 10 positive labels from the pair (2*both + a_only + b_only), "
+                          "or from all raters for a mode",
     "kappa_paradox": "observed agreement >= 0.9 but kappa < 0.4: read AC1, PABAK and specific agreement too",
-    "few_units": "fewer than 30 units shared by the pair: a percentile bootstrap interval from so few units is too narrow",
+    "few_units": "fewer than 30 units shared by the pair: "
+                 "a percentile bootstrap interval from so few units is too narrow",
 }
 
 
@@ -76,7 +79,8 @@ def _mode_chart(report: dict) -> str:
     rows = [{
         "label": f"{m['code']} {m['name']}",
         "tooltip": f"{m['code']} {m['name']} ({m['category']}): "
-                   + fmt_with_ci(m["mean_pairwise_kappa"], m.get("mean_pairwise_kappa_ci_low"), m.get("mean_pairwise_kappa_ci_high")),
+                   + fmt_with_ci(m["mean_pairwise_kappa"], m.get("mean_pairwise_kappa_ci_low"),
+                                 m.get("mean_pairwise_kappa_ci_high")),
         "value": m["mean_pairwise_kappa"],
         "low": m.get("mean_pairwise_kappa_ci_low"),
         "high": m.get("mean_pairwise_kappa_ci_high"),
@@ -92,7 +96,7 @@ def _pair_matrix(report: dict) -> str:
         lookup[(p["a"], p["b"])] = lookup[(p["b"], p["a"])] = p
     cells = []
     for a in names:
-        row = []
+        row: list[dict[str, str] | None] = []
         for b in names:
             p = lookup.get((a, b))
             if p is None:
@@ -114,7 +118,7 @@ def _co_confusion_map(report: dict) -> str:
     top = max((c["rate"] for c in report["co_confusion"]), default=0.0) or 1.0
     cells = []
     for a in codes:
-        row = []
+        row: list[dict[str, str] | None] = []
         for b in codes:
             c = found.get((a, b))
             if a == b:
@@ -134,7 +138,8 @@ def _modes_overview(report: dict) -> str:
               "Fleiss' kappa", "Krippendorff's alpha", "positive labels", "flags"]
     rows = []
     for m in report["modes"]:
-        mean = fmt_with_ci(m["mean_pairwise_kappa"], m.get("mean_pairwise_kappa_ci_low"), m.get("mean_pairwise_kappa_ci_high"))
+        mean = fmt_with_ci(m["mean_pairwise_kappa"], m.get("mean_pairwise_kappa_ci_low"),
+                           m.get("mean_pairwise_kappa_ci_high"))
         rows.append("<tr>" + _text_cell(m["code"]) + _text_cell(m["name"]) + _text_cell(m["category"])
                     + ('<td class="na">n/a</td>' if m["mean_pairwise_kappa"] is None else f"<td>{mean}</td>")
                     + f"<td>{m.get('mean_pairwise_kappa_pairs', '')}</td>" + _num_cell(m.get("mean_human_kappa"))

@@ -43,7 +43,8 @@ def render_markdown(report: dict) -> str:
     lines += ["## Per mode", ""]
     for mode in report["modes"]:
         lines += [f"### {md_escape(mode['code'])} {md_escape(mode['name'])} ({md_escape(mode['category'])})", "",
-                  "Mean pairwise kappa " + fmt_with_ci(mode["mean_pairwise_kappa"], mode.get("mean_pairwise_kappa_ci_low"),
+                  "Mean pairwise kappa " + fmt_with_ci(mode["mean_pairwise_kappa"],
+                                                       mode.get("mean_pairwise_kappa_ci_low"),
                                                        mode.get("mean_pairwise_kappa_ci_high"))
                   + f" · Fleiss' kappa {fmt_number(mode['fleiss_kappa'])}"
                   + f" · Krippendorff's alpha {fmt_number(mode['krippendorff_alpha'])}"

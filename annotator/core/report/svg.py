@@ -59,7 +59,10 @@ def kappa_chart(rows: list[dict], *, title: str) -> str:
     label_w, plot_w, value_w, row_h, top, bottom = 300, 380, 190, 22, 10, 34
     numbers = [x for r in rows for x in (r["value"], r["low"], r["high"]) if x is not None]
     x_min = max(-1.0, min([0.0] + [math.floor(x * 5) / 5 for x in numbers]))
-    scale = lambda x: label_w + (x - x_min) / (1 - x_min) * plot_w
+
+    def scale(x: float) -> float:
+        return label_w + (x - x_min) / (1 - x_min) * plot_w
+
     height = top + row_h * max(len(rows), 1) + bottom
     body = _band_backgrounds(x_min, scale, top, height - bottom)
     body += _x_axis(x_min, scale, top, height - bottom)
@@ -97,7 +100,8 @@ def _kappa_row(row: dict, y: float, scale, label_w: float, plot_w: float) -> lis
     name, colour = band(row["value"])
     tip = esc(f"{row['tooltip']} | {name}" + (f" | flags: {', '.join(row['flags'])}" if row["flags"] else ""))
     out = [f'<g><title>{tip}</title>',
-           f'<text x="{label_w - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#111">{esc(shorten(row["label"], 42))}</text>']
+           f'<text x="{label_w - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#111">'
+           f'{esc(shorten(row["label"], 42))}</text>']
     right = label_w + plot_w + 8
     if row["value"] is None:
         out.append(f'<text x="{scale(0):.1f}" y="{y + 4:.1f}" fill="#777" font-style="italic">n/a (undefined)</text>')
@@ -105,11 +109,13 @@ def _kappa_row(row: dict, y: float, scale, label_w: float, plot_w: float) -> lis
         if row["low"] is not None and row["high"] is not None:
             out.append(f'<line x1="{scale(row["low"]):.1f}" y1="{y:.1f}" x2="{scale(row["high"]):.1f}" y2="{y:.1f}" '
                        f'stroke="{colour}" stroke-width="2.5"/>')
-        out.append(f'<circle cx="{scale(row["value"]):.1f}" cy="{y:.1f}" r="5" fill="{colour}" stroke="#222" stroke-width="0.8"/>')
+        out.append(f'<circle cx="{scale(row["value"]):.1f}" cy="{y:.1f}" r="5" fill="{colour}" '
+                   'stroke="#222" stroke-width="0.8"/>')
         text = f"{row['value']:.2f}" + (f" [{row['low']:.2f}, {row['high']:.2f}]" if row["low"] is not None else "")
         out.append(f'<text x="{right + 14}" y="{y + 4:.1f}" fill="#111">{text}</text>')
     if row["flags"]:
-        out.append(f'<path d="M{right} {y + 5:.1f} L{right + 5} {y - 5:.1f} L{right + 10} {y + 5:.1f} Z" fill="#e08214"/>')
+        out.append(f'<path d="M{right} {y + 5:.1f} L{right + 5} {y - 5:.1f} L{right + 10} {y + 5:.1f} Z" '
+                   'fill="#e08214"/>')
     out.append("</g>")
     return out
 
@@ -140,7 +146,8 @@ def heatmap(row_labels, col_labels, cells, *, title: str, cell: int = 44, label_
                     f"{esc(shorten(label, 16))}</text>")
     for i, label in enumerate(row_labels):
         y = top + i * cell + cell / 2 + 4
-        body.append(f'<text x="{label_w - 6}" y="{y:.1f}" text-anchor="end" fill="#111">{esc(shorten(label, 20))}</text>')
+        body.append(f'<text x="{label_w - 6}" y="{y:.1f}" text-anchor="end" fill="#111">'
+                    f'{esc(shorten(label, 20))}</text>')
         for j, item in enumerate(cells[i]):
             if item is None:
                 continue
