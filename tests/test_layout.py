@@ -149,3 +149,20 @@ def test_tests_import_only_declared_packages():
     imported = _third_party(_top_level_imports(ROOT / "tests"), own=local)
     undeclared = {module for module in imported if not _distribution_of(module) & declared}
     assert not undeclared, f"tests import packages no extra declares: {undeclared}"
+
+
+def test_version_has_one_source():
+    """pyproject's version, as installed, is what `annotator.__version__` and `annotator --version` say."""
+    from importlib.metadata import version
+
+    from click.testing import CliRunner
+
+    import annotator
+    from annotator.cli.main import cli
+
+    assert annotator.__version__ == version(annotator.DISTRIBUTION)
+    assert annotator.__version__ == PROJECT["version"], "pyproject's version changed: reinstall (pip install -e .)"
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0 and result.output.strip().endswith(f"version {annotator.__version__}")
+    with pytest.raises(AttributeError):
+        annotator.no_such_name  # noqa: B018
