@@ -411,10 +411,19 @@ def test_label_sets_compare_and_hash_by_content():
 def test_doctest_examples_hold():
     import doctest
 
-    from annotator.core import report
-    from annotator.core.agreement import ambiguity, bootstrap, classification, compute, labels, multirater, pairwise
+    from annotator.core.agreement import (
+        ambiguity,
+        bootstrap,
+        classification,
+        compute,
+        document,
+        labels,
+        multirater,
+        pairwise,
+    )
+    from annotator.core.report import fmt
 
-    for module in (labels, pairwise, bootstrap, multirater, ambiguity, classification, compute, report):
+    for module in (labels, pairwise, bootstrap, multirater, ambiguity, classification, compute, document, fmt):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0, module.__name__
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from annotator import store
+from annotator.core.report.model import SelfAgreement
 from annotator.judge.plan import Estimate, JudgeOptions, estimate, plan_run, resolve
 from annotator.judge.redact import scrub
 from annotator.judge.runner import Execution, RunStats
@@ -208,7 +209,7 @@ def list_runs(db: sqlite_utils.Database) -> list[dict]:
     return [_summary(db, run) for run in store.list_judge_runs(db)]
 
 
-def rater_self_agreement(db: sqlite_utils.Database, rater: str, taxonomy: str = "mast") -> dict:
+def rater_self_agreement(db: sqlite_utils.Database, rater: str, taxonomy: str = "mast") -> SelfAgreement:
     """The judge rater's agreement with itself across its samples, per mode (see `self_agreement`)."""
     row = store.get_rater(db, rater)
     if row is None:
