@@ -1,4 +1,4 @@
-"""`annotator judge run|list`: thin commands over annotator.judge (imported inside the commands)."""
+"""`annotator judge run|list|compare|prompt-copy`: thin commands over annotator.judge (imported inside them)."""
 
 from __future__ import annotations
 
@@ -81,8 +81,10 @@ def judge() -> None:
 @click.option("--structured-output", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Ask for JSON-schema output (auto: where litellm says the model supports it).")
 @click.option("--refresh", is_flag=True, help="Call again even where the cache has an answer.")
-@click.option("--input-cost-per-token", type=float, default=None, help="Price in USD, for models litellm does not know.")
-@click.option("--output-cost-per-token", type=float, default=None, help="Price in USD, for models litellm does not know.")
+@click.option("--input-cost-per-token", type=float, default=None,
+              help="Price in USD, for models litellm does not know.")
+@click.option("--output-cost-per-token", type=float, default=None,
+              help="Price in USD, for models litellm does not know.")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @click.pass_context
 def run(ctx: click.Context, model: str, prompt_path: Path | None, api_base: str | None, api_key_env: str | None,
@@ -135,6 +137,21 @@ def _print_result(db, result) -> None:
         click.echo(f"  segment {error['segment_id']} sample {error['sample']}: {error['error']}", err=True)
     if result.status == "error":
         raise click.ClickException(f"judge run {result.run_id} failed: {result.error}")
+
+
+@judge.command("prompt-copy")
+@click.argument("dest", type=click.Path(path_type=Path), default="prompts/mast_judge.md", required=False)
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+def prompt_copy(dest: Path, force: bool) -> None:
+    """An editable copy of the judge prompt.
+
+    Copies the shipped prompt to DEST (default: prompts/mast_judge.md). The Judge lab offers every *.md in
+    prompts/ of the server's working directory; on the command line, pass it as judge run --prompt DEST."""
+    from annotator.judge.prompt import copy_prompt, load_prompt
+
+    written = copy_prompt(dest, overwrite=force)
+    click.echo(f"wrote {written} (version {load_prompt(written).version}, the shipped prompt's); edit it, then:")
+    click.echo(f"  annotator judge run --model MODEL --prompt {written} --dry-run")
 
 
 @judge.command("list")

@@ -103,7 +103,7 @@ def _cut(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int
 
 def _units(text: str, turns: list[Turn], max_chars: int) -> list[tuple[int, int, str | None, bool]]:
     """(start, end, speaker, whole) per non-empty turn, oversized turns cut into pieces (whole=False)."""
-    units = []
+    units: list[tuple[int, int, str | None, bool]] = []
     for turn in turns:
         if turn.end == turn.start:
             continue
@@ -119,7 +119,7 @@ def _windows(units: list[tuple[int, int, str | None, bool]], size: int, max_char
     open_window = False
     for start, end, _, whole in units:
         current = spans[-1] if spans else None
-        if open_window and whole and current[2] < size and end - current[0] <= max_chars:
+        if open_window and current is not None and whole and current[2] < size and end - current[0] <= max_chars:
             current[1], current[2] = end, current[2] + 1
         else:
             spans.append([start, end, 1])

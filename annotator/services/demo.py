@@ -48,7 +48,8 @@ def _fresh(db_path: Path) -> None:
 def build_demo(db_path: str | Path, *, base_url: str = "http://127.0.0.1:8501/") -> list[Account]:
     """Recreate `db_path` from the bundled demo data; return the demo accounts with sign-in links."""
     if not DEMO_TRACES.is_file():
-        raise FileNotFoundError(f"{DEMO_TRACES}: demo data not found (the installed package is incomplete; reinstall it)")
+        raise FileNotFoundError(f"{DEMO_TRACES}: demo data not found "
+                                "(the installed package is incomplete; reinstall it)")
     db_path = Path(db_path)
     _fresh(db_path)
     db = store.connect(db_path)
@@ -121,7 +122,8 @@ def record_demo_run(db: sqlite_utils.Database, responses_path: str | Path, *, mo
     texts = {seg_id: responses[trace_id] for trace_id, ids in segments.items() for seg_id in ids}
     options = JudgeOptions(model=model, prompt_path=prompt_path, taxonomy=taxonomy, segment_ids=tuple(texts),
                            concurrency=concurrency, max_attempts=1,
-                           mock_responses={seg_id: functools.partial(_mock, model, text=text) for seg_id, text in texts.items()},
+                           mock_responses={seg_id: functools.partial(_mock, model, text=text)
+                                           for seg_id, text in texts.items()},
                            structured_output="off")
     run_id = create_run(db, options)
     result = execute_run(db, run_id, options)

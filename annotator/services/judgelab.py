@@ -83,7 +83,8 @@ def _reference_set(db: sqlite_utils.Database, stored: store.StoredTaxonomy, rate
         labels = store.load_label_set(db, stored, raters=[*raters, against])
         reference = against
     if reference not in labels.raters or not (labels.values[:, labels.rater_index(reference)] >= 0).any():
-        what = "gold labels (run 'annotator gold build' or adjudicate)" if against == "gold" else f"labels from {against}"
+        what = ("gold labels (run 'annotator gold build' or adjudicate)" if against == "gold"
+                else f"labels from {against}")
         raise RefusedError(f"no {what} under {stored.taxonomy.ref}: nothing to compare against")
     keep = (labels.values[:, labels.rater_index(reference)] >= 0).any(axis=1)
     if split != "all":

@@ -104,6 +104,14 @@ def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         conn.execute("COMMIT")
 
 
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The rowid an INSERT just made. sqlite3 types it as optional (None before any INSERT), never here."""
+    rowid = cursor.lastrowid
+    if rowid is None:
+        raise RuntimeError("no row was inserted")
+    return rowid
+
+
 def now() -> str:
     """UTC timestamp with microseconds, sortable as text."""
     return datetime.now(UTC).isoformat(timespec="microseconds")

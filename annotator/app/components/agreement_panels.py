@@ -121,6 +121,7 @@ def show_progress(db) -> None:
 def show_downloads(report: Report) -> None:
     cols = st.columns(len(FORMATS))
     for col, (fmt, mime) in zip(cols, FORMATS):
-        col.download_button(f"Report .{fmt}", data=lambda fmt=fmt: render(report, fmt), file_name=f"agreement.{fmt}", mime=mime,
+        col.download_button(f"Report .{fmt}", data=lambda fmt=fmt: render(report, fmt), file_name=f"agreement.{fmt}",
+                            mime=mime,
                             key=f"agreement_download_{fmt}", on_click="ignore", icon=":material/download:",
                             width="stretch")

@@ -90,7 +90,8 @@ def show_settings(snapshot: dict) -> None:
         k = st.number_input("Annotators per segment (k)", min_value=1, max_value=50, value=settings.k, step=1,
                             width=220)
         everyone = st.toggle("Every user with role annotator labels", value=settings.annotators is None)
-        chosen = st.multiselect("Or only these users", names, default=[n for n in (settings.annotators or ()) if n in names])
+        chosen = st.multiselect("Or only these users", names,
+                                default=[n for n in (settings.annotators or ()) if n in names])
         reveal = st.toggle("Reveal phase: annotators see other raters' labels on segments they have submitted",
                            value=settings.reveal)
         names_on = st.toggle("Reviewers see annotator names on the Review page (off: rater 1, rater 2, ...)",

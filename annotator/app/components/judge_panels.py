@@ -76,7 +76,7 @@ def show_start(taxonomy: str) -> None:
         model_col.text_input("Model (litellm name)", key="jl_model", placeholder="openai/gpt-4o-mini")
         base_col.text_input("API base (optional)", key="jl_api_base", placeholder="http://127.0.0.1:8000/v1")
         prompt_col, seg_col = st.columns(2)
-        prompt_col.selectbox("Prompt", prompts, key="jl_prompt", format_func=lambda p: f"prompts/{Path(p).name}")
+        prompt_col.selectbox("Prompt", prompts, key="jl_prompt", format_func=judge_forms.prompt_label)
         seg_col.radio("Segments", ("all", "gold", "unlabelled"), key="jl_segments", horizontal=True,
                       help="all: the queued segments; gold: segments with gold labels; unlabelled: queued "
                            "segments no person has finished")

@@ -42,7 +42,8 @@ def _fields(kind: str, current: Taxonomy) -> dict:
     ss = st.session_state
     if kind in ("edit", "rename", "retire"):
         code = ss[f"tx_{kind}_code"]
-        return {"code": code, "definition": ss.get(f"tx_edit_def_{code}", ""), "name": ss.get(f"tx_rename_name_{code}", "")}
+        return {"code": code, "definition": ss.get(f"tx_edit_def_{code}", ""),
+                "name": ss.get(f"tx_rename_name_{code}", "")}
     if kind == "add":
         return {"new_code": ss["tx_add_code"], "name": ss["tx_add_name"], "category": ss["tx_add_cat"],
                 "definition": ss["tx_add_def"]}

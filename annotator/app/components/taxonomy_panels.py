@@ -124,6 +124,7 @@ def _example(db, stored, segment_id: int, code: str) -> None:
         return
     people = [r for r in store.labels_for_segment(db, segment_id, stored.id) if r.kind == "human"]
     marked = sum(r.values.get(code, 0) for r in people)
-    title = f"segment {segment_id} · trace {safe_label(segment.trace_external_id)} · {marked} of {len(people)} mark {safe_label(code)}"
+    title = (f"segment {segment_id} · trace {safe_label(segment.trace_external_id)} · "
+             f"{marked} of {len(people)} mark {safe_label(code)}")
     with st.expander(title, icon=":material/description:"):
         show_text(segment.text, f"tx_ex_{segment_id}")

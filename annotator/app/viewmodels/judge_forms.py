@@ -15,7 +15,7 @@ from annotator.core.errors import OptionError
 from annotator.core.report.fmt import fmt_flags, fmt_money, fmt_number, fmt_signed, fmt_with_ci, md_escape
 from annotator.judge import JudgeOptions
 from annotator.judge.plan import SEGMENT_CHOICES
-from annotator.judge.prompt import PROMPTS_DIR
+from annotator.judge.prompt import PROMPTS_DIR, USER_PROMPTS_DIR, shipped_prompts, user_prompts
 
 if TYPE_CHECKING:
     from annotator.services.judgelab import Comparison
@@ -25,9 +25,16 @@ KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "MISTR
                  "TOGETHERAI_API_KEY", "OPENROUTER_API_KEY", "LITELLM_PROXY_API_KEY", "AZURE_API_KEY")
 
 
-def prompt_files(directory: Path = PROMPTS_DIR) -> list[Path]:
-    """The prompt templates a run may use: prompts/*.md, by name."""
-    return sorted(directory.glob("*.md"))
+def prompt_files(user_dir: Path = USER_PROMPTS_DIR) -> list[Path]:
+    """The prompt templates a run may use: the shipped ones, then the team's own *.md files in prompts/ of
+    the server's working directory (`annotator judge prompt-copy` starts one)."""
+    return shipped_prompts() + user_prompts(user_dir)
+
+
+def prompt_label(path: str | Path) -> str:
+    """How the page names a prompt: shipped ones by name, the team's own by their path under prompts/."""
+    path = Path(path)
+    return f"{path.name} (shipped)" if path.parent == PROMPTS_DIR else f"{USER_PROMPTS_DIR.name}/{path.name}"
 
 
 def keys_present(environ) -> list[str]:
@@ -43,8 +50,8 @@ def run_options(*, model: str, api_base: str, prompt: Path, segments: str, limit
         raise OptionError("give a model, e.g. openai/gpt-4o-mini or hosted_vllm/<served name>")
     if segments not in SEGMENT_CHOICES:
         raise OptionError(f"segments must be one of {', '.join(SEGMENT_CHOICES)}")
-    if prompt.resolve().parent != PROMPTS_DIR.resolve() or prompt.suffix != ".md":
-        raise OptionError(f"choose a prompt from {PROMPTS_DIR.name}/")  # the page offers only those files
+    if prompt.resolve() not in {offered.resolve() for offered in prompt_files()}:  # the page offers only those
+        raise OptionError(f"choose a prompt from {USER_PROMPTS_DIR.name}/ or a shipped one")
     options = JudgeOptions(model=model, api_base=api_base.strip() or None, prompt_path=prompt, segments=segments,
                            limit=int(limit) or None, concurrency=int(concurrency), samples=int(samples),
                            taxonomy=taxonomy)

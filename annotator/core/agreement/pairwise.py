@@ -127,7 +127,8 @@ def pair_statistics(both, a_only, b_only, neither) -> dict[str, np.ndarray]:
     }
 
 
-def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float, *, units: int | None = None) -> list[Flag]:
+def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float, *,
+               units: int | None = None) -> list[Flag]:
     """Warning flags for one pair (scalar counts). Definitions:
 
     - ``undefined``: kappa is undefined (no unit labelled by both, or both raters gave every unit

@@ -34,5 +34,6 @@ def render_csv(report: Report) -> str:
     for mode in report["modes"]:
         mode_cells = [csv_cell(mode[c]) for c in MODE_COLUMNS]
         for pair in mode["pairs"]:
-            writer.writerow([report["level"], csv_text(taxonomy), *mode_cells, *(csv_cell(pair[c]) for c in PAIR_COLUMNS)])
+            pair_cells = (csv_cell(pair[c]) for c in PAIR_COLUMNS)
+            writer.writerow([report["level"], csv_text(taxonomy), *mode_cells, *pair_cells])
     return out.getvalue()

@@ -35,11 +35,14 @@ details{margin:.3em 0}summary{cursor:pointer}
 """
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 FLAG_HELP: dict[Flag, str] = {
-    "undefined": "kappa is undefined (no shared unit, or both raters gave every unit the same value); shown as n/a and left out of averages",
+    "undefined": "kappa is undefined (no shared unit, or both raters gave every unit the same value); "
+                 "shown as n/a and left out of averages",
     "constant_rater": "a rater gave the same value to every unit",
-    "low_positive_count": "fewer than 10 positive labels from the pair (2*both + a_only + b_only), or from all raters for a mode",
+    "low_positive_count": "fewer than 10 positive labels from the pair (2*both + a_only + b_only), "
+                          "or from all raters for a mode",
     "kappa_paradox": "observed agreement >= 0.9 but kappa < 0.4: read AC1, PABAK and specific agreement too",
-    "few_units": "fewer than 30 units shared by the pair: a percentile bootstrap interval from so few units is too narrow",
+    "few_units": "fewer than 30 units shared by the pair: "
+                 "a percentile bootstrap interval from so few units is too narrow",
 }
 
 
@@ -136,7 +139,8 @@ def _co_confusion_map(report: Report) -> str:
             else:
                 row.append({"fill": sequential(c["rate"] / top), "text": str(c["count"]),
                             "tooltip": f"{a} {names[a]} / {b} {names[b]}: {c['count']} of {c['comparisons']} "
-                                       f"comparisons (rate {fmt_number(c['rate'], 3)}); e.g. {', '.join(c['examples'])}"})
+                                       f"comparisons (rate {fmt_number(c['rate'], 3)}); "
+                                       f"e.g. {', '.join(c['examples'])}"})
         cells.append(row)
     return heatmap(codes, codes, cells, title="Co-confusion counts between modes (colour: rate)", cell=34, label_w=60)
 

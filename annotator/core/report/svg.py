@@ -123,7 +123,8 @@ def _kappa_row(row: KappaRow, y: float, scale: Scale, label_w: float, plot_w: fl
     name, colour = band(row["value"])
     tip = esc(f"{row['tooltip']} | {name}" + (f" | flags: {fmt_flags(row['flags'])}" if row["flags"] else ""))
     out = [f'<g><title>{tip}</title>',
-           f'<text x="{label_w - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#111">{esc(shorten(row["label"], 42))}</text>']
+           f'<text x="{label_w - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#111">'
+           f'{esc(shorten(row["label"], 42))}</text>']
     right = label_w + plot_w + 8
     value, low, high = row["value"], row["low"], row["high"]
     if value is None:
@@ -132,10 +133,12 @@ def _kappa_row(row: KappaRow, y: float, scale: Scale, label_w: float, plot_w: fl
         if low is not None and high is not None:
             out.append(f'<line x1="{scale(low):.1f}" y1="{y:.1f}" x2="{scale(high):.1f}" y2="{y:.1f}" '
                        f'stroke="{colour}" stroke-width="2.5"/>')
-        out.append(f'<circle cx="{scale(value):.1f}" cy="{y:.1f}" r="5" fill="{colour}" stroke="#222" stroke-width="0.8"/>')
+        out.append(f'<circle cx="{scale(value):.1f}" cy="{y:.1f}" r="5" fill="{colour}" '
+                   'stroke="#222" stroke-width="0.8"/>')
         out.append(f'<text x="{right + 14}" y="{y + 4:.1f}" fill="#111">{fmt_with_ci(value, low, high)}</text>')
     if row["flags"]:
-        out.append(f'<path d="M{right} {y + 5:.1f} L{right + 5} {y - 5:.1f} L{right + 10} {y + 5:.1f} Z" fill="#e08214"/>')
+        out.append(f'<path d="M{right} {y + 5:.1f} L{right + 5} {y - 5:.1f} L{right + 10} {y + 5:.1f} Z" '
+                   'fill="#e08214"/>')
     out.append("</g>")
     return out
 
@@ -167,7 +170,8 @@ def heatmap(row_labels: Sequence[str], col_labels: Sequence[str], cells: Sequenc
                     f"{esc(shorten(label, 16))}</text>")
     for i, label in enumerate(row_labels):
         y = top + i * cell + cell / 2 + 4
-        body.append(f'<text x="{label_w - 6}" y="{y:.1f}" text-anchor="end" fill="#111">{esc(shorten(label, 20))}</text>')
+        body.append(f'<text x="{label_w - 6}" y="{y:.1f}" text-anchor="end" fill="#111">'
+                    f'{esc(shorten(label, 20))}</text>')
         for j, item in enumerate(cells[i]):
             if item is None:
                 continue
