@@ -18,6 +18,7 @@ Run on its own (for benchmarks in another process): `python tests/llm_server.py 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import random
@@ -130,10 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
             self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -204,15 +203,15 @@ def main() -> None:
     args = parser.parse_args()
     if ":" in args.latency:
         low, high = (float(x) for x in args.latency.split(":"))
-        latency = lambda _body: random.uniform(low, high)
+
+        def latency(_body):
+            return random.uniform(low, high)
     else:
         latency = float(args.latency)
     server = LLMServer(args.codes.split(","), port=args.port, default_scenario=args.scenario, latency=latency)
     print(server.base_url, flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever(poll_interval=0.05)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

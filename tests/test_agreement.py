@@ -410,10 +410,19 @@ def test_label_sets_compare_and_hash_by_content():
 def test_doctest_examples_hold():
     import doctest
 
-    from annotator.core import report
-    from annotator.core.agreement import ambiguity, bootstrap, classification, compute, labels, multirater, pairwise
+    from annotator.core.agreement import (
+        ambiguity,
+        bootstrap,
+        classification,
+        compute,
+        document,
+        labels,
+        multirater,
+        pairwise,
+    )
+    from annotator.core.report import fmt
 
-    for module in (labels, pairwise, bootstrap, multirater, ambiguity, classification, compute, report):
+    for module in (labels, pairwise, bootstrap, multirater, ambiguity, classification, compute, document, fmt):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.attempted > 0 and result.failed == 0, (module.__name__, result)  # examples found, and hold
 
@@ -439,10 +448,10 @@ def test_report_has_every_contract_field():
     assert report["taxonomy"] == {"name": "mast", "version": "1"} and report["level"] == "segment"
     assert all(set(r) >= {"name", "kind"} for r in report["raters"])
     for mode in report["modes"]:
-        assert CONTRACT_MODE <= set(mode)
-        assert all(CONTRACT_PAIR <= set(pair) for pair in mode["pairs"])
+        assert set(mode) >= CONTRACT_MODE
+        assert all(set(pair) >= CONTRACT_PAIR for pair in mode["pairs"])
     assert {"pairs", "mean_pairwise_kappa"} <= set(report["pooled"])
-    assert all(CONTRACT_PAIR <= set(pair) for pair in report["pooled"]["pairs"])
+    assert all(set(pair) >= CONTRACT_PAIR for pair in report["pooled"]["pairs"])
     assert report["co_confusion"] and all({"a_mode", "b_mode", "count", "rate", "examples"} <= set(c)
                                           for c in report["co_confusion"])
     assert {"bootstrap", "seed"} <= set(report["params"])

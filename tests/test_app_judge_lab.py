@@ -195,7 +195,7 @@ def test_judge_form_helpers():
                                 concurrency=0, samples=1, taxonomy="mast")
     lines = judge_forms.estimate_lines(Estimate("judge:x@1", total=10, cached=4, calls=6, prompt_tokens=1200,
                                                 completion_tokens=300, truncated=1, cost=None, input_limit=1000))
-    assert lines[0].startswith("6 calls to make, 4 answers cached") and "cost unknown" in lines[1]
+    assert lines[0].startswith("6 calls to make, 4 answers cached") and "cost n/a (price unknown)" in lines[1]
     assert "1 segments are longer" in lines[2]
     assert judge_forms.keys_present({"OPENAI_API_KEY": "sk-secret", "ANTHROPIC_API_KEY": ""}) == ["OPENAI_API_KEY"]
     [line] = judge_forms.leakage_lines({"leakage": {"judge:**bold**$x$@1": [7], "judge:b@2": []}})

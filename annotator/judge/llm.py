@@ -10,6 +10,8 @@ import logging
 import os
 from dataclasses import dataclass
 
+from annotator.core.errors import OptionError
+
 _LIB = None
 _QUIET_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx", "httpcore", "openai")
 RETRYABLE_STATUS = (408, 409, 429)
@@ -58,7 +60,7 @@ def check_model(model: str, api_base: str | None = None) -> None:
         lib().get_llm_provider(model=model, api_base=api_base)
     except Exception as exc:  # litellm raises BadRequestError with a long help text
         first = " ".join(str(exc).split()).removeprefix("litellm.BadRequestError: ").split(" Pass model as")[0]
-        raise ValueError(f"--model {model!r}: {first}") from None
+        raise OptionError(f"--model {model!r}: {first}") from None
 
 
 def is_fatal(exc: BaseException) -> bool:

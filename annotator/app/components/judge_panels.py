@@ -19,6 +19,7 @@ from annotator.app import state
 from annotator.app.components.segment_view import show_text
 from annotator.app.viewmodels import judge_forms, report_views
 from annotator.app.viewmodels.text import safe_label
+from annotator.core.errors import UserError
 from annotator.services import judgelab
 
 ACTIVE_RUN = "jl_active_run"  # the run this session started (or is watching)
@@ -48,7 +49,7 @@ def _dry_run(taxonomy: str) -> None:
         options = _form_options(taxonomy)
         with state.open_db() as db:
             estimate = judge.dry_run(db, options)
-    except (ValueError, LookupError, judge.PromptError) as exc:
+    except UserError as exc:
         st.session_state["jl_message"] = ("error", f"Dry run failed: {exc}")
         return
     st.session_state["jl_message"] = ("info", "\n\n".join([f"Dry run of {estimate.rater}:",
@@ -59,7 +60,7 @@ def _start(taxonomy: str) -> None:
     try:
         options = _form_options(taxonomy)
         run_id = judge.start_run_thread(state.db_path(), options)
-    except (ValueError, LookupError, judge.PromptError) as exc:
+    except UserError as exc:
         st.session_state["jl_message"] = ("error", f"Not started: {exc}")
         return
     st.session_state[ACTIVE_RUN] = run_id
@@ -75,7 +76,7 @@ def show_start(taxonomy: str) -> None:
         model_col.text_input("Model (litellm name)", key="jl_model", placeholder="openai/gpt-4o-mini")
         base_col.text_input("API base (optional)", key="jl_api_base", placeholder="http://127.0.0.1:8000/v1")
         prompt_col, seg_col = st.columns(2)
-        prompt_col.selectbox("Prompt", prompts, key="jl_prompt", format_func=lambda p: f"prompts/{Path(p).name}")
+        prompt_col.selectbox("Prompt", prompts, key="jl_prompt", format_func=judge_forms.prompt_label)
         seg_col.radio("Segments", ("all", "gold", "unlabelled"), key="jl_segments", horizontal=True,
                       help="all: the queued segments; gold: segments with gold labels; unlabelled: queued "
                            "segments no person has finished")
@@ -148,7 +149,7 @@ def _compare(taxonomy: str) -> None:
             result = judgelab.compare_judges(db, choices["raters"], against=choices["against"],
                                              split=choices["split"], taxonomy=taxonomy,
                                              bootstrap=choices["bootstrap"])
-    except (ValueError, LookupError) as exc:
+    except UserError as exc:
         ss[COMPARED] = (choices, str(exc))
         return
     ss[COMPARED] = (choices, result)
@@ -227,7 +228,7 @@ def show_errors(db, compared: dict) -> None:
     try:
         errors = judgelab.judge_errors(db, rater, code, against=compared["against"], split=compared["split"],
                                        taxonomy=compared["taxonomy"], limit=ERRORS_SHOWN)
-    except (ValueError, LookupError) as exc:
+    except UserError as exc:
         st.error(str(exc))
         return
     fp = sum(e["error"] == "false positive" for e in errors)

@@ -136,7 +136,7 @@ def _submit(view: SegmentView, user: User, skip: bool) -> None:
 def _forget(seg_id: int) -> None:
     """Drop this segment's drafts once they are saved (the database has them now)."""
     prefix = f"ann_{seg_id}_"
-    for key in [k for k in st.session_state.keys() if str(k).startswith(prefix)]:
+    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
         del st.session_state[key]
 
 

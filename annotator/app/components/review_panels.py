@@ -12,6 +12,7 @@ import streamlit as st
 from annotator import store
 from annotator.app import state
 from annotator.app.viewmodels.text import safe_label
+from annotator.core.errors import UserError
 from annotator.services import gold, review
 from annotator.store.users import User
 
@@ -152,7 +153,7 @@ def _save(segment_id: int, codes: list[str], ref: str, adjudicator: str, next_id
     try:
         with state.open_db() as db:
             gold.adjudicate(db, segment_id, values, adjudicator=adjudicator, taxonomy=ref, note=note)
-    except ValueError as exc:  # the segment lost its labels, or the taxonomy changed meanwhile
+    except UserError as exc:  # the segment lost its labels, or the taxonomy changed meanwhile
         ss["rev_error"] = f"Nothing saved: {exc}."
         return
     ss["rev_flash"] = f"Gold saved for segment {segment_id}."
@@ -194,7 +195,7 @@ def _build(ref: str, strategy: str) -> None:
     try:
         with state.open_db() as db:
             built = gold.build_gold(db, taxonomy=ref, strategy=strategy)
-    except ValueError as exc:
+    except UserError as exc:
         st.session_state["rev_built"] = ("error", f"No gold built: {exc}.")
         return
     st.session_state["rev_built"] = ("success", (

@@ -16,6 +16,7 @@ from annotator.app import auth, state
 from annotator.app.components.taxonomy_panels import CREATED, show_before_after
 from annotator.app.viewmodels import taxonomy_editor as editor
 from annotator.app.viewmodels.text import safe_label
+from annotator.core.errors import UserError
 from annotator.core.taxonomy import Taxonomy
 from annotator.services.refine import next_version, refine_taxonomy
 
@@ -41,7 +42,8 @@ def _fields(kind: str, current: Taxonomy) -> dict:
     ss = st.session_state
     if kind in ("edit", "rename", "retire"):
         code = ss[f"tx_{kind}_code"]
-        return {"code": code, "definition": ss.get(f"tx_edit_def_{code}", ""), "name": ss.get(f"tx_rename_name_{code}", "")}
+        return {"code": code, "definition": ss.get(f"tx_edit_def_{code}", ""),
+                "name": ss.get(f"tx_rename_name_{code}", "")}
     if kind == "add":
         return {"new_code": ss["tx_add_code"], "name": ss["tx_add_name"], "category": ss["tx_add_cat"],
                 "definition": ss["tx_add_def"]}
@@ -106,7 +108,7 @@ def _create(base_ref: str) -> None:
         with state.open_db() as db:
             done = refine_taxonomy(db, base_ref, editor.parse_changes(st.session_state.get(CHANGES) or []),
                                    version=version)
-    except ValueError as exc:  # TaxonomyError, StoreError
+    except UserError as exc:  # TaxonomyError, StoreError
         st.session_state["tx_error"] = f"Nothing changed: {exc}"
         return
     st.session_state[CREATED] = done.taxonomy

@@ -12,13 +12,14 @@ from annotator.app.components import agreement_panels
 from annotator.app.components.segment_view import show_text
 from annotator.app.viewmodels import taxonomy_editor as editor
 from annotator.app.viewmodels.text import safe_label
-from annotator.core.report.modes import ambiguous_modes, compare_versions
+from annotator.core.report.model import Report
+from annotator.core.report.modes import AmbiguousMode, ambiguous_modes, compare_versions
 from annotator.services.report import NoLabelsError
 
 CREATED = "tx_created"  # NAME@VERSION made by the last refinement in this session
 
 
-def human_report(db, ref: str) -> dict:
+def human_report(db, ref: str) -> Report:
     """Agreement among people only (a judge's labels would blur which definitions people read alike).
 
     Point estimates are enough here, so no bootstrap; cached per data version like the Agreement page.
@@ -99,7 +100,7 @@ def show_ambiguous(db, default: str) -> None:
     _show_closer_look(db, ref, rows)
 
 
-def _show_closer_look(db, ref: str, rows: list[dict]) -> None:
+def _show_closer_look(db, ref: str, rows: list[AmbiguousMode]) -> None:
     stored = store.get_taxonomy(db, ref)
     by_code = {m.code: m for m in stored.taxonomy.modes}
     names = {r["code"]: f"{r['code']} {r['name']}" for r in rows}
@@ -123,6 +124,7 @@ def _example(db, stored, segment_id: int, code: str) -> None:
         return
     people = [r for r in store.labels_for_segment(db, segment_id, stored.id) if r.kind == "human"]
     marked = sum(r.values.get(code, 0) for r in people)
-    title = f"segment {segment_id} · trace {safe_label(segment.trace_external_id)} · {marked} of {len(people)} mark {safe_label(code)}"
+    title = (f"segment {segment_id} · trace {safe_label(segment.trace_external_id)} · "
+             f"{marked} of {len(people)} mark {safe_label(code)}")
     with st.expander(title, icon=":material/description:"):
         show_text(segment.text, f"tx_ex_{segment_id}")
