@@ -11,10 +11,10 @@ import warnings
 
 import numpy as np
 import pytest
+from agreement_support import correlated_labels, make_label_set, mast_round_label_sets, random_label_set
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, precision_score, recall_score
 
 from annotator.core.agreement import classification_scores, compute_report
-from tests.agreement_support import correlated_labels, make_label_set, mast_round_label_sets, random_label_set
 
 TOL = 1e-9
 # statsmodels warns on its own 0/0 and sqrt of rounding-negative variances; we compare values.

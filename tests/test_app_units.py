@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from app_helpers import PAYLOADS, make_app_db
 
 from annotator.app.viewmodels import report_views
 from annotator.app.viewmodels.text import TURN_PREVIEW_CHARS, fold, next_limit, safe_label, turns_of
 from annotator.app.viewmodels.uploads import parse_tags
-from tests.app_helpers import PAYLOADS, make_db
 
 
 @pytest.mark.parametrize("raw", [*PAYLOADS, "[x](javascript:alert(1))", ":red[x]", "**b** _i_ `c`", "# h", "1. x"])
@@ -53,11 +53,12 @@ def test_parse_tags():
 
 
 @pytest.fixture
-def report(tmp_path):
-    from annotator import store
-    from tests.app_helpers import add_other_labels
+def app_report(tmp_path):
+    from app_helpers import add_other_labels
 
-    make_db(tmp_path / "r.db", traces=3, turns=2)
+    from annotator import store
+
+    make_app_db(tmp_path / "r.db", traces=3, turns=2)
     db = store.connect(tmp_path / "r.db")
     for seg in (2, 3, 5, 6):
         add_other_labels(db, seg, "ann_a", {"1.1"})
@@ -67,25 +68,25 @@ def report(tmp_path):
     return report_for(db, bootstrap=50)
 
 
-def test_report_tables_keep_undefined_as_none(report):
-    rows = report_views.kappa_rows(report)
+def test_report_tables_keep_undefined_as_none(app_report):
+    rows = report_views.kappa_rows(app_report)
     assert len(rows) == 14 and set(rows["pair"]) == {"ann_a vs ann_b"}
     undefined = rows[rows["kappa"].isna()]
     assert not undefined.empty and set(undefined["kappa_text"]) == {"n/a"}
-    assert list(report_views.mode_summary(report)["mode"])[:2] == ["1.1 Disobey Task Specification",
-                                                                   "1.2 Disobey Role Specification"]
-    matrix = report_views.pair_matrix(report)
+    assert list(report_views.mode_summary(app_report)["mode"])[:2] == ["1.1 Disobey Task Specification",
+                                                                       "1.2 Disobey Role Specification"]
+    matrix = report_views.pair_matrix(app_report)
     assert set(zip(matrix["rater"], matrix["other"])) == {("ann_a", "ann_b"), ("ann_b", "ann_a")}
-    assert {("1.1", "2.2")} <= set(zip(*[report_views.co_confusion(report)[c] for c in ("a_mode", "b_mode")]))
+    assert {("1.1", "2.2")} <= set(zip(*[report_views.co_confusion(app_report)[c] for c in ("a_mode", "b_mode")]))
 
 
-def test_charts_are_vega_lite_without_undefined_points(report):
-    rows = report_views.kappa_rows(report)
+def test_charts_are_vega_lite_without_undefined_points(app_report):
+    rows = report_views.kappa_rows(app_report)
     spec = report_views.kappa_chart(rows).to_dict()
     [values] = [v for v in spec["datasets"].values() if v and "kappa" in v[0]]
     assert all(v["kappa"] is not None for v in values) and len(values) < len(rows)
-    assert report_views.matrix_chart(report_views.pair_matrix(report)).to_dict()["layer"]
-    assert report_views.co_confusion_chart(report_views.co_confusion(report)).to_dict()["layer"]
+    assert report_views.matrix_chart(report_views.pair_matrix(app_report)).to_dict()["layer"]
+    assert report_views.co_confusion_chart(report_views.co_confusion(app_report)).to_dict()["layer"]
 
 
 def test_empty_report_gives_empty_tables():
@@ -94,8 +95,8 @@ def test_empty_report_gives_empty_tables():
     assert report_views.co_confusion(empty).empty and report_views.mode_summary(empty).empty
 
 
-def test_readable_tables_say_n_a_for_undefined(report):
-    summary = report_views.mode_summary(report)
+def test_readable_tables_say_n_a_for_undefined(app_report):
+    summary = report_views.mode_summary(app_report)
     table = report_views.readable(summary)
     undefined = summary["mean pairwise kappa"].isna()
     assert undefined.any() and not undefined.all()  # modes nobody marked: kappa undefined

@@ -170,7 +170,7 @@ def test_the_console_script_exits_2_on_a_bug(tmp_path):
         "import annotator.store as s\ns.database_stats = lambda db: 1 / 0\n")
     env = {"PYTHONPATH": str(hook), "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-m", "annotator", "--db", str(tmp_path / "a.db"), "stats"],
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
+                          capture_output=True, text=True, env=env, timeout=60, check=False, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     (line,) = lines(done.stderr)
     assert line == (f"internal error: ZeroDivisionError: division by zero "

@@ -5,6 +5,7 @@ annotator/ imports, in both directions."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import shutil
 import subprocess
@@ -125,7 +126,13 @@ def _declared(requirements: list[str]) -> set[str]:
 
 
 def _distribution_of(module: str) -> set[str]:
-    return {_canonical(d) for d in packages_distributions().get(module, [])}
+    return {_canonical(d) for d in _installed_modules().get(module, [])}
+
+
+@functools.cache
+def _installed_modules() -> dict[str, list[str]]:
+    """Top-level module -> distributions providing it (read once: it scans every installed package)."""
+    return packages_distributions()
 
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]

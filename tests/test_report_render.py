@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from agreement_support import make_label_set, random_label_set
+from helpers import run_cli
 from typeguard import CollectionCheckStrategy, TypeCheckError, check_type
 
 import annotator
@@ -25,8 +27,6 @@ from annotator.core.report import fmt, render
 from annotator.core.report.fmt import md_escape
 from annotator.core.report.html import FLAG_HELP
 from annotator.core.report.model import FLAGS, Report
-from tests.agreement_support import make_label_set, random_label_set
-from tests.helpers import run_cli
 
 EVIL = "<script>alert(1)</script>"
 

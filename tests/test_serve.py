@@ -91,11 +91,12 @@ def test_a_signal_stops_everything_serve_started(tmp_path, sig):
     db, port = tmp_path / "s.db", free_port()
     url = f"http://127.0.0.1:{port}/"
     proc = subprocess.Popen([sys.executable, "-m", "annotator", "--db", str(db), "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            cwd=tmp_path)  # not the checkout: its annotator/ would shadow the installed one
     group = proc.pid  # a new session: its own process group, which holds everything serve starts
     try:
         line = read_line(proc.stdout, timeout=90)
-        assert line == f"serving {db} on {url}  (Ctrl+C stops)\n", proc.stderr.read() if not line else line
+        assert line == f"serving {db} on {url}  (Ctrl+C stops)\n", line if line else proc.stderr.read()
         assert health(url) == b"ok"  # the URL appeared once the server answered
         assert len(live_members(group)) >= 2  # annotator and the Streamlit it started
         os.kill(proc.pid, sig)  # the process the user started, not its group

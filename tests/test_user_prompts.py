@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_helpers import make_app_db, signed_in
 from click.testing import CliRunner
 
 from annotator.app.viewmodels import judge_forms
 from annotator.cli.main import cli
 from annotator.judge.prompt import DEFAULT_PROMPT, PROMPTS_DIR, load_prompt
-from tests.app_helpers import make_db, signed_in
 
 FORM = dict(model="openai/x", api_base="", segments="all", limit=0, concurrency=1, samples=1, taxonomy="mast")
 
@@ -87,7 +87,7 @@ def test_judge_lab_refuses_any_other_file(workdir, name):
 def test_judge_lab_page_lists_own_prompts(workdir, monkeypatch):
     path = workdir / "app.db"
     monkeypatch.setenv("ANNOTATOR_DB", str(path))
-    tokens = make_db(path, traces=1, turns=2, k=1)
+    tokens = make_app_db(path, traces=1, turns=2, k=1)
     assert copy_prompt("prompts/tuned.md").exit_code == 0
     at = signed_in(tokens["lead"], "views/judge_lab.py")
     choice = at.selectbox(key="jl_prompt")
