@@ -7,11 +7,11 @@ from streamlit.testing.v1 import AppTest
 
 from annotator import store
 from annotator.services import annotate
-from tests.app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, db, signed_in, texts, tokens  # noqa: F401  (shared fixtures)
+from tests.app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, db, shown, signed_in, texts, tokens  # noqa: F401  (shared fixtures)
 
 
 def mode_box(at: AppTest, code: str):
-    return next(c for c in at.checkbox if c.label.startswith(f"{code} "))
+    return next(c for c in at.checkbox if shown(c.label).startswith(f"{code} "))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -24,13 +24,13 @@ def test_sign_in_with_the_access_token_form(tokens):
     field.input(tokens["alice"])
     at.button[0].click().run()
     assert not at.exception
-    assert any("Segment 1 of 1" in m.value for m in at.markdown)
+    assert any("Segment 1 of 1" in shown(m.value) for m in at.markdown)
 
 
 def test_sign_in_link_removes_the_token_from_the_address(tokens):
     at = signed_in(tokens["alice"])
     assert "token" not in at.query_params
-    assert any(c.label.startswith("1.1 ") for c in at.checkbox)
+    assert any(shown(c.label).startswith("1.1 ") for c in at.checkbox)
 
 
 @pytest.mark.parametrize("token", ["wrong-token", ""])
@@ -38,7 +38,7 @@ def test_a_wrong_token_gets_a_clear_message_and_no_data(tokens, token):
     at = AppTest.from_file(MAIN, default_timeout=30)
     at.query_params["token"] = token or "x"
     at.run()
-    assert "not valid" in at.error[0].value
+    assert "not valid" in shown(at.error[0].value)
     assert "token" not in at.query_params
     assert not at.checkbox and not at.text  # no segment, no labels
     assert "Trace 0" not in texts(at)
@@ -49,7 +49,7 @@ def test_a_used_up_token_stops_working(tokens, db):
     at = AppTest.from_file(MAIN, default_timeout=30)
     at.query_params["token"] = tokens["alice"]
     at.run()
-    assert "not valid" in at.error[0].value and not at.checkbox
+    assert "not valid" in shown(at.error[0].value) and not at.checkbox
 
 
 def test_a_reset_token_ends_an_open_session(tokens, db):
@@ -100,7 +100,7 @@ def test_label_and_submit_shows_the_next_segment(tokens, db):
     at = signed_in(tokens["alice"])
     first = at.session_state["ann_current"]
     mode_box(at, "1.3").check().run()
-    assert any("1\\.3" in m.value and "badge" in m.value for m in at.markdown)  # the ticked chip
+    assert any("1\\.3" in m.value and "badge" in shown(m.value) for m in at.markdown)  # the ticked chip
     button(at, "Submit").click().run()
     assert not at.exception
     alice = store.user_for_token(db, tokens["alice"])
@@ -114,7 +114,7 @@ def test_label_and_submit_shows_the_next_segment(tokens, db):
 def test_submit_without_a_choice_is_refused(tokens, db):
     at = signed_in(tokens["alice"])
     button(at, "Submit").click().run()
-    assert "No failure" in at.error[0].value
+    assert "No failure" in shown(at.error[0].value)
     assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
 
 
@@ -134,7 +134,7 @@ def test_ticks_survive_the_mode_filter(tokens, db):
     mode_box(at, "1.1").check().run()
     at.text_input(key=f"ann_{seg}_filter").input("verification").run()
     [folded] = [e for e in at.expander if e.label.startswith("Other modes")]  # the rest fold away
-    inside = {c.label[:3] for c in folded.checkbox}
+    inside = {shown(c.label)[:3] for c in folded.checkbox}
     assert "1.1" in inside and not {"3.2", "3.3"} & inside
     mode_box(at, "3.2").check().run()
     at.text_input(key=f"ann_{seg}_filter").input("").run()
@@ -213,7 +213,7 @@ def test_blind_rule_before_submit_and_reveal_after(tokens, db):
 
 def test_nothing_to_label(tokens, db):
     at = signed_in(tokens["rita"])  # a reviewer is not in the default pool
-    assert "not in the annotator pool" in at.info[0].value
+    assert "not in the annotator pool" in shown(at.info[0].value)
 
 
 def test_untrusted_trace_text_is_only_ever_plain_text(tokens, db):
@@ -261,7 +261,7 @@ def test_agreement_page_with_nothing_to_compare(tokens):
     """No labels yet: a message, no error, and annotator progress still shown."""
     at = signed_in(tokens["lead"], "views/agreement.py")
     assert not at.exception and not at.error
-    assert "Nothing to compare yet" in at.info[0].value and at.dataframe
+    assert "Nothing to compare yet" in shown(at.info[0].value) and at.dataframe
 
 
 def test_data_page_settings_and_hand_out(tokens, db):
@@ -308,4 +308,4 @@ def test_data_page_upload_errors_name_the_file(tokens, db):
         ("error", "Tags: tag 'round' is not KEY=VALUE")]
     at.session_state[data_panels.RESULTS] = messages
     at.run()
-    assert [e.value for e in at.error][:2] == [messages[0][1], messages[1][1]] and at.success
+    assert [shown(e.value) for e in at.error][:2] == [messages[0][1], messages[1][1]] and at.success

@@ -11,7 +11,7 @@ import streamlit as st
 from annotator import store
 from annotator.app import state
 from annotator.app.viewmodels.navigation import allowed
-from annotator.app.viewmodels.text import safe_label
+from annotator.app.viewmodels.text import md_literal
 from annotator.store.users import User
 
 BAD_TOKEN = ("This access token is not valid: it may be mistyped, replaced by a newer one, or its account "
@@ -92,7 +92,7 @@ def require(min_role: str) -> User:
 
 def show_account(user: User) -> None:
     """Who is signed in, and the sign-out button (sidebar)."""
-    st.sidebar.caption(f"Signed in as {safe_label(user.name)} · {user.role}")
+    st.sidebar.caption(f"Signed in as {md_literal(user.name)} · {user.role}")
     if st.sidebar.button("Sign out", key="sign_out", icon=":material/logout:"):
         sign_out(message="Signed out.")
         st.rerun()
