@@ -5,6 +5,7 @@ Databases are built through the store (no importer), so these tests do not depen
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -87,6 +88,15 @@ def signed_in(token: str, page: str | None = None) -> AppTest:
     return at
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: a backslash before ASCII punctuation shows the punctuation
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown that is plain text with backslash escapes (as the app writes data
+    text): the escapes resolved, hard breaks as line breaks, invisible word joiners dropped."""
+    return _ESCAPED.sub(r"\1", markdown.replace("  \n", "\n")).replace("\u2060", "")
+
+
 def texts(at: AppTest) -> str:
     """Everything the page sends as text, Markdown, captions, labels and values (for the blind test)."""
     parts = [str(getattr(e, "value", "")) for kind in ("markdown", "text", "caption", "title", "header",
@@ -96,7 +106,7 @@ def texts(at: AppTest) -> str:
               for e in at.get(kind)]
     parts += [e.value.to_string() for e in at.dataframe]
     parts += [str(e.proto) for e in at.get("bidi_component")]
-    return "\n".join(parts)
+    return shown("\n".join(parts))
 
 
 def button(at: AppTest, label: str):

@@ -290,6 +290,22 @@ def test_untrusted_trace_text_stays_inert(server, page):
     assert hosts <= {"127.0.0.1"}, hosts
 
 
+def test_the_sign_in_link_leaves_no_token_in_the_tab(server, page):
+    """The token leaves the address without a new history entry: Back goes to the page before the link,
+    not to the link (which signed her in again), also after she signs out."""
+    page.goto(server["url"])
+    page.get_by_label("Access token", exact=True).wait_for(timeout=30_000)
+    page.goto(server["url"] + "?token=" + server["tokens"]["alice"])
+    current_segment(page)
+    page.wait_for_function("() => !window.location.href.includes('token')", timeout=30_000)
+    page.get_by_role("button", name="Sign out").first.click()
+    page.get_by_label("Access token", exact=True).wait_for(timeout=30_000)
+    page.go_back()
+    page.get_by_label("Access token", exact=True).wait_for(timeout=30_000)
+    assert "token" not in page.evaluate("() => window.location.href")
+    assert not page.locator('[class*="st-key-ann_"]').count(), "Back signed her in again"
+
+
 def _gold_rows(path: Path, segment_id: int) -> list[tuple]:
     db = store.connect(path)
     try:

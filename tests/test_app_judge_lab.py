@@ -4,10 +4,12 @@ server (progress, stop), and judges compared against gold (kappa, P/R/F1, errors
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 
 import pytest
-from app_helpers import add_other_labels, add_trace, button, make_app_db, signed_in, texts
+from app_helpers import add_other_labels, add_trace, button, make_app_db, shown, signed_in, texts
 from helpers import wait_until
 from judge_helpers import MAST_CODES
 
@@ -42,9 +44,9 @@ def test_start_a_run_from_the_page_and_watch_it_finish(app_tokens, app_db, llm_s
     at = signed_in(app_tokens["lead"], "views/judge_lab.py")
     _fill_run_form(at, llm_server)
     button(at, "Start").click().run()
-    assert not at.exception and "started" in at.success[0].value
+    assert not at.exception and "started" in shown(at.success[0].value)
     run_id = at.session_state["jl_active_run"]
-    assert any(f"Run {run_id}" in m.value for m in at.markdown)  # the progress panel
+    assert any(f"Run {run_id}" in shown(m.value) for m in at.markdown)  # the progress panel
     progress = _wait_for(at, app_db, run_id, ("done", "error"))
     assert progress["status"] == "done" and progress["finished"] == progress["total"] == 6
     at.run()
@@ -63,14 +65,14 @@ def test_dry_run_calls_nothing(app_tokens, app_db, llm_server):
     at.radio(key="jl_segments").set_value("all")
     at.number_input(key="jl_limit").set_value(4)
     button(at, "Dry run").click().run()
-    assert not at.exception and "4 calls to make" in at.info[0].value
+    assert not at.exception and "4 calls to make" in shown(at.info[0].value)
     assert llm_server.count == 0 and not store.list_judge_runs(app_db)
 
 
 def test_bad_run_input_is_refused_and_no_key_is_asked_for(app_tokens, app_db):
     at = signed_in(app_tokens["lead"], "views/judge_lab.py")
     button(at, "Start").click().run()
-    assert "Not started: give a model" in at.error[0].value and not store.list_judge_runs(app_db)
+    assert "Not started: give a model" in shown(at.error[0].value) and not store.list_judge_runs(app_db)
     fields = [(t.label.lower(), t.proto.type) for t in at.text_input]
     assert not [f for f in fields if "key" in f[0] or f[1] == 1]  # no key field, no password field
     assert "API keys come only from the server's environment" in texts(at)
@@ -142,8 +144,8 @@ def test_compare_two_runs_against_gold_on_dev(app_tokens, app_db, tmp_path):
     at.number_input(key="jl_bootstrap").set_value(50)
     button(at, "Compare").click().run()
     assert not at.exception and not at.error
-    assert any("dev split · 4 segments" in c.value for c in at.caption)
-    assert any(v2 in w.value and "2" in w.value and "test-split" in w.value for w in at.warning)  # leakage
+    assert any("dev split · 4 segments" in shown(c.value) for c in at.caption)
+    assert any(v2 in shown(w.value) and "test-split" in shown(w.value) for w in at.warning)  # leakage
     rows = next(d.value for d in at.dataframe if "kappa [95% CI]" in d.value.columns)
     one = rows[rows["mode"].str.startswith("1.1 ")].set_index("judge")
     assert one.loc[v1, "kappa [95% CI]"].startswith("0.00") and one.loc[v2, "kappa [95% CI]"].startswith("1.00")
@@ -163,10 +165,10 @@ def test_the_test_split_is_behind_a_toggle(app_tokens, app_db, tmp_path):
     at = signed_in(app_tokens["lead"], "views/judge_lab.py")
     assert not at.warning
     at.toggle(key="jl_use_test").set_value(True).run()
-    assert "Test split: look rarely" in at.warning[0].value
+    assert "Test split: look rarely" in shown(at.warning[0].value)
     at.number_input(key="jl_bootstrap").set_value(0)
     button(at, "Compare").click().run()
-    assert any("test split · 2 segments" in c.value for c in at.caption)
+    assert any("test split · 2 segments" in shown(c.value) for c in at.caption)
 
 
 def test_prompt_diff_of_two_versions(app_tokens, app_db, tmp_path):
@@ -181,7 +183,7 @@ def test_compare_without_gold_is_a_clear_message(app_tokens, app_db):
     at = signed_in(app_tokens["lead"], "views/judge_lab.py")
     at.radio(key="jl_split_choice").set_value("all")
     button(at, "Compare").click().run()
-    assert "Could not compare: no gold labels" in at.error[0].value
+    assert "Could not compare: no gold labels" in shown(at.error[0].value)
 
 
 def test_judge_form_helpers():
@@ -199,4 +201,5 @@ def test_judge_form_helpers():
     assert "1 segments are longer" in lines[2]
     assert judge_forms.keys_present({"OPENAI_API_KEY": "sk-secret", "ANTHROPIC_API_KEY": ""}) == ["OPENAI_API_KEY"]
     [line] = judge_forms.leakage_lines({"leakage": {"judge:**bold**$x$@1": [7], "judge:b@2": []}})
-    assert line.startswith("judge:\\*\\*bold\\*\\*\\$x\\$@1: ") and "7" in line
+    assert shown(line).startswith("judge:**bold**$x$@1: ") and "7" in line
+    assert not re.search(r"(?<!\\)[*$]", line)  # nothing in the name formats

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app_helpers import PAYLOADS, add_other_labels, add_trace, button, signed_in, texts
+from app_helpers import PAYLOADS, add_other_labels, add_trace, button, shown, signed_in, texts
 
 from annotator import store
 from annotator.app.components import review_panels
@@ -73,7 +73,7 @@ def test_a_segment_review_suggests_the_majority_and_hides_names(app_db):
 def test_review_waits_for_the_reveal_phase(app_tokens, app_db):
     _disagree(app_db, reveal=False)
     at = signed_in(app_tokens["rita"], "views/review.py")
-    assert "reveal phase" in at.info[0].value and not at.radio and not at.dataframe
+    assert "reveal phase" in shown(at.info[0].value) and not at.radio and not at.dataframe
     assert not [b for b in at.button if b.label == "Open the reveal phase now"]  # only the lead opens it
     lead = signed_in(app_tokens["lead"], "views/review.py")
     button(lead, "Open the reveal phase now").click().run()
@@ -89,7 +89,7 @@ def test_adjudicate_the_most_contested_segment(app_tokens, app_db):
     assert _radio(at, 3, "3.1").value is None  # a tie between two raters: no default
     assert _radio(at, 3, "1.1").value == "absent"  # both said absent
     button(at, "Save gold").click().run()
-    assert "choose present or absent for 1.2, 2.2, 3.1" in at.error[0].value and not _gold(app_db, 3)
+    assert "choose present or absent for 1.2, 2.2, 3.1" in shown(at.error[0].value) and not _gold(app_db, 3)
     _radio(at, 3, "1.2").set_value("absent")
     _radio(at, 3, "2.2").set_value("present")
     _radio(at, 3, "3.1").set_value("present")
@@ -135,11 +135,11 @@ def test_the_mode_filter_and_opening_a_segment_by_number(app_tokens, app_db):
     at.selectbox(key="rev_mode").set_value("3.1").run()
     assert at.selectbox(key="rev_pick").options == ["segment 3 · 3 disputed: 1.2, 2.2, 3.1"]
     at.selectbox(key="rev_mode").set_value("1.4").run()
-    assert "No contested segment disputes this mode" in at.success[0].value
+    assert "No contested segment disputes this mode" in shown(at.success[0].value)
     at.number_input(key="rev_open").set_value(7).run()
     button(at, "Open").click().run()
     assert at.session_state["rev_current"] == 7
-    assert "No person has labelled segment 7" in at.warning[0].value  # nothing to adjudicate: no form
+    assert "No person has labelled segment 7" in shown(at.warning[0].value)  # nothing to adjudicate: no form
     assert not [b for b in at.button if b.label == "Save gold"]
 
 
@@ -151,7 +151,7 @@ def test_saving_gold_for_a_segment_that_lost_its_labels_changes_nothing(app_toke
     app_db.execute("DELETE FROM labels WHERE segment_id = 3")  # e.g. labels withdrawn meanwhile
     app_db.conn.commit()
     button(at, "Save gold").click().run()
-    assert "Nothing saved: segment 3 has no labels under mast@1" in at.error[0].value
+    assert "Nothing saved: segment 3 has no labels under mast@1" in shown(at.error[0].value)
     assert not _gold(app_db, 3)
 
 
@@ -161,7 +161,7 @@ def test_build_gold_for_the_rest(app_tokens, app_db):
     at = signed_in(app_tokens["lead"], "views/review.py")
     at.radio(key="rev_strategy").set_value("majority")
     button(at, "Build gold").click().run()
-    assert "gold labels on 3 segments (majority)" in at.success[0].value
+    assert "gold labels on 3 segments (majority)" in shown(at.success[0].value)
     assert _gold(app_db, 2)["2.2"] == {**_gold(app_db, 2)["2.2"], "value": 1, "provenance": "majority"}
     assert _gold(app_db, 4)["1.1"]["provenance"] == "unanimous"
 

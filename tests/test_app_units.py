@@ -1,4 +1,4 @@
-"""Pure helpers of the web app: text folding and safe labels, turns, report tables and charts, tags."""
+"""Pure helpers of the web app: text folding and plain text, turns, report tables and charts, tags."""
 
 from __future__ import annotations
 
@@ -6,21 +6,18 @@ import pytest
 from app_helpers import PAYLOADS, make_app_db
 
 from annotator.app.viewmodels import report_views
-from annotator.app.viewmodels.text import TURN_PREVIEW_CHARS, fold, next_limit, safe_label, turns_of
+from annotator.app.viewmodels.text import TURN_PREVIEW_CHARS, fold, next_limit, plain, plain_body, turns_of
 from annotator.app.viewmodels.uploads import parse_tags
 
 
-@pytest.mark.parametrize("raw", [*PAYLOADS, "[x](javascript:alert(1))", ":red[x]", "**b** _i_ `c`", "# h", "1. x"])
-def test_safe_label_leaves_nothing_markdown_or_html_can_use(raw):
-    label = safe_label(raw)
-    assert not set(label) & set("<>[]()!*`$#:=\"/{}|~^&;")
-    assert 0 < len(label.replace("\\", "")) <= 40
+def test_plain_strips_bidi_controls_from_short_texts():
+    assert plain("trace-\u202eevil\u2066x\u2069") == "trace-evilx" and plain(None) == ""
 
 
-def test_safe_label_keeps_ordinary_names():
-    assert safe_label("Planner") == "Planner"
-    assert safe_label("Inner-Navigator_2") == "Inner\\-Navigator\\_2"
-    assert safe_label("") == "?" and safe_label(None) == "?"
+def test_plain_body_shows_overrides_and_keeps_marks():
+    shown = plain_body("a\u202eb\u2067c\u200fd")
+    assert "\u202e" not in shown and "\u2067" not in shown
+    assert shown == "a[U+202E]b[U+2067]c\u200fd"
 
 
 def test_fold_cuts_at_a_line_break_near_the_limit():

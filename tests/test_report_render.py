@@ -78,13 +78,13 @@ def test_csv_neutralises_spreadsheet_formulas(report):
 
 def test_markdown_shows_na_for_undefined_and_escapes(report):
     text = render(report, "md")
-    section = text.split("### 3.2")[1].split("###")[0]
+    section = text.split("### 3\\.2")[1].split("###")[0]
     assert "n/a" in section and "undefined" in section
     assert EVIL not in text and md_escape(EVIL) in text
     assert "\\| pipe" in text  # a pipe in a name cannot break the table
     assert "Mean pairwise Cohen's kappa" in text and "over 5 of 6 modes" in text
     assert "## Co-confusion" in text and "## Parameters" in text and "seed" in text
-    assert "CC-BY-4.0" in text and "round=" in text
+    assert "CC\\-BY\\-4\\.0" in text and "round\\=" in text  # escaped: rendered as CC-BY-4.0, round=
 
 
 class _Collector(HTMLParser):
@@ -298,3 +298,20 @@ def test_renderers_show_the_same_figures(report):
         for pair in mode["pairs"]:
             text = fmt.fmt_with_ci(pair["kappa"], pair["ci_low"], pair["ci_high"])
             assert text in md and text in page
+
+
+def test_markdown_and_html_show_hostile_names_as_text():
+    """No maths ($...$), no image, link or entity, and no bidi control (U+202E reverses the rest of a line)."""
+    from markdown_it import MarkdownIt
+
+    values = np.array([[[1], [1]], [[0], [1]], [[1], [0]], [[0], [0]]], np.int8)
+    ls = make_label_set(values, modes=[("1.1", "$\\frac{a}{b}$ ![x](http://evil.test/p.png) &amp;", "cat $$E$$")],
+                        raters=("trace\u202eevil", "$x$ www.evil.test"))
+    report = build_report(ls, bootstrap=0, seed=1, taxonomy=("t$", "1"))
+    text = render(report, "md")
+    assert not re.search(r"(?<!\\)\$", text), "an unescaped $ starts maths on GitHub"
+    assert "\u202e" not in text
+    shown = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(text)
+    assert "<img" not in shown and "<a " not in shown and "&amp;amp;" in shown
+    page = render(report, "html")
+    assert "\u202e" not in page and "traceevil" in page

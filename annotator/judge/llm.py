@@ -1,7 +1,11 @@
 """The only module that imports litellm, and only when a judge call, a token count or a price is needed.
 
 litellm is configured once: the bundled price list (no network fetch at import), no debug banners, its
-loggers silenced (they can print request details), no retries of its own (the runner owns retries).
+loggers silenced (they can print request details), no retries of its own (the runner owns retries), and
+no tokenizer downloads: for model names that contain "llama-3", "llama-2", "replicate" or "command-r",
+litellm's token_counter fetches a tokenizer from the Hugging Face hub (a dry run of a hosted_vllm/ Llama
+took 101 s offline, retrying DNS); counted with its bundled tiktoken encoding instead, which is an
+estimate, as every dry-run count is.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ def lib():
         litellm.suppress_debug_info = True
         litellm.telemetry = False
         litellm.set_verbose = False
+        litellm.disable_hf_tokenizer_download = True
         for name in _QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL + 1)
         _LIB = litellm

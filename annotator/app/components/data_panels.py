@@ -6,6 +6,7 @@ import streamlit as st
 
 from annotator import store
 from annotator.app import state
+from annotator.app.viewmodels.text import md_literal
 from annotator.app.viewmodels.uploads import import_upload, parse_tags
 from annotator.core.errors import UserError
 
@@ -51,7 +52,8 @@ def show_import() -> None:
         st.error(f"Importing is unavailable in this installation: {exc}")
         return
     for kind, message in st.session_state.pop(RESULTS, []):
-        (st.error if kind == "error" else st.success)(message)
+        # the messages quote the file: its name, record ids, rater names, codes
+        (st.error if kind == "error" else st.success)(md_literal(message))
     with st.form("data_import"):
         files = st.file_uploader("Trace files", accept_multiple_files=True, key="data_files",
                                  help="MAST JSON (human or LLM labelled), JSON Lines, or plain text.")
@@ -83,7 +85,7 @@ def show_settings(snapshot: dict) -> None:
     if st.session_state.pop("data_settings_saved", False):
         st.success("Settings saved.")
     if error := st.session_state.pop("data_settings_error", None):
-        st.error(error)
+        st.error(md_literal(error))
     names = [u.name for u in snapshot["users"] if u.active]
     refs = [f"{t.name}@{t.version}" for t in snapshot["taxonomies"]]
     with st.form("data_settings"):

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from annotator.core.errors import OptionError
-from annotator.core.report.fmt import fmt_flags, fmt_money, fmt_number, fmt_signed, fmt_with_ci, md_escape
+from annotator.core.plaintext import md_literal
+from annotator.core.report.fmt import fmt_flags, fmt_money, fmt_number, fmt_signed, fmt_with_ci
 from annotator.judge import JudgeOptions
 from annotator.judge.plan import SEGMENT_CHOICES
 from annotator.judge.prompt import PROMPTS_DIR, USER_PROMPTS_DIR, shipped_prompts, user_prompts
@@ -127,13 +128,8 @@ def chart_rows(result: Comparison) -> pd.DataFrame:
                                        "observed_agreement", "flags"])
 
 
-def _md_name(name: str) -> str:
-    """A rater name (it holds a model name someone typed) for a Markdown message: nothing in it formats."""
-    return md_escape(name).replace("$", "\\$")
-
-
 def leakage_lines(result: Comparison) -> list[str]:
     """Warnings for judges whose prompt shows test-split segments as few-shot examples (Markdown)."""
-    return [f"{_md_name(rater)}: its prompt's few-shot examples contain test-split segment(s) "
+    return [f"{md_literal(rater)}: its prompt's few-shot examples contain test-split segment(s) "
             f"{', '.join(str(s) for s in segments)}; its test figures are not a fair test."
             for rater, segments in (result.get("leakage") or {}).items() if segments]

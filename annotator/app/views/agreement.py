@@ -5,6 +5,7 @@ import streamlit as st
 
 from annotator.app import auth, state
 from annotator.app.components import agreement_panels as panels
+from annotator.app.viewmodels.text import md_literal
 from annotator.core.errors import UserError
 from annotator.core.report.fmt import taxonomy_ref
 from annotator.core.report.model import Report
@@ -18,13 +19,13 @@ with state.open_db() as db:
     try:
         report = panels.compute(filters)
     except NoLabelsError as exc:
-        st.info(f"Nothing to compare yet: {exc}.", icon=":material/info:")
+        st.info(md_literal(f"Nothing to compare yet: {exc}."), icon=":material/info:")
         report = None
     except UserError as exc:
-        st.error(f"Could not compute agreement: {exc}")
+        st.error(md_literal(f"Could not compute agreement: {exc}"))
         report = None
     if report is not None:
-        st.caption(f"{taxonomy_ref(report)} · {report['level']} level · {len(report['raters'])} raters · "
+        st.caption(f"{md_literal(taxonomy_ref(report))} · {report['level']} level · {len(report['raters'])} raters · "
                    f"bootstrap {report['params']['bootstrap']}")
         panels.show_downloads(report)
         kappa_tab, pairs_tab, confusion_tab, progress_tab = st.tabs(

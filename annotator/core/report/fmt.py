@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import math
 import numbers
-import re
 from collections.abc import Callable, Iterable
 
+from annotator.core.plaintext import md_literal
 from annotator.core.report.model import Mode, Pooled, Report
 
 NA = "n/a"
@@ -99,12 +99,10 @@ def taxonomy_ref(report: Report) -> str:
     return f"{tax['name']}@{tax['version']}" if tax["version"] else str(tax["name"])
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>|#!~])")
-
-
 def md_escape(text: object) -> str:
-    """Untrusted text for a Markdown table cell: one line, Markdown and HTML characters escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """Untrusted text for the Markdown report (a table cell, a heading): one line that renders as the
+    text itself, without bidi controls (see :mod:`annotator.core.plaintext`)."""
+    return md_literal(text)
 
 
 def summary_sentence(report: Report, escape: Callable[[object], str] = str) -> str:

@@ -87,7 +87,7 @@ def _md_self_agreement(report: Report) -> list[str]:
     return ["## Judge self-agreement across samples", "",
             ("How often the judge agrees with itself when asked again: disagreement with people that is larger "
              "than this is not the judge's noise."), ""] + _md_table(
-        SELF_AGREEMENT_HEADER, [[md_escape(r[0]), *r[1:]] for r in rows])
+        SELF_AGREEMENT_HEADER, [[md_escape(r[0]), md_escape(r[1]), *r[2:]] for r in rows])
 
 
 def _md_contested(report: Report) -> list[str]:

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TypedDict
 
+from annotator.core.plaintext import strip_bidi
 from annotator.core.report.fmt import NA, fmt_flags, fmt_with_ci
 
 # Landis & Koch (1977) bands for kappa: (upper bound, name, colour); colours from ColorBrewer RdBu.
@@ -47,7 +48,10 @@ class HeatCell(TypedDict):
 
 
 def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """Text from data for HTML or SVG: escaped, and without bidi controls (a U+202E in a rater name would
+    reverse the rest of its line; stripped rather than isolated with <bdi>, as in the app and the Markdown
+    report, so the three show the same text)."""
+    return html.escape(strip_bidi(text), quote=True)
 
 
 def band(kappa: float | None) -> tuple[str, str]:
