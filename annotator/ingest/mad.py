@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from annotator.ingest.jsonstream import iter_json_array
-from annotator.ingest.records import RecordLabels, TraceRecord, fail
+from annotator.ingest.records import RecordLabels, TraceRecord, fail, text_fields
 
 TAXONOMY = "mast@1"
 
@@ -62,8 +62,7 @@ def read(path: Path) -> Iterator[TraceRecord]:
             index=index,
             external_id=record_id,
             text=text,
-            framework=record.get("mas_name"),
-            benchmark=record.get("benchmark_name"),
-            llm=record.get("llm_name"),
+            **text_fields(path, index, record_id, record, framework="mas_name", benchmark="benchmark_name",
+                           llm="llm_name"),
             labels=[RecordLabels(rater, "judge", TAXONOMY, labels)] if labels else [],
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from annotator.core.taxonomy import Mode, Taxonomy, load_mast_draft_mappings
 from annotator.ingest.jsonstream import load_json_array
-from annotator.ingest.records import RecordLabels, TraceRecord, fail
+from annotator.ingest.records import RecordLabels, TraceRecord, fail, text_fields
 
 FINAL = "mast@1"
 ANNOTATORS = ("annotator_1", "annotator_2", "annotator_3")
@@ -100,8 +100,7 @@ def read(path: Path) -> Iterator[Taxonomy | TraceRecord]:
             index=index,
             external_id=str(trace_id),
             text=text,
-            framework=record.get("mas_name"),
-            benchmark=record.get("benchmark_name"),
+            **text_fields(path, index, str(trace_id), record, framework="mas_name", benchmark="benchmark_name"),
             tags={"round": round_name} if round_name else {},
             labels=record_labels,
         )

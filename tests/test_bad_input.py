@@ -1,0 +1,177 @@
+"""Bad input through the real command line: one line naming the file or field, exit 1, database untouched.
+
+Each case writes its input into a temporary folder, runs `annotator` in-process against a database that
+already holds a taxonomy, a trace and labels, and checks the whole answer: exit code 1, exactly one line
+on stderr containing the expected words, no traceback, nothing written. The deep-nesting cases also run
+in a subprocess under an address-space limit, and their peak memory is measured.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from annotator.cli.main import cli
+from tests.conftest import REPO
+from tests.helpers import db_fingerprint, labels_with, write_jsonl
+
+DEEP = 200_000
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    make: Callable[[Path], list[str]]  # writes the input into the folder, returns the arguments after --db
+    expect: str  # words the one line must contain (the file, field or option at fault)
+
+
+def _file(name: str, content: str | bytes) -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        path = folder / name
+        (path.write_bytes if isinstance(content, bytes) else path.write_text)(content)
+        return path
+    return write
+
+
+def _import(name: str, content: str | bytes, *options: str) -> Callable[[Path], list[str]]:
+    return lambda folder: ["import", str(_file(name, content)(folder)), *options]
+
+
+def _init(name: str, content: str) -> Callable[[Path], list[str]]:
+    return lambda folder: ["init", "--taxonomy", str(_file(name, content)(folder))]
+
+
+def _jsonl(record: str) -> str:
+    return record + "\n"
+
+
+NESTED = "[" * DEEP + "]" * DEEP
+TAXONOMY = ('name: t\nversion: "1"\nmodes:\n  - code: {code}\n    name: A\n    category: C\n'
+            '    definition: Something went wrong.\n')
+BOMB = ('name: bomb\nversion: "1"\n'
+        'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
+        + "".join(f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi"))
+        + 'modes:\n  - code: "1"\n    name: A\n    category: C\n    definition: *i\n')
+
+# Inputs built to exhaust memory: nesting in every reader, a YAML alias bomb. Run in a subprocess under a
+# memory limit only: in-process, a regression would take the test runner to many gigabytes.
+HEAVY_CASES = [
+    Case("deep mad", _import("deep.json", NESTED, "--format", "mad"), "deep.json: record 0: JSON nested deeper"),
+    Case("deep auto", _import("deep.json", NESTED), "deep.json: record 0: JSON nested deeper"),
+    Case("deep mad-human", _import("deep.json", NESTED, "--format", "mad-human"), "deep.json: JSON nested deeper"),
+    Case("deep jsonl", _import("deep.jsonl", _jsonl('{"id": "a", "text": "x", "metadata": {"k": ' + NESTED + "}}")),
+         "deep.jsonl: line 1: JSON nested deeper"),
+    Case("deep taxonomy json", _init("t.json", NESTED), "t.json: JSON nested deeper"),
+    Case("deep taxonomy yaml", _init("t.yaml", NESTED), "t.yaml: line 1: nested deeper"),
+    Case("alias bomb", _init("bomb.yaml", BOMB), "bomb.yaml: line 8: YAML aliases expand the document"),
+]
+
+CASES = [
+    # taxonomy YAML
+    Case("unquoted code", _init("t.yaml", TAXONOMY.format(code="2.10")), 'write it in quotes: code: "2.10"'),
+    Case("code with =", _init("t.yaml", TAXONOMY.format(code='"a=b"')), "code 'a=b' must not contain '='"),
+    Case("name with @", _init("t.yaml", TAXONOMY.format(code='"1"').replace("name: t", "name: t@x")),
+         "name 't@x' must not contain '@'"),
+    # JSONL records accepted although wrong
+    Case("id object", _import("t.jsonl", _jsonl('{"id": {"a": 1}, "text": "x"}')), "t.jsonl: line 1: 'id' must be"),
+    Case("id 1e999", _import("t.jsonl", _jsonl('{"id": 1e999, "text": "x"}')), "t.jsonl: line 1: 'id' must be"),
+    Case("tag list", _import("t.jsonl", _jsonl('{"id": "a", "text": "x", "metadata": {"round": [1]}}')),
+         "t.jsonl: line 1 (id a): field 'metadata.round' (a tag) must be text or a number, not a list"),
+    Case("framework object", _import("t.jsonl", _jsonl('{"id": "a", "text": "x", "metadata": {"framework": {}}}')),
+         "t.jsonl: line 1 (id a): field 'metadata.framework' must be text, not an object"),
+    Case("message name object", _import("t.jsonl", _jsonl(
+        '{"id": "a", "messages": [{"name": {"x": 1}, "role": "user", "content": "hi"}]}')),
+        "field 'messages[0].name' must be text"),
+    Case("message role object", _import("t.jsonl", _jsonl(
+        '{"id": "a", "messages": [{"name": "x", "role": [], "content": "hi"}]}')),
+        "field 'messages[0].role' must be text"),
+    Case("empty rater", _import("t.jsonl", _jsonl('{"id": "a", "text": "x", "labels": {" ": {"1.1": 1}}}')),
+         "t.jsonl: line 1 (id a): 'labels' has a rater with an empty name"),
+]
+
+
+def _base_db(folder: Path) -> Path:
+    """A database with a taxonomy, a trace and one rater's labels: something a bad input could damage."""
+    db = folder / "base.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), "init"]).exit_code == 0
+    data = write_jsonl(folder / "good.jsonl", [{"id": "t1", "text": "hello", "labels": {"ana": labels_with("1.1")}}])
+    done = runner.invoke(cli, ["--db", str(db), "import", str(data)])
+    assert done.exit_code == 0, done.output
+    return db
+
+
+@pytest.fixture(scope="module")
+def base_db(tmp_path_factory) -> Path:
+    return _base_db(tmp_path_factory.mktemp("base"))
+
+
+def _copy(db: Path, folder: Path) -> Path:
+    import sqlite3
+
+    target = folder / "work.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    return target
+
+
+def _check_one_line(exit_code: int, stderr: str, expect: str) -> None:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert exit_code == 1, stderr
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    assert expect in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_is_one_line_and_changes_nothing(case: Case, base_db: Path, tmp_path: Path):
+    db = _copy(base_db, tmp_path)
+    before = db_fingerprint(db)
+    args = case.make(tmp_path)
+    result = CliRunner().invoke(cli, ["--db", str(db), *args])
+    _check_one_line(result.exit_code, result.stderr, case.expect)
+    assert db_fingerprint(db) == before
+
+
+# Peak memory allowed: the interpreter and the tool's imports take about 120 MB; before the bounds,
+# `--format mad` grew to 23 GB on the nested brackets.
+MAX_RSS_MB = 400
+ADDRESS_SPACE_LIMIT = 2 << 30  # a safety net so that a regression fails instead of taking the machine down
+
+
+# Runs the command line and, at exit, prints its own peak resident memory on stdout (the command prints
+# nothing there when it fails).
+_MEASURED = """
+import atexit, resource, sys
+atexit.register(lambda: print("peak_rss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+sys.argv[0] = "annotator"
+from annotator.cli.main import main
+main()
+"""
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
+
+
+@pytest.mark.parametrize("case", HEAVY_CASES, ids=[c.name for c in HEAVY_CASES])
+def test_memory_bombs_are_refused_in_bounded_memory_and_time(case: Case, base_db: Path, tmp_path: Path):
+    db = _copy(base_db, tmp_path)
+    before = db_fingerprint(db)
+    args = case.make(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # timeout: generous for a loaded machine (a few seconds alone); before the bound it ran for minutes
+    done = subprocess.run([sys.executable, "-c", _MEASURED, "--db", str(db), *args], env=env, capture_output=True,
+                          text=True, timeout=120, preexec_fn=_limit_memory)
+    _check_one_line(done.returncode, done.stderr, case.expect)
+    peak_kb = int(done.stdout.split("peak_rss_kb")[-1])
+    assert peak_kb < MAX_RSS_MB * 1024, f"peak RSS {peak_kb / 1024:.0f} MB"
+    assert db_fingerprint(db) == before
