@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from annotator.cli.main import cli
 from tests.conftest import REPO
-from tests.helpers import db_fingerprint, labels_with, write_jsonl
+from tests.helpers import ALL_CODES, db_fingerprint, labels_with, write_jsonl
 
 DEEP = 200_000
 
@@ -95,6 +95,27 @@ CASES = [
         "field 'messages[0].role' must be text"),
     Case("empty rater", _import("t.jsonl", _jsonl('{"id": "a", "text": "x", "labels": {" ": {"1.1": 1}}}')),
          "t.jsonl: line 1 (id a): 'labels' has a rater with an empty name"),
+    Case("taxonomy ref @", _import("t.jsonl", _jsonl(
+        '{"id": "a", "text": "x", "taxonomy": "@", "labels": {"ana": {"1.1": 1}}}')),
+        "t.jsonl: line 1 (id a): field 'taxonomy': taxonomy reference '@'"),
+    Case("refinement retires every mode", lambda folder: ["taxonomy", "refine", "mast", str(_file(
+        "retire.yaml", "changes:\n" + "".join(f'  - retire: "{c}"\n' for c in ALL_CODES))(folder))],
+        "the changes retire every mode of mast@1"),
+    # options
+    Case("max-trace-mb inf", _import("ok.jsonl", _jsonl('{"id": "a", "text": "x"}'), "--max-trace-mb", "inf"),
+         "--max-trace-mb"),
+    Case("max-trace-mb nan", _import("ok.jsonl", _jsonl('{"id": "a", "text": "x"}'), "--max-trace-mb", "nan"),
+         "--max-trace-mb"),
+    Case("max-trace-mb -1", _import("ok.jsonl", _jsonl('{"id": "a", "text": "x"}'), "--max-trace-mb", "-1"),
+         "--max-trace-mb"),
+    Case("segment id 2^70", lambda folder: ["gold", "adjudicate", str(2**70), "--set", "1.1=1", "--by", "lee"],
+         "SEGMENT_ID"),
+    Case("adjudicator empty", lambda folder: ["gold", "adjudicate", "1", "--set", "1.1=1", "--by", " "], "--by"),
+    Case("api-base not a url", lambda folder: ["judge", "run", "--model", "openai/x", "--api-base", "not-a-url",
+                                               "--dry-run"], "--api-base"),
+    Case("judge limit 2^70", lambda folder: ["judge", "run", "--model", "openai/x", "--limit", str(2**70),
+                                             "--dry-run"], "--limit"),
+    Case("db folder missing", lambda folder: ["--db", str(folder / "nodir" / "x.db"), "stats"], "nodir/x.db"),
 ]
 
 
@@ -136,7 +157,8 @@ def test_bad_input_is_one_line_and_changes_nothing(case: Case, base_db: Path, tm
     db = _copy(base_db, tmp_path)
     before = db_fingerprint(db)
     args = case.make(tmp_path)
-    result = CliRunner().invoke(cli, ["--db", str(db), *args])
+    argv = args if args[0] == "--db" else ["--db", str(db), *args]
+    result = CliRunner().invoke(cli, argv)
     _check_one_line(result.exit_code, result.stderr, case.expect)
     assert db_fingerprint(db) == before
 
@@ -175,3 +197,12 @@ def test_memory_bombs_are_refused_in_bounded_memory_and_time(case: Case, base_db
     peak_kb = int(done.stdout.split("peak_rss_kb")[-1])
     assert peak_kb < MAX_RSS_MB * 1024, f"peak RSS {peak_kb / 1024:.0f} MB"
     assert db_fingerprint(db) == before
+
+
+def test_a_jsonl_file_with_a_byte_order_mark_is_read(tmp_path):
+    db = _base_db(tmp_path)
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{"id": "b1", "text": "hello again"}\n')
+    result = CliRunner().invoke(cli, ["--db", str(db), "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 new of 1 traces" in result.output

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
+from urllib.parse import urlsplit
 
 import click
+
+SQLITE_MAX_INT = 2**63 - 1
+ROW_ID = click.IntRange(min=1, max=SQLITE_MAX_INT)  # ids beyond SQLite's integers are no row, not a crash
 
 
 def open_db(ctx: click.Context):
@@ -26,3 +31,35 @@ def parse_tags(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{value!r} is not K=V", param_hint="--tag")
         tags[key.strip()] = tag_value.strip()
     return tags
+
+
+class PositiveSize(click.ParamType):
+    """A positive, finite number (a size in MB): `inf`, `nan`, 0 and negatives are refused."""
+
+    name = "positive number"
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or number <= 0:
+            self.fail(f"{value!r} is not a positive, finite number", param, ctx)
+        return number
+
+
+def check_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An http(s) URL with a host, or nothing (a typo would otherwise be sent to litellm as a host name)."""
+    if value is None:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(f"{value!r} is not an http:// or https:// URL with a host", ctx, param)
+    return value.strip()
+
+
+def non_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Text that must say something (a name recorded with the data)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be empty", ctx, param)
+    return value.strip() if value is not None else None

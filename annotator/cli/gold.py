@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from annotator.cli.common import ROW_ID, non_empty
+
 
 @click.group()
 def gold() -> None:
@@ -41,9 +43,10 @@ def split(ctx: click.Context, taxonomy: str, test_fraction: float, seed: int) ->
 
 
 @gold.command()
-@click.argument("segment_id", type=int)
+@click.argument("segment_id", type=ROW_ID)
 @click.option("--set", "settings", multiple=True, required=True, metavar="CODE=0|1", help="Gold value of a mode.")
-@click.option("--by", "adjudicator", required=True, help="Who decides (recorded with the gold label).")
+@click.option("--by", "adjudicator", required=True, callback=non_empty,
+              help="Who decides (recorded with the gold label).")
 @click.option("--note", default=None)
 @click.option("--taxonomy", default="mast", show_default=True, metavar="NAME[@VERSION]")
 @click.pass_context

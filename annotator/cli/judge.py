@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from annotator.cli.common import SQLITE_MAX_INT, check_url
 from annotator.core.report.fmt import fmt_money, fmt_number, fmt_with_ci
 
 if TYPE_CHECKING:
@@ -59,13 +60,14 @@ def judge() -> None:
 @click.option("--model", required=True, help="litellm model string, e.g. openai/gpt-4o-mini, ollama/llama3.1.")
 @click.option("--prompt", "prompt_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Prompt template (default: the shipped mast_judge.md).")
-@click.option("--api-base", default=None, help="Server URL (local vLLM, Ollama, LiteLLM proxy...).")
+@click.option("--api-base", default=None, callback=check_url,
+              help="Server URL (local vLLM, Ollama, LiteLLM proxy...).")
 @click.option("--api-key-env", default=None, metavar="NAME",
               help="Read the key from this environment variable (default: the provider's usual one).")
 @click.option("--taxonomy", default="mast", show_default=True, help="NAME[@VERSION] (default: latest mast).")
 @click.option("--segments", type=click.Choice(["all", "gold", "unlabelled"]), default="all", show_default=True,
               help="all: queued segments; gold: segments with gold labels; unlabelled: no human has labelled.")
-@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most N segments.")
+@click.option("--limit", type=click.IntRange(min=0, max=SQLITE_MAX_INT), default=None, help="At most N segments.")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--samples", type=click.IntRange(min=1), default=1, show_default=True,
               help="Answers per segment (to measure the judge's self-agreement).")

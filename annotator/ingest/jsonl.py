@@ -15,6 +15,7 @@ from pathlib import Path
 
 from annotator.core.jsonlimits import JsonTooDeepError, loads_bounded
 from annotator.core.segments import render_messages
+from annotator.core.taxonomy import TaxonomyError, parse_ref
 from annotator.ingest.records import RecordLabels, TraceRecord, fail, kind_of, optional_text
 
 DEFAULT_TAXONOMY = "mast"
@@ -47,11 +48,24 @@ def _text_and_turns(path: Path, number: int, record: dict, record_id: str):
     raise fail(path, f"line {number} (id {record_id}): missing its trace ('text' or 'messages')")
 
 
+def _taxonomy_ref(path: Path, number: int, record: dict, record_id: str) -> str:
+    """The record's 'taxonomy' (NAME or NAME@VERSION), checked here so that the error names the line."""
+    value = record.get("taxonomy") or DEFAULT_TAXONOMY
+    where = {"record": f"line {number}", "record_id": record_id}
+    if not isinstance(value, str):
+        raise fail(path, f"field 'taxonomy' must be text (NAME or NAME@VERSION), not {kind_of(value)}", **where)
+    try:
+        parse_ref(value)
+    except TaxonomyError as exc:
+        raise fail(path, f"field 'taxonomy': {exc}", **where) from None
+    return value
+
+
 def _labels(path: Path, number: int, record: dict, record_id: str) -> list[RecordLabels]:
     raw = record.get("labels") or {}
     if not isinstance(raw, dict):
         raise fail(path, f"line {number} (id {record_id}): 'labels' must map rater names to {{code: 0|1}}")
-    taxonomy = str(record.get("taxonomy") or DEFAULT_TAXONOMY)
+    taxonomy = _taxonomy_ref(path, number, record, record_id)
     out = []
     for rater, values in raw.items():
         if not rater.strip():
