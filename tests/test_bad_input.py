@@ -115,6 +115,8 @@ CASES = [
                                                "--dry-run"], "--api-base"),
     Case("judge limit 2^70", lambda folder: ["judge", "run", "--model", "openai/x", "--limit", str(2**70),
                                              "--dry-run"], "--limit"),
+    Case("user named as an imported rater", lambda folder: ["users", "add", "ana"],
+         "'ana' is the name of an imported rater"),
     Case("db folder missing", lambda folder: ["--db", str(folder / "nodir" / "x.db"), "stats"], "nodir/x.db"),
 ]
 
@@ -206,3 +208,10 @@ def test_a_jsonl_file_with_a_byte_order_mark_is_read(tmp_path):
     result = CliRunner().invoke(cli, ["--db", str(db), "import", str(path)])
     assert result.exit_code == 0, result.output
     assert "1 new of 1 traces" in result.output
+
+
+def test_a_user_may_take_over_an_imported_rater_when_asked_to(tmp_path):
+    db = _base_db(tmp_path)
+    result = CliRunner().invoke(cli, ["--db", str(db), "users", "add", "ana", "--as-rater"])
+    assert result.exit_code == 0, result.output
+    assert "token: " in result.output
