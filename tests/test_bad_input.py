@@ -215,3 +215,44 @@ def test_a_user_may_take_over_an_imported_rater_when_asked_to(tmp_path):
     result = CliRunner().invoke(cli, ["--db", str(db), "users", "add", "ana", "--as-rater"])
     assert result.exit_code == 0, result.output
     assert "token: " in result.output
+
+
+def _file_bytes(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("command", [["init"], ["stats"], ["import", "good.jsonl"], ["users", "add", "zoe"]])
+def test_another_applications_database_is_refused_untouched(tmp_path, command):
+    import sqlite3
+
+    foreign = tmp_path / "shop.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("CREATE TABLE traces (id INTEGER PRIMARY KEY)")  # a name that collides with ours
+        conn.execute("INSERT INTO customers (name) VALUES ('Ada')")
+    conn.close()
+    write_jsonl(tmp_path / "good.jsonl", [{"id": "t1", "text": "hello"}])
+    before = _file_bytes(foreign)
+    args = [str(tmp_path / a) if a.endswith(".jsonl") else a for a in command]
+    result = CliRunner().invoke(cli, ["--db", str(foreign), *args])
+    _check_one_line(result.exit_code, result.stderr, f"{foreign}: not an annotator database")
+    assert _file_bytes(foreign) == before
+    assert not Path(f"{foreign}-wal").exists()
+
+
+def test_a_database_from_a_newer_schema_is_refused_and_names_the_version(tmp_path):
+    import sqlite3
+
+    from annotator.store.schema import known_migrations
+
+    db = _base_db(tmp_path)
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                     "VALUES ('annotator', 'm999_from_the_future', '2030-01-01')")
+    conn.close()
+    before = db_fingerprint(db)
+    result = CliRunner().invoke(cli, ["--db", str(db), "import", str(tmp_path / "good.jsonl")])
+    newer = len(known_migrations()) + 1
+    _check_one_line(result.exit_code, result.stderr, f"made by a newer annotator (schema version {newer}")
+    assert "m999_from_the_future" in result.stderr
+    assert db_fingerprint(db) == before
