@@ -117,6 +117,11 @@ CASES = [
                                              "--dry-run"], "--limit"),
     Case("user named as an imported rater", lambda folder: ["users", "add", "ana"],
          "'ana' is the name of an imported rater"),
+    Case("lone surrogate in a trace", _import("t.jsonl", _jsonl('{"id": "a", "text": "x \\ud800 y"}')),
+         "t.jsonl: line 1 (id a): text with a lone surrogate (\\ud800)"),
+    Case("lone surrogate in a taxonomy", _init("t.json", '{"name": "t", "version": "1", "modes": [{"code": "1", '
+                                                         '"name": "A\\ud800", "category": "C", "definition": "D"}]}'),
+         "t.json: text with a lone surrogate"),
     Case("db folder missing", lambda folder: ["--db", str(folder / "nodir" / "x.db"), "stats"], "nodir/x.db"),
 ]
 
@@ -255,4 +260,14 @@ def test_a_database_from_a_newer_schema_is_refused_and_names_the_version(tmp_pat
     newer = len(known_migrations()) + 1
     _check_one_line(result.exit_code, result.stderr, f"made by a newer annotator (schema version {newer}")
     assert "m999_from_the_future" in result.stderr
+    assert db_fingerprint(db) == before
+
+
+def test_a_refinement_cannot_recode_a_mode_to_a_code_with_an_equals_sign(tmp_path):
+    db = _base_db(tmp_path)
+    changes = tmp_path / "recode.yaml"
+    changes.write_text('changes:\n  - recode: {"1.1": "1=1"}\n')
+    before = db_fingerprint(db)
+    result = CliRunner().invoke(cli, ["--db", str(db), "taxonomy", "refine", "mast", str(changes)])
+    _check_one_line(result.exit_code, result.stderr, "code '1=1' must not contain '='")
     assert db_fingerprint(db) == before

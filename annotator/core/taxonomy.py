@@ -57,6 +57,14 @@ class Taxonomy:
     is_draft: bool = False
     parent: str | None = None  # "name@version" this one was refined from
 
+    def __post_init__(self) -> None:
+        # Whatever built it (a file, the editor, a refinement): NAME@VERSION and CODE=0|1 must stay parseable.
+        if "@" in self.name:
+            raise TaxonomyError(f"taxonomy name {self.name!r} must not contain '@' (it separates NAME@VERSION)")
+        bad = [m.code for m in self.modes if "=" in m.code]
+        if bad:
+            raise TaxonomyError(f"{self.ref}: code {bad[0]!r} must not contain '=' (commands set a mode as CODE=0|1)")
+
     @property
     def ref(self) -> str:
         """The `NAME@VERSION` string users type."""
@@ -153,10 +161,20 @@ def _mode_code(raw: dict, at: str) -> str:
     return code
 
 
+def _require_unicode(data: Any, where: str) -> None:
+    """Refuse a lone surrogate (JSON's "\\ud800" escape): it cannot be stored, hashed or shown."""
+    try:
+        json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start:exc.end].encode("utf-8", "backslashreplace").decode()
+        raise TaxonomyError(f"{where}: text with a lone surrogate ({bad}), which is not valid Unicode") from None
+
+
 def taxonomy_from_dict(data: Any, *, where: str = "taxonomy") -> Taxonomy:
     """Validate a parsed taxonomy document and build a Taxonomy."""
     if not isinstance(data, dict):
         raise TaxonomyError(f"{where}: expected a mapping with 'name', 'version' and 'modes'")
+    _require_unicode(data, where)
     name = _require_str(data, "name", where)
     if "@" in name:
         raise TaxonomyError(f"{where}: name {name!r} must not contain '@' (it separates NAME@VERSION)")
