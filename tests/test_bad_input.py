@@ -122,6 +122,16 @@ CASES = [
     Case("lone surrogate in a taxonomy", _init("t.json", '{"name": "t", "version": "1", "modes": [{"code": "1", '
                                                          '"name": "A\\ud800", "category": "C", "definition": "D"}]}'),
          "t.json: text with a lone surrogate"),
+    Case("mad trace_id object", _import("t.json", '[{"mas_name": "M", "llm_name": "L", "trace_id": {"x": 1}, '
+                                                  '"trace": {"key": "k", "trajectory": "abc"}}]', "--format", "mad"),
+         "t.json: record 0: field 'trace_id' must be text or a whole number, not an object"),
+    Case("mad-human round object", _import("t.json", '[{"trace_id": "t", "trace": "abc", "round": {"r": 1}, '
+                                                     '"annotations": [{"failure mode": "1.1 X", "annotator_1": true}]}]'),
+         "t.json: record 0 (id t): field 'round' must be text, not an object"),
+    Case("judge rater without a name", _import("t.jsonl", _jsonl(
+        '{"id": "a", "text": "x", "labels": {"judge:": {"1.1": 1}}}')), "'labels' has a rater with an empty name"),
+    Case("tag with an empty name", _import("t.jsonl", _jsonl('{"id": "a", "text": "x", "metadata": {"": "v"}}')),
+         "t.jsonl: line 1 (id a): field 'metadata' has a tag with an empty name"),
     Case("db folder missing", lambda folder: ["--db", str(folder / "nodir" / "x.db"), "stats"], "nodir/x.db"),
 ]
 

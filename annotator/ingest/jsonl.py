@@ -68,7 +68,7 @@ def _labels(path: Path, number: int, record: dict, record_id: str) -> list[Recor
     taxonomy = _taxonomy_ref(path, number, record, record_id)
     out = []
     for rater, values in raw.items():
-        if not rater.strip():
+        if not rater.strip() or not rater.removeprefix("judge:").strip():
             raise fail(path, f"line {number} (id {record_id}): 'labels' has a rater with an empty name")
         if not isinstance(values, dict):
             raise fail(path, f"line {number} (id {record_id}): labels of {rater!r} must be an object")
@@ -108,6 +108,8 @@ def _metadata(path: Path, number: int, record: dict, record_id: str) -> tuple[di
     for key, value in metadata.items():
         if key in KNOWN_METADATA or value is None:
             continue
+        if not key.strip():
+            raise fail(path, "field 'metadata' has a tag with an empty name", **where)
         if isinstance(value, dict | list):
             raise fail(path, f"field 'metadata.{key}' (a tag) must be text or a number, not {kind_of(value)}",
                        **where)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from annotator.core.taxonomy import Mode, Taxonomy, load_mast_draft_mappings
 from annotator.ingest.jsonstream import load_json_array
-from annotator.ingest.records import RecordLabels, TraceRecord, fail, text_fields
+from annotator.ingest.records import RecordLabels, TraceRecord, fail, id_part, optional_text, text_fields
 
 FINAL = "mast@1"
 ANNOTATORS = ("annotator_1", "annotator_2", "annotator_3")
@@ -69,11 +69,11 @@ def read(path: Path) -> Iterator[Taxonomy | TraceRecord]:
     for index, record in load_json_array(path):
         if not isinstance(record, dict):
             raise fail(path, "expected an object", record=index)
-        trace_id = record.get("trace_id")
+        trace_id = id_part(path, record.get("trace_id"), "trace_id", record=index) or None
         text = record.get("trace")
         if not isinstance(text, str) or not text.strip():
             raise fail(path, "missing its trace text (field 'trace')", record=index, record_id=trace_id)
-        round_name = str(record.get("round") or "")
+        round_name = optional_text(path, record.get("round"), "round", record=index, record_id=trace_id) or ""
         labels = _record_labels(path, index, record)
         record_labels: list[RecordLabels] = []
         draft = DRAFT_ROUNDS.get(round_name)

@@ -51,6 +51,15 @@ def optional_text(path: object, value: object, field: str, *, record: int | str 
     raise fail(path, f"field {field!r} must be text, not {kind_of(value)}", record=record, record_id=record_id)
 
 
+def id_part(path: object, value: object, field: str, *, record: int) -> str:
+    """A field that names a record (text or a whole number; absent is ''); objects, lists, 1.5 are refused."""
+    if value is None:
+        return ""
+    if isinstance(value, str) or isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise fail(path, f"field {field!r} must be text or a whole number, not {kind_of(value)}", record=record)
+
+
 def text_fields(path: object, index: int, record_id: str, record: dict, **fields: str) -> dict[str, str | None]:
     """TraceRecord fields read from text fields of the record (named `fields`), checked to be text."""
     return {attr: optional_text(path, record.get(key), key, record=index, record_id=record_id)
