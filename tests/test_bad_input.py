@@ -77,6 +77,8 @@ HEAVY_CASES = [
 CASES = [
     # taxonomy YAML
     Case("unquoted code", _init("t.yaml", TAXONOMY.format(code="2.10")), 'write it in quotes: code: "2.10"'),
+    Case("unquoted version", _init("t.yaml", TAXONOMY.format(code='"1"').replace('"1"\nmodes', '1.10\nmodes')),
+         't.yaml: line 2: version 1.10 is written without quotes'),
     Case("code with =", _init("t.yaml", TAXONOMY.format(code='"a=b"')), "code 'a=b' must not contain '='"),
     Case("name with @", _init("t.yaml", TAXONOMY.format(code='"1"').replace("name: t", "name: t@x")),
          "name 't@x' must not contain '@'"),

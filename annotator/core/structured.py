@@ -6,8 +6,9 @@
   the document they expand to is bounded by MAX_EXPANDED_NODES. PyYAML shares an aliased value instead of
   copying it, so a "billion laughs" file loads small and explodes later, when something walks it
   (str(), json.dumps for the fingerprint): the expanded size is what counts. Cycles are refused too.
-- Codes: a YAML `code:` written without quotes is read as a number (`2.10` becomes 2.1, `010` becomes 8),
-  silently naming another mode. It is refused with the line and the text as written, asking for quotes.
+- Codes and versions: a YAML `code:` or `version:` written without quotes is read as a number (`2.10`
+  becomes 2.1, `010` becomes 8), silently naming another mode or version. It is refused with the line and
+  the text as written, asking for quotes.
 """
 
 from __future__ import annotations
@@ -118,8 +119,11 @@ def _check_expansion(root, path: Path) -> None:
         stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
 
 
+_IDENTIFYING_KEYS = ("code", "version")
+
+
 def _check_codes(root, path: Path) -> None:
-    """Refuse `code:` values that YAML reads as something other than text (numbers, true/false, null)."""
+    """Refuse `code:` and `version:` values that YAML reads as something other than text (numbers, true/false)."""
     import yaml
 
     seen: set[int] = set()
@@ -131,10 +135,10 @@ def _check_codes(root, path: Path) -> None:
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                if (isinstance(key, yaml.ScalarNode) and key.value == "code" and isinstance(value, yaml.ScalarNode)
-                        and value.tag not in _TEXT_TAGS):
+                if (isinstance(key, yaml.ScalarNode) and key.value in _IDENTIFYING_KEYS
+                        and isinstance(value, yaml.ScalarNode) and value.tag not in _TEXT_TAGS):
                     raise DocumentError(
-                        f"{path}: line {value.start_mark.line + 1}: code {value.value} is written without quotes, "
-                        f"so YAML reads it as a {value.tag.rsplit(':', 1)[-1]}, not as the text {value.value!r} "
-                        f"(2.10 would become 2.1); write it in quotes: code: \"{value.value}\"")
+                        f"{path}: line {value.start_mark.line + 1}: {key.value} {value.value} is written without "
+                        f"quotes, so YAML reads it as a {value.tag.rsplit(':', 1)[-1]}, not as the text "
+                        f"{value.value!r} (2.10 would become 2.1); write it in quotes: {key.value}: \"{value.value}\"")
         stack.extend(_children(node))

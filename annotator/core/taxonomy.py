@@ -178,6 +178,8 @@ def taxonomy_from_dict(data: Any, *, where: str = "taxonomy") -> Taxonomy:
     name = _require_str(data, "name", where)
     if "@" in name:
         raise TaxonomyError(f"{where}: name {name!r} must not contain '@' (it separates NAME@VERSION)")
+    if isinstance(data.get("version"), float | bool):
+        raise TaxonomyError(f"{where}: version {data['version']!r} is a number, not text; write it in quotes")
     version = _require_str(data, "version", where)
     raw_modes = data.get("modes")
     if not isinstance(raw_modes, list) or not raw_modes:
