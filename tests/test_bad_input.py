@@ -61,7 +61,7 @@ BOMB = ('name: bomb\nversion: "1"\n'
         + "".join(f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi"))
         + 'modes:\n  - code: "1"\n    name: A\n    category: C\n    definition: *i\n')
 
-# Inputs built to exhaust memory: nesting in every reader, a YAML alias bomb. Run in a subprocess under a
+# Inputs that exhausted memory: nesting in every reader, a YAML alias bomb, counts typed 10**20. Run in a subprocess under a
 # memory limit only: in-process, a regression would take the test runner to many gigabytes.
 HEAVY_CASES = [
     Case("deep mad", _import("deep.json", NESTED, "--format", "mad"), "deep.json: record 0: JSON nested deeper"),
@@ -72,6 +72,9 @@ HEAVY_CASES = [
     Case("deep taxonomy json", _init("t.json", NESTED), "t.json: JSON nested deeper"),
     Case("deep taxonomy yaml", _init("t.yaml", NESTED), "t.yaml: line 1: nested deeper"),
     Case("alias bomb", _init("bomb.yaml", BOMB), "bomb.yaml: line 8: YAML aliases expand the document"),
+    Case("bootstrap 10^20", lambda folder: ["report", "--bootstrap", str(10**20)], "--bootstrap"),
+    Case("judge samples 10^20", lambda folder: ["judge", "run", "--model", "openai/x", "--samples", str(10**20),
+                                                "--dry-run"], "--samples"),
 ]
 
 CASES = [
@@ -134,6 +137,15 @@ CASES = [
         '{"id": "a", "text": "x", "labels": {"judge:": {"1.1": 1}}}')), "'labels' has a rater with an empty name"),
     Case("tag with an empty name", _import("t.jsonl", _jsonl('{"id": "a", "text": "x", "metadata": {"": "v"}}')),
          "t.jsonl: line 1 (id a): field 'metadata' has a tag with an empty name"),
+    Case("report seed -1", lambda folder: ["report", "--seed", "-1"], "--seed"),
+    Case("gold split seed 10^23", lambda folder: ["gold", "split", "--seed", str(10**23)], "--seed"),
+    Case("raters twice", lambda folder: ["report", "--raters", "ana,ana"], "--raters"),
+    Case("gold value without a code", lambda folder: ["gold", "adjudicate", "1", "--set", "=1", "--by", "lee"],
+         "--set"),
+    Case("judge timeout inf", lambda folder: ["judge", "run", "--model", "openai/x", "--timeout", "inf",
+                                              "--dry-run"], "--timeout"),
+    Case("judge temperature nan", lambda folder: ["judge", "run", "--model", "openai/x", "--temperature", "nan",
+                                                  "--dry-run"], "--temperature"),
     Case("db folder missing", lambda folder: ["--db", str(folder / "nodir" / "x.db"), "stats"], "nodir/x.db"),
 ]
 

@@ -10,6 +10,10 @@ import click
 
 SQLITE_MAX_INT = 2**63 - 1
 ROW_ID = click.IntRange(min=1, max=SQLITE_MAX_INT)  # ids beyond SQLite's integers are no row, not a crash
+SEED = click.IntRange(min=0, max=SQLITE_MAX_INT)  # numpy wants >= 0; seeds are stored with splits and runs
+# Resamples are held per pair and mode: a mistyped 10**20 would exhaust memory instead of failing.
+MAX_BOOTSTRAP = 100_000
+BOOTSTRAP = click.IntRange(min=0, max=MAX_BOOTSTRAP)
 
 
 def open_db(ctx: click.Context):
@@ -33,19 +37,28 @@ def parse_tags(values: tuple[str, ...]) -> dict[str, str]:
     return tags
 
 
-class PositiveSize(click.ParamType):
-    """A positive, finite number (a size in MB): `inf`, `nan`, 0 and negatives are refused."""
+class FiniteNumber(click.ParamType):
+    """A finite number at least `low` (above it when `above`): `inf` and `nan` are refused.
 
-    name = "positive number"
+    click's FloatRange lets both through (nan compares false with every bound).
+    """
+
+    name = "number"
+
+    def __init__(self, low: float = 0.0, *, above: bool = False):
+        self.low, self.above = low, above
 
     def convert(self, value, param, ctx):
         try:
             number = float(value)
         except (TypeError, ValueError):
             self.fail(f"{value!r} is not a number", param, ctx)
-        if not math.isfinite(number) or number <= 0:
-            self.fail(f"{value!r} is not a positive, finite number", param, ctx)
+        too_low = number <= self.low if self.above else number < self.low
+        if not math.isfinite(number) or too_low:
+            bound = f"{'>' if self.above else '>='} {self.low:g}"
+            self.fail(f"{value!r} is not a finite number {bound}", param, ctx)
         return number
+
 
 
 def check_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
