@@ -53,6 +53,11 @@ def _jsonl(record: str) -> str:
     return record + "\n"
 
 
+def _line(name: str, record: str, expect: str) -> Case:
+    """A case of one JSONL record, imported from t.jsonl."""
+    return Case(name, _import("t.jsonl", _jsonl(record)), expect)
+
+
 NESTED = "[" * DEEP + "]" * DEEP
 TAXONOMY = ('name: t\nversion: "1"\nmodes:\n  - code: {code}\n    name: A\n    category: C\n'
             '    definition: Something went wrong.\n')
@@ -86,22 +91,22 @@ CASES = [
     Case("name with @", _init("t.yaml", TAXONOMY.format(code='"1"').replace("name: t", "name: t@x")),
          "name 't@x' must not contain '@'"),
     # JSONL records accepted although wrong
-    Case("id object", _import("t.jsonl", _jsonl('{"id": {"a": 1}, "text": "x"}')), "t.jsonl: line 1: 'id' must be"),
-    Case("id 1e999", _import("t.jsonl", _jsonl('{"id": 1e999, "text": "x"}')), "t.jsonl: line 1: 'id' must be"),
-    Case("tag list", _import("t.jsonl", _jsonl('{"id": "a", "text": "x", "metadata": {"round": [1]}}')),
+    _line("id object", '{"id": {"a": 1}, "text": "x"}', "t.jsonl: line 1: 'id' must be"),
+    _line("id 1e999", '{"id": 1e999, "text": "x"}', "t.jsonl: line 1: 'id' must be"),
+    _line("tag list", '{"id": "a", "text": "x", "metadata": {"round": [1]}}',
          "t.jsonl: line 1 (id a): field 'metadata.round' (a tag) must be text or a number, not a list"),
-    Case("framework object", _import("t.jsonl", _jsonl('{"id": "a", "text": "x", "metadata": {"framework": {}}}')),
+    _line("framework object", '{"id": "a", "text": "x", "metadata": {"framework": {}}}',
          "t.jsonl: line 1 (id a): field 'metadata.framework' must be text, not an object"),
-    Case("message name object", _import("t.jsonl", _jsonl(
-        '{"id": "a", "messages": [{"name": {"x": 1}, "role": "user", "content": "hi"}]}')),
+    _line("message name object",
+        '{"id": "a", "messages": [{"name": {"x": 1}, "role": "user", "content": "hi"}]}',
         "field 'messages[0].name' must be text"),
-    Case("message role object", _import("t.jsonl", _jsonl(
-        '{"id": "a", "messages": [{"name": "x", "role": [], "content": "hi"}]}')),
+    _line("message role object",
+        '{"id": "a", "messages": [{"name": "x", "role": [], "content": "hi"}]}',
         "field 'messages[0].role' must be text"),
-    Case("empty rater", _import("t.jsonl", _jsonl('{"id": "a", "text": "x", "labels": {" ": {"1.1": 1}}}')),
+    _line("empty rater", '{"id": "a", "text": "x", "labels": {" ": {"1.1": 1}}}',
          "t.jsonl: line 1 (id a): 'labels' has a rater with an empty name"),
-    Case("taxonomy ref @", _import("t.jsonl", _jsonl(
-        '{"id": "a", "text": "x", "taxonomy": "@", "labels": {"ana": {"1.1": 1}}}')),
+    _line("taxonomy ref @",
+        '{"id": "a", "text": "x", "taxonomy": "@", "labels": {"ana": {"1.1": 1}}}',
         "t.jsonl: line 1 (id a): field 'taxonomy': taxonomy reference '@'"),
     Case("refinement retires every mode", lambda folder: ["taxonomy", "refine", "mast", str(_file(
         "retire.yaml", "changes:\n" + "".join(f'  - retire: "{c}"\n' for c in ALL_CODES))(folder))],
@@ -122,7 +127,7 @@ CASES = [
                                              "--dry-run"], "--limit"),
     Case("user named as an imported rater", lambda folder: ["users", "add", "ana"],
          "'ana' is the name of an imported rater"),
-    Case("lone surrogate in a trace", _import("t.jsonl", _jsonl('{"id": "a", "text": "x \\ud800 y"}')),
+    _line("lone surrogate in a trace", '{"id": "a", "text": "x \\ud800 y"}',
          "t.jsonl: line 1 (id a): text with a lone surrogate (\\ud800)"),
     Case("lone surrogate in a taxonomy", _init("t.json", '{"name": "t", "version": "1", "modes": [{"code": "1", '
                                                          '"name": "A\\ud800", "category": "C", "definition": "D"}]}'),
@@ -133,9 +138,9 @@ CASES = [
     Case("mad-human round object", _import("t.json", '[{"trace_id": "t", "trace": "abc", "round": {"r": 1}, '
                                                      '"annotations": [{"failure mode": "1.1 X", "annotator_1": true}]}]'),
          "t.json: record 0 (id t): field 'round' must be text, not an object"),
-    Case("judge rater without a name", _import("t.jsonl", _jsonl(
-        '{"id": "a", "text": "x", "labels": {"judge:": {"1.1": 1}}}')), "'labels' has a rater with an empty name"),
-    Case("tag with an empty name", _import("t.jsonl", _jsonl('{"id": "a", "text": "x", "metadata": {"": "v"}}')),
+    _line("judge rater without a name",
+        '{"id": "a", "text": "x", "labels": {"judge:": {"1.1": 1}}}', "'labels' has a rater with an empty name"),
+    _line("tag with an empty name", '{"id": "a", "text": "x", "metadata": {"": "v"}}',
          "t.jsonl: line 1 (id a): field 'metadata' has a tag with an empty name"),
     Case("report seed -1", lambda folder: ["report", "--seed", "-1"], "--seed"),
     Case("gold split seed 10^23", lambda folder: ["gold", "split", "--seed", str(10**23)], "--seed"),
