@@ -206,10 +206,15 @@ ADDRESS_SPACE_LIMIT = 2 << 30  # a safety net so that a regression fails instead
 
 
 # Runs the command line and, at exit, prints its own peak resident memory on stdout (the command prints
-# nothing there when it fails).
+# nothing there when it fails). VmHWM, not getrusage's ru_maxrss: that one survives exec, so it would count
+# the test runner's own size, forked before the exec.
 _MEASURED = """
-import atexit, resource, sys
-atexit.register(lambda: print("peak_rss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+import atexit, sys
+def peak():
+    with open("/proc/self/status") as status:
+        kb = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    print("peak_rss_kb", kb)
+atexit.register(peak)
 sys.argv[0] = "annotator"
 from annotator.cli.main import main
 main()
