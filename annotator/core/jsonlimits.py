@@ -17,10 +17,7 @@ MAX_JSON_DEPTH = 100
 
 # A string (closing quote optional, so an unterminated one is consumed once instead of rescanned from every
 # quote: possessive quantifiers keep the pass linear) or a bracket. Everything else is skipped by finditer.
-_TOKENS_TEXT = re.compile(r'"(?:[^"\\]++|\\.?)*+"?|[\[\]{}]', re.DOTALL)
-_TOKENS_BYTES = re.compile(rb'"(?:[^"\\]++|\\.?)*+"?|[\[\]{}]', re.DOTALL)
-_OPEN = frozenset("[{") | frozenset(b"[{")
-_CLOSE = frozenset("]}") | frozenset(b"]}")
+_TOKENS = re.compile(r'"(?:[^"\\]++|\\.?)*+"?|[\[\]{}]', re.DOTALL)
 
 
 class JsonTooDeepError(ValueError):
@@ -33,24 +30,23 @@ class JsonTooDeepError(ValueError):
         self.limit, self.offset = limit, offset
 
 
-def check_json_depth(text: str | bytes, *, limit: int = MAX_JSON_DEPTH) -> None:
+def check_json_depth(text: str, *, limit: int = MAX_JSON_DEPTH) -> None:
     """Raise JsonTooDeepError when `text` opens more than `limit` arrays/objects inside each other.
 
     Malformed text is not judged here (the parser reports it); only the depth is.
     """
-    pattern = _TOKENS_BYTES if isinstance(text, bytes | bytearray) else _TOKENS_TEXT
     depth = 0
-    for match in pattern.finditer(text):
+    for match in _TOKENS.finditer(text):
         first = match.group()[0]
-        if first in _OPEN:
+        if first in "[{":
             depth += 1
             if depth > limit:
                 raise JsonTooDeepError(limit, match.start())
-        elif first in _CLOSE and depth:
+        elif first in "]}" and depth:
             depth -= 1
 
 
-def loads_bounded(text: str | bytes, *, limit: int = MAX_JSON_DEPTH, **kwargs):
+def loads_bounded(text: str, *, limit: int = MAX_JSON_DEPTH, **kwargs):
     """`json.loads` after checking the depth (JsonTooDeepError, a ValueError, beyond `limit`)."""
     import json
 

@@ -73,11 +73,13 @@ def connect(path: str | Path | None = None, *, migrate: bool = True) -> sqlite_u
 
 
 def _prepare(conn: sqlite3.Connection, *, migrate: bool, path: str | Path) -> sqlite_utils.Database:
-    from annotator.store.schema import apply_migrations, check_database_is_ours
+    from annotator.store.schema import apply_migrations, foreign_database_problem
 
     # Before any PRAGMA that writes (journal_mode=WAL is stored in the file): another application's
     # database, or a newer annotator's, must be left exactly as it was.
-    check_database_is_ours(sqlite_utils.Database(conn, execute_plugins=False), path)
+    problem = foreign_database_problem(sqlite_utils.Database(conn, execute_plugins=False))
+    if problem is not None:
+        raise DatabaseFileError(f"{path}: {problem}")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
