@@ -285,3 +285,11 @@ def test_pairwise_agreement_matches_brute_force(values):
     out = self_agreement({1: {i: {"m": v} for i, v in enumerate(values)}}, ["m"])["modes"][0]
     pairs = list(combinations(values, 2))
     assert out["mean_pairwise_agreement"] == pytest.approx(sum(x == y for x, y in pairs) / len(pairs))
+
+
+def test_an_answer_nested_deeper_than_the_bound_is_an_error_not_a_crash():
+    deep = '{"modes": ' + "[" * 200_000 + "]" * 200_000 + "}"
+    with pytest.raises(JudgementError, match="nested deeper than 100 levels"):
+        parse_judgement(deep, ["1.1"])
+    with pytest.raises(JudgementError, match="nested deeper"):
+        parse_judgement("```json\n" + deep + "\n```", ["1.1"])

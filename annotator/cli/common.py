@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
+from urllib.parse import urlsplit
 
 import click
+
+SQLITE_MAX_INT = 2**63 - 1
+ROW_ID = click.IntRange(min=1, max=SQLITE_MAX_INT)  # ids beyond SQLite's integers are no row, not a crash
+SEED = click.IntRange(min=0, max=SQLITE_MAX_INT)  # numpy wants >= 0; seeds are stored with splits and runs
+# Resamples are held per pair and mode: a mistyped 10**20 would exhaust memory instead of failing.
+MAX_BOOTSTRAP = 100_000
+BOOTSTRAP = click.IntRange(min=0, max=MAX_BOOTSTRAP)
 
 
 def open_db(ctx: click.Context):
@@ -26,3 +35,44 @@ def parse_tags(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{value!r} is not K=V", param_hint="--tag")
         tags[key.strip()] = tag_value.strip()
     return tags
+
+
+class FiniteNumber(click.ParamType):
+    """A finite number at least `low` (above it when `above`): `inf` and `nan` are refused.
+
+    click's FloatRange lets both through (nan compares false with every bound).
+    """
+
+    name = "number"
+
+    def __init__(self, low: float = 0.0, *, above: bool = False):
+        self.low, self.above = low, above
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        too_low = number <= self.low if self.above else number < self.low
+        if not math.isfinite(number) or too_low:
+            bound = f"{'>' if self.above else '>='} {self.low:g}"
+            self.fail(f"{value!r} is not a finite number {bound}", param, ctx)
+        return number
+
+
+
+def check_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An http(s) URL with a host, or nothing (a typo would otherwise be sent to litellm as a host name)."""
+    if value is None:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(f"{value!r} is not an http:// or https:// URL with a host", ctx, param)
+    return value.strip()
+
+
+def non_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Text that must say something (a name recorded with the data)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be empty", ctx, param)
+    return value.strip() if value is not None else None

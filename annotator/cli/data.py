@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from annotator.cli.common import emit_json, open_db, parse_tags
+from annotator.cli.common import FiniteNumber, emit_json, open_db, parse_tags
 
 
 @click.command()
@@ -31,7 +31,8 @@ def init(ctx: click.Context, taxonomy_source: str) -> None:
 @click.option("--segment", "scheme", default="trace", show_default=True, metavar="trace|turn|window:N",
               help="How to cut each trace into segments to label.")
 @click.option("--tag", "tags", multiple=True, metavar="K=V", help="Tag every imported trace (repeatable).")
-@click.option("--max-trace-mb", default=20.0, show_default=True, help="Refuse traces larger than this.")
+@click.option("--max-trace-mb", default=20.0, show_default=True, type=FiniteNumber(0.0, above=True),
+              help="Refuse traces larger than this.")
 @click.pass_context
 def import_(ctx: click.Context, paths: tuple[Path, ...], fmt: str, scheme: str, tags: tuple[str, ...],
             max_trace_mb: float) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from annotator.cli.common import ROW_ID, SEED, non_empty
+
 
 @click.group()
 def gold() -> None:
@@ -29,7 +31,7 @@ def build(ctx: click.Context, strategy: str, taxonomy: str) -> None:
 @click.option("--taxonomy", default="mast", show_default=True, metavar="NAME[@VERSION]")
 @click.option("--test-fraction", default=0.3, show_default=True,
               type=click.FloatRange(0, 1, min_open=True, max_open=True))
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.pass_context
 def split(ctx: click.Context, taxonomy: str, test_fraction: float, seed: int) -> None:
     """Split gold segments into dev and test (once: segments already split keep their side)."""
@@ -41,9 +43,10 @@ def split(ctx: click.Context, taxonomy: str, test_fraction: float, seed: int) ->
 
 
 @gold.command()
-@click.argument("segment_id", type=int)
+@click.argument("segment_id", type=ROW_ID)
 @click.option("--set", "settings", multiple=True, required=True, metavar="CODE=0|1", help="Gold value of a mode.")
-@click.option("--by", "adjudicator", required=True, help="Who decides (recorded with the gold label).")
+@click.option("--by", "adjudicator", required=True, callback=non_empty,
+              help="Who decides (recorded with the gold label).")
 @click.option("--note", default=None)
 @click.option("--taxonomy", default="mast", show_default=True, metavar="NAME[@VERSION]")
 @click.pass_context
@@ -56,7 +59,7 @@ def adjudicate(ctx: click.Context, segment_id: int, settings: tuple[str, ...], a
     values = {}
     for item in settings:
         code, sep, value = item.partition("=")
-        if not sep or value.strip() not in ("0", "1"):
+        if not sep or not code.strip() or value.strip() not in ("0", "1"):
             raise click.BadParameter(f"{item!r} is not CODE=0|1", param_hint="--set")
         values[code.strip()] = int(value)
     decide(open_db(ctx), segment_id, values, adjudicator=adjudicator, taxonomy=taxonomy, note=note)

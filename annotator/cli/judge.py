@@ -9,10 +9,15 @@ from typing import TYPE_CHECKING
 
 import click
 
+from annotator.cli.common import BOOTSTRAP, SEED, SQLITE_MAX_INT, FiniteNumber, check_url
 from annotator.core.report.fmt import fmt_money, fmt_number, fmt_with_ci
 
 if TYPE_CHECKING:
     from annotator.services.judgelab import Comparison
+
+# A dry run plans every (segment, sample) in memory: 10**20 samples took 10 GB before failing.
+MAX_SAMPLES = 100
+MAX_CONCURRENCY = 256
 
 
 def _tokens(n: int) -> str:
@@ -59,31 +64,32 @@ def judge() -> None:
 @click.option("--model", required=True, help="litellm model string, e.g. openai/gpt-4o-mini, ollama/llama3.1.")
 @click.option("--prompt", "prompt_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Prompt template (default: the shipped mast_judge.md).")
-@click.option("--api-base", default=None, help="Server URL (local vLLM, Ollama, LiteLLM proxy...).")
+@click.option("--api-base", default=None, callback=check_url,
+              help="Server URL (local vLLM, Ollama, LiteLLM proxy...).")
 @click.option("--api-key-env", default=None, metavar="NAME",
               help="Read the key from this environment variable (default: the provider's usual one).")
 @click.option("--taxonomy", default="mast", show_default=True, help="NAME[@VERSION] (default: latest mast).")
 @click.option("--segments", type=click.Choice(["all", "gold", "unlabelled"]), default="all", show_default=True,
               help="all: queued segments; gold: segments with gold labels; unlabelled: no human has labelled.")
-@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most N segments.")
-@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True)
-@click.option("--samples", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--limit", type=click.IntRange(min=0, max=SQLITE_MAX_INT), default=None, help="At most N segments.")
+@click.option("--concurrency", type=click.IntRange(min=1, max=MAX_CONCURRENCY), default=8, show_default=True)
+@click.option("--samples", type=click.IntRange(min=1, max=MAX_SAMPLES), default=1, show_default=True,
               help="Answers per segment (to measure the judge's self-agreement).")
 @click.option("--dry-run", is_flag=True, help="Print calls, tokens and cost that a run would take; call nothing.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+@click.option("--timeout", type=FiniteNumber(0.0, above=True), default=120.0, show_default=True,
               help="Seconds per call.")
 @click.option("--max-attempts", type=click.IntRange(min=1), default=4, show_default=True,
               help="Tries per segment (timeouts, 429, 5xx and invalid answers are retried).")
 @click.option("--max-input-tokens", type=click.IntRange(min=1000), default=None,
               help="Prompt token limit (default: the model's, else 100000); longer segments are cut.")
-@click.option("--temperature", type=float, default=None, help="Overrides the prompt's front matter.")
+@click.option("--temperature", type=FiniteNumber(0.0), default=None, help="Overrides the prompt's front matter.")
 @click.option("--max-tokens", type=click.IntRange(min=1), default=None, help="Answer token limit.")
 @click.option("--structured-output", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Ask for JSON-schema output (auto: where litellm says the model supports it).")
 @click.option("--refresh", is_flag=True, help="Call again even where the cache has an answer.")
-@click.option("--input-cost-per-token", type=float, default=None,
+@click.option("--input-cost-per-token", type=FiniteNumber(0.0), default=None,
               help="Price in USD, for models litellm does not know.")
-@click.option("--output-cost-per-token", type=float, default=None,
+@click.option("--output-cost-per-token", type=FiniteNumber(0.0), default=None,
               help="Price in USD, for models litellm does not know.")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @click.pass_context
@@ -182,8 +188,8 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.option("--against", default="gold", show_default=True, help="'gold' or a rater name.")
 @click.option("--split", default="all", show_default=True, type=click.Choice(["dev", "test", "all"]))
 @click.option("--taxonomy", default="mast", show_default=True, metavar="NAME[@VERSION]")
-@click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0))
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--bootstrap", default=1000, show_default=True, type=BOOTSTRAP)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @click.pass_context
 def compare(ctx: click.Context, raters: tuple[str, ...], against: str, split: str, taxonomy: str, bootstrap: int,

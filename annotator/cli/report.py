@@ -6,15 +6,17 @@ from pathlib import Path
 
 import click
 
+from annotator.cli.common import BOOTSTRAP, SEED
+
 
 @click.command()
 @click.option("--raters", default=None, metavar="A,B,...", help="Raters to compare (default: every rater with labels).")
 @click.option("--level", default="segment", show_default=True, type=click.Choice(["segment", "trace"]))
 @click.option("--taxonomy", default="mast", show_default=True, metavar="NAME[@VERSION]")
 @click.option("--tag", "tags", multiple=True, metavar="K=V", help="Only traces with this tag (repeatable).")
-@click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0),
+@click.option("--bootstrap", default=1000, show_default=True, type=BOOTSTRAP,
               help="Bootstrap resamples for the 95% intervals (0: none).")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--format", "fmt", default="md", show_default=True, type=click.Choice(["json", "csv", "md", "html"]))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
 @click.pass_context
@@ -27,6 +29,8 @@ def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, ta
     from annotator.services.report import report_for
 
     names = [r.strip() for r in raters.split(",") if r.strip()] if raters else None
+    if names is not None and len(set(names)) < len(names):
+        raise click.BadParameter(f"{raters!r} names a rater twice", param_hint="--raters")
     document = report_for(open_db(ctx), taxonomy=taxonomy, raters=names, level=level, tags=parse_tags(tags),
                           bootstrap=bootstrap, seed=seed)
     text = render(document, fmt)

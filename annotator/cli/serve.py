@@ -120,13 +120,15 @@ def users() -> None:
 @click.argument("name")
 @click.option("--role", default="annotator", show_default=True, type=click.Choice(["annotator", "reviewer", "admin"]))
 @click.option("--url", default=DEFAULT_URL, show_default=True, envvar="ANNOTATOR_URL", help="The app's address.")
+@click.option("--as-rater", is_flag=True,
+              help="NAME is an imported rater: sign in as it (submissions replace its imported labels).")
 @click.pass_context
-def users_add(ctx: click.Context, name: str, role: str, url: str) -> None:
+def users_add(ctx: click.Context, name: str, role: str, url: str, as_rater: bool) -> None:
     """Add a user; prints a one-time access token and a sign-in link (store them now)."""
     from annotator import store
     from annotator.cli.common import open_db
 
-    token = store.add_user(open_db(ctx), name, role)
+    token = store.add_user(open_db(ctx), name, role, as_rater=as_rater)
     click.echo(f"user {name} ({role}) added; the token is shown only now")
     click.echo(f"token: {token}")
     click.echo(f"link: {url}?token={token}")

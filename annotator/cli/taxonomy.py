@@ -6,6 +6,7 @@ import textwrap
 
 import click
 
+from annotator.cli.common import BOOTSTRAP
 from annotator.core.report.fmt import fmt_flags, fmt_number
 
 
@@ -81,7 +82,7 @@ def refine(ctx: click.Context, base: str, changes_file: str, version: str | None
 
 def _report_options(fn):
     fn = click.option("--tag", "tags", multiple=True, metavar="K=V", help="Only traces with this tag.")(fn)
-    return click.option("--bootstrap", default=200, show_default=True, type=click.IntRange(min=0))(fn)
+    return click.option("--bootstrap", default=200, show_default=True, type=BOOTSTRAP)(fn)
 
 
 @taxonomy.command()

@@ -54,6 +54,9 @@ def _mode_from(raw: Any, where: str) -> Mode:
     missing = [k for k in ("code", "name", "category", "definition") if not str(raw.get(k) or "").strip()]
     if missing:
         raise TaxonomyError(f"{where}: missing field(s) {', '.join(missing)}")
+    if "=" in str(raw["code"]):
+        raise TaxonomyError(f"{where}: code {str(raw['code']).strip()!r} must not contain '=' "
+                            "(commands set a mode as CODE=0|1)")
     return Mode(code=str(raw["code"]).strip(), name=str(raw["name"]).strip(), category=str(raw["category"]).strip(),
                 definition=" ".join(str(raw["definition"]).split()))
 
@@ -96,6 +99,8 @@ def plan(base: Taxonomy, changes: list[Change], *, version: str) -> Plan:
     retired: list[str] = []
     for i, change in enumerate(changes):
         _apply(change, f"changes[{i}] ({change.kind})", modes, order, sources, retired, base)
+    if not order:
+        raise TaxonomyError(f"the changes retire every mode of {base.ref}; a taxonomy needs at least one mode")
     new = Taxonomy(name=base.name, version=version, modes=tuple(modes[c] for c in order),
                    description=base.description, parent=base.ref)
     return Plan(taxonomy=new, sources={c: sources[c] for c in order}, retired=tuple(retired))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from annotator.core.errors import UserError
+from annotator.core.structured import DocumentError, read_structured
 from annotator.resources import TAXONOMY_DIR
 
 BUILTIN_TAXONOMIES = {"mast": TAXONOMY_DIR / "mast.yaml"}
@@ -55,6 +56,14 @@ class Taxonomy:
     description: str = ""
     is_draft: bool = False
     parent: str | None = None  # "name@version" this one was refined from
+
+    def __post_init__(self) -> None:
+        # Whatever built it (a file, the editor, a refinement): NAME@VERSION and CODE=0|1 must stay parseable.
+        if "@" in self.name:
+            raise TaxonomyError(f"taxonomy name {self.name!r} must not contain '@' (it separates NAME@VERSION)")
+        bad = [m.code for m in self.modes if "=" in m.code]
+        if bad:
+            raise TaxonomyError(f"{self.ref}: code {bad[0]!r} must not contain '=' (commands set a mode as CODE=0|1)")
 
     @property
     def ref(self) -> str:
@@ -127,19 +136,10 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
 
 
 def _read_structured(path: Path) -> Any:
-    import yaml  # pyyaml is light, but only readers of taxonomy files need it
-
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TaxonomyError(f"{path}: cannot read: {exc}") from exc
-    try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        reason = str(exc).splitlines()[0]
-        raise TaxonomyError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {reason}") from exc
+        return read_structured(path)
+    except DocumentError as exc:
+        raise TaxonomyError(str(exc)) from None
 
 
 def _require_str(obj: dict, key: str, where: str) -> str:
@@ -149,11 +149,37 @@ def _require_str(obj: dict, key: str, where: str) -> str:
     return str(value).strip()
 
 
+def _mode_code(raw: dict, at: str) -> str:
+    """A mode's code: text (a number loses digits: 2.10 is 2.1), without '=' (`--set CODE=1` splits on it)."""
+    value = raw.get("code")
+    if value is not None and not isinstance(value, str):
+        raise TaxonomyError(f"{at}: code {value!r} is a number or true/false, not text; write it in quotes "
+                            f"(\"{value}\") so that no digit is lost")
+    code = _require_str(raw, "code", at)
+    if "=" in code:
+        raise TaxonomyError(f"{at}: code {code!r} must not contain '=' (commands set a mode as CODE=0|1)")
+    return code
+
+
+def _require_unicode(data: Any, where: str) -> None:
+    """Refuse a lone surrogate (JSON's "\\ud800" escape): it cannot be stored, hashed or shown."""
+    try:
+        json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start:exc.end].encode("utf-8", "backslashreplace").decode()
+        raise TaxonomyError(f"{where}: text with a lone surrogate ({bad}), which is not valid Unicode") from None
+
+
 def taxonomy_from_dict(data: Any, *, where: str = "taxonomy") -> Taxonomy:
     """Validate a parsed taxonomy document and build a Taxonomy."""
     if not isinstance(data, dict):
         raise TaxonomyError(f"{where}: expected a mapping with 'name', 'version' and 'modes'")
+    _require_unicode(data, where)
     name = _require_str(data, "name", where)
+    if "@" in name:
+        raise TaxonomyError(f"{where}: name {name!r} must not contain '@' (it separates NAME@VERSION)")
+    if isinstance(data.get("version"), float | bool):
+        raise TaxonomyError(f"{where}: version {data['version']!r} is a number, not text; write it in quotes")
     version = _require_str(data, "version", where)
     raw_modes = data.get("modes")
     if not isinstance(raw_modes, list) or not raw_modes:
@@ -164,7 +190,7 @@ def taxonomy_from_dict(data: Any, *, where: str = "taxonomy") -> Taxonomy:
         at = f"{where}: modes[{i}]"
         if not isinstance(raw, dict):
             raise TaxonomyError(f"{at}: expected a mapping")
-        code = _require_str(raw, "code", at)
+        code = _mode_code(raw, at)
         if code in seen:
             raise TaxonomyError(f"{at}: duplicate code {code!r}")
         seen.add(code)

@@ -176,6 +176,16 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto
         raise file_error(path, exc) from exc
 
 
+def _add_record(importer: _Importer, record: TraceRecord, scheme: str) -> None:
+    try:
+        importer.add_record(record, scheme)
+    except UnicodeEncodeError as exc:  # JSON's "\ud800" escape decodes to a lone surrogate SQLite cannot store
+        bad = exc.object[exc.start:exc.end].encode("utf-8", "backslashreplace").decode()
+        shown_id = record.external_id.encode("utf-8", "backslashreplace").decode()
+        raise fail(importer.path, f"text with a lone surrogate ({bad}), which is not valid Unicode",
+                   record=record.where, record_id=shown_id) from None
+
+
 def _import(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str, tags: dict[str, str],
             max_chars: int) -> ImportResult:
     _check_file(path)
@@ -187,7 +197,7 @@ def _import(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str, tags: 
             if isinstance(item, Taxonomy):
                 importer.add_taxonomy(item)
             else:
-                importer.add_record(item, scheme)
+                _add_record(importer, item, scheme)
         store.record_import(db, path=str(path), sha256=_sha256(path), fmt=fmt, scheme=scheme,
                             traces_added=result.traces_added, labels_added=result.labels_added)
     return result

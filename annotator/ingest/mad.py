@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from annotator.ingest.jsonstream import iter_json_array
-from annotator.ingest.records import RecordLabels, TraceRecord, fail
+from annotator.ingest.records import RecordLabels, TraceRecord, fail, id_part, text_fields
 
 TAXONOMY = "mast@1"
 
@@ -52,8 +52,9 @@ def read(path: Path) -> Iterator[TraceRecord]:
         if not isinstance(record, dict):
             raise fail(path, "expected an object", record=index)
         trace = record.get("trace") if isinstance(record.get("trace"), dict) else {}
-        record_id = "/".join(str(record.get(k, "")) for k in ("mas_name", "llm_name", "trace_id"))
-        record_id += f"/{trace.get('key', '')}"
+        parts = [id_part(path, record.get(k), k, record=index) for k in ("mas_name", "llm_name", "trace_id")]
+        record_id = "/".join(parts)
+        record_id += "/" + id_part(path, trace.get("key"), "trace.key", record=index)
         text = _trajectory_text(trace.get("trajectory"))
         if text is None or not text.strip():
             raise fail(path, "missing its trace text (field 'trace.trajectory')", record=index, record_id=record_id)
@@ -62,8 +63,7 @@ def read(path: Path) -> Iterator[TraceRecord]:
             index=index,
             external_id=record_id,
             text=text,
-            framework=record.get("mas_name"),
-            benchmark=record.get("benchmark_name"),
-            llm=record.get("llm_name"),
+            **text_fields(path, index, record_id, record, framework="mas_name", benchmark="benchmark_name",
+                           llm="llm_name"),
             labels=[RecordLabels(rater, "judge", TAXONOMY, labels)] if labels else [],
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from annotator.core.taxonomy import Mode, Taxonomy, load_mast_draft_mappings
 from annotator.ingest.jsonstream import load_json_array
-from annotator.ingest.records import RecordLabels, TraceRecord, fail
+from annotator.ingest.records import RecordLabels, TraceRecord, fail, id_part, optional_text, text_fields
 
 FINAL = "mast@1"
 ANNOTATORS = ("annotator_1", "annotator_2", "annotator_3")
@@ -69,11 +69,11 @@ def read(path: Path) -> Iterator[Taxonomy | TraceRecord]:
     for index, record in load_json_array(path):
         if not isinstance(record, dict):
             raise fail(path, "expected an object", record=index)
-        trace_id = record.get("trace_id")
+        trace_id = id_part(path, record.get("trace_id"), "trace_id", record=index) or None
         text = record.get("trace")
         if not isinstance(text, str) or not text.strip():
             raise fail(path, "missing its trace text (field 'trace')", record=index, record_id=trace_id)
-        round_name = str(record.get("round") or "")
+        round_name = optional_text(path, record.get("round"), "round", record=index, record_id=trace_id) or ""
         labels = _record_labels(path, index, record)
         record_labels: list[RecordLabels] = []
         draft = DRAFT_ROUNDS.get(round_name)
@@ -100,8 +100,7 @@ def read(path: Path) -> Iterator[Taxonomy | TraceRecord]:
             index=index,
             external_id=str(trace_id),
             text=text,
-            framework=record.get("mas_name"),
-            benchmark=record.get("benchmark_name"),
+            **text_fields(path, index, str(trace_id), record, framework="mas_name", benchmark="benchmark_name"),
             tags={"round": round_name} if round_name else {},
             labels=record_labels,
         )

@@ -27,6 +27,45 @@ def fail(path: object, reason: str, *, record: int | str | None = None, record_i
     return IngestError(f"{where}: {' '.join(str(reason).split())}")
 
 
+def kind_of(value: object) -> str:
+    """How a JSON value is named in messages: 'an object', 'a list', 'a number'..."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    return "text" if isinstance(value, str) else "null" if value is None else type(value).__name__
+
+
+def optional_text(path: object, value: object, field: str, *, record: int | str | None = None,
+                  record_id: object = None) -> str | None:
+    """A field that is text or absent (None); anything else is refused, naming the field.
+
+    Without this an object reaches SQLite and fails there as "Error binding parameter 4".
+    """
+    if value is None or isinstance(value, str):
+        return value
+    raise fail(path, f"field {field!r} must be text, not {kind_of(value)}", record=record, record_id=record_id)
+
+
+def id_part(path: object, value: object, field: str, *, record: int) -> str:
+    """A field that names a record (text or a whole number; absent is ''); objects, lists, 1.5 are refused."""
+    if value is None:
+        return ""
+    if isinstance(value, str) or isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise fail(path, f"field {field!r} must be text or a whole number, not {kind_of(value)}", record=record)
+
+
+def text_fields(path: object, index: int, record_id: str, record: dict, **fields: str) -> dict[str, str | None]:
+    """TraceRecord fields read from text fields of the record (named `fields`), checked to be text."""
+    return {attr: optional_text(path, record.get(key), key, record=index, record_id=record_id)
+            for attr, key in fields.items()}
+
+
 @dataclass
 class RecordLabels:
     """One rater's labels for a whole trace under one taxonomy version (code -> 0/1)."""

@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from annotator.core.jsonlimits import JsonTooDeepError, loads_bounded
+
 MAX_EVIDENCE_CHARS = 2000
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON)?(.*?)```", re.DOTALL)
 
@@ -38,7 +40,7 @@ class Judgement:
 
     @classmethod
     def from_json(cls, text: str) -> Judgement:
-        data = json.loads(text)
+        data = loads_bounded(text)  # written by to_json, but read back from the database
         return cls({c: ModeJudgement(bool(m["present"]), m.get("evidence") or "") for c, m in data["modes"].items()},
                    data.get("summary") or "")
 
@@ -54,7 +56,9 @@ def extract_json(text: str) -> object:
         candidates.append(fence.group(1).strip())
     for candidate in candidates:
         try:
-            return json.loads(candidate)
+            return loads_bounded(candidate)  # a model's answer nested 200,000 deep must not end in RecursionError
+        except JsonTooDeepError as exc:
+            raise JudgementError(f"answer is not a judgement: {exc}") from None
         except json.JSONDecodeError as exc:
             last = exc
     if not candidates:

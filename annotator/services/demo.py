@@ -58,7 +58,7 @@ def build_demo(db_path: str | Path, *, base_url: str = "http://127.0.0.1:8501/")
     _record_judge_and_gold(db)
     accounts = []
     for name, role in DEMO_ACCOUNTS:
-        token = store.add_user(db, name, role)
+        token = store.add_user(db, name, role, as_rater=True)  # the demo's people continue their labels
         accounts.append(Account(name, role, token, f"{base_url}?token={token}"))
     # The demo's three annotators are done, so the reveal phase is open: the Review page has work at once.
     # (A real project opens it on the Data page when its annotators have finished.)

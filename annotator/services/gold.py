@@ -94,6 +94,8 @@ def _human_labels(db: sqlite_utils.Database, stored: store.StoredTaxonomy):
 def adjudicate(db: sqlite_utils.Database, segment_id: int, values: dict[str, int], *, adjudicator: str,
                taxonomy: str = "mast", note: str | None = None) -> None:
     """Record a reviewer's gold decision for a segment (codes -> 0/1), with who and why."""
+    if not adjudicator.strip():
+        raise OptionError("the adjudicator's name must not be empty (gold records who decided)")
     stored = store.get_taxonomy(db, taxonomy)
     if store.get_segment(db, segment_id) is None:
         raise OptionError(f"no segment {segment_id}")

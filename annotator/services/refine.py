@@ -10,6 +10,7 @@ import sqlite_utils
 
 from annotator import store
 from annotator.core.refinement import Change, Plan, carry, change_from_dict, plan
+from annotator.core.structured import DocumentError, read_structured
 from annotator.core.taxonomy import TaxonomyError
 
 
@@ -33,12 +34,10 @@ def next_version(db: sqlite_utils.Database, name: str, base_version: str) -> str
 
 def load_changes(path: str | Path) -> tuple[list[Change], str | None]:
     """Read a refinement file: {version: optional, changes: [...]} in YAML or JSON."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise TaxonomyError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from None
+    try:  # bounded like a taxonomy file: depth, alias expansion, unquoted codes
+        data = read_structured(Path(path))
+    except DocumentError as exc:
+        raise TaxonomyError(str(exc)) from None
     if not isinstance(data, dict) or not isinstance(data.get("changes"), list):
         raise TaxonomyError(f"{path}: expected a mapping with a list 'changes'")
     try:

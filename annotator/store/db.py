@@ -58,7 +58,11 @@ def connect(path: str | Path | None = None, *, migrate: bool = True) -> sqlite_u
     conn = None
     try:
         conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
-        return _prepare(conn, migrate=migrate)
+        return _prepare(conn, migrate=migrate, path=target)
+    except DatabaseFileError:
+        if conn is not None:
+            conn.close()
+        raise
     except sqlite3.Error as exc:
         if conn is not None:
             conn.close()
@@ -68,9 +72,14 @@ def connect(path: str | Path | None = None, *, migrate: bool = True) -> sqlite_u
         raise problem from exc
 
 
-def _prepare(conn: sqlite3.Connection, *, migrate: bool) -> sqlite_utils.Database:
-    from annotator.store.schema import apply_migrations
+def _prepare(conn: sqlite3.Connection, *, migrate: bool, path: str | Path) -> sqlite_utils.Database:
+    from annotator.store.schema import apply_migrations, foreign_database_problem
 
+    # Before any PRAGMA that writes (journal_mode=WAL is stored in the file): another application's
+    # database, or a newer annotator's, must be left exactly as it was.
+    problem = foreign_database_problem(sqlite_utils.Database(conn, execute_plugins=False))
+    if problem is not None:
+        raise DatabaseFileError(f"{path}: {problem}")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")

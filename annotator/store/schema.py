@@ -274,6 +274,37 @@ def m005_app_queue(db: sqlite_utils.Database) -> None:
     )
 
 
+def known_migrations() -> list[str]:
+    """The migrations this version of the tool knows, in order: their count is the schema version."""
+    return [m.name for m in migrations._migrations]
+
+
+def foreign_database_problem(db: sqlite_utils.Database) -> str | None:
+    """Why this database is not ours to write (another application's, or a newer annotator's), else None.
+
+    An empty database (no tables) is ours to set up. One with tables but no record of annotator's migrations
+    belongs to someone else: writing our tables into it could collide with theirs halfway through. One whose
+    migrations include names this version does not know was made by a newer version, whose schema we would
+    misread or damage.
+    """
+    tables = [r[0] for r in db.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    if not tables:
+        return None
+    applied = applied_migrations(db) if migrations.migrations_table in tables else []
+    if not applied:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        return (f"not an annotator database (it holds another application's tables: {shown}); nothing was "
+                "changed; give --db a new file or one annotator made")
+    unknown = [name for name in applied if name not in known_migrations()]
+    if unknown:
+        needed = len(known_migrations()) + len(unknown)
+        return (f"made by a newer annotator (schema version {needed}, this one knows {len(known_migrations())}: "
+                f"migration {unknown[0]} is new to it); upgrade annotator (pip install -U mast-annotator) to use it; "
+                "nothing was changed")
+    return None
+
+
 def apply_migrations(db: sqlite_utils.Database) -> None:
     """Bring the schema up to date; each migration runs in its own transaction."""
     migrations.apply(db)

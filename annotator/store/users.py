@@ -28,8 +28,12 @@ class User:
     active: bool
 
 
-def add_user(db: sqlite_utils.Database, name: str, role: str = "annotator") -> str:
-    """Create a user (and its human rater); return the new access token, which is not stored."""
+def add_user(db: sqlite_utils.Database, name: str, role: str = "annotator", *, as_rater: bool = False) -> str:
+    """Create a user (and its human rater); return the new access token, which is not stored.
+
+    A rater of that name that came from elsewhere (an imported file) is refused unless `as_rater`: the user
+    would sign in as that rater and each submission would replace the imported labels of its segment.
+    """
     name = name.strip()
     if not name:
         raise StoreError("user name must not be empty")
@@ -37,12 +41,24 @@ def add_user(db: sqlite_utils.Database, name: str, role: str = "annotator") -> s
         raise StoreError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if db.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
         raise StoreError(f"user {name!r} exists already (use 'annotator users reset {name}' for a new token)")
+    _check_rater_name(db, name, as_rater=as_rater)
     token = secrets.token_urlsafe(24)
     with write(db):
         rater_id = ensure_rater(db, name, "human")
         db.execute("INSERT INTO users (name, role, token_hash, rater_id, created_at) VALUES (?, ?, ?, ?, ?)",
                    [name, role, hash_token(token), rater_id, now()])
     return token
+
+
+def _check_rater_name(db: sqlite_utils.Database, name: str, *, as_rater: bool) -> None:
+    row = db.execute("SELECT kind FROM raters WHERE name = ?", [name]).fetchone()
+    if row is None:
+        return
+    if row[0] != "human":
+        raise StoreError(f"{name!r} is the name of a {row[0]} rater; choose another user name")
+    if not as_rater:
+        raise StoreError(f"{name!r} is the name of an imported rater: choose another user name, or add the user "
+                         "--as-rater to sign in as that rater (each submission then replaces its imported labels)")
 
 
 def reset_token(db: sqlite_utils.Database, name: str) -> str:
