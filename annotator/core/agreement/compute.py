@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import pairwise
+from . import intervals, pairwise
 from .ambiguity import co_confusion, contested_units
 from .bootstrap import bootstrap as run_bootstrap
 from .bootstrap import percentile_interval
@@ -33,6 +33,7 @@ def compute_report(
     taxonomy: tuple[str, str] | None = None,
     resample: str = "unit",
     ci_level: float = 0.95,
+    ci_method: str = intervals.DEFAULT_METHOD,
     contested_limit: int = 20,
 ) -> dict:
     """Agreement per failure mode and rater pair, pooled, multi-rater, and ambiguity signals.
@@ -41,9 +42,10 @@ def compute_report(
     ----------
     label_set : LabelSet
     bootstrap : int, default 1000
-        Percentile-bootstrap resamples for the confidence intervals (0: no intervals, all None).
+        Percentile-bootstrap resamples for the intervals of the pooled and mean pairwise kappas, and
+        of the pair kappas with ``ci_method="percentile"`` (0: those intervals are all None).
     seed : int, default 0
-        Seed of the resampling; the same input and seed give the same report.
+        Seed of the resampling and of the posterior draws; the same input and seed give the same report.
     level : {"segment", "trace"}
         With "trace" and ``label_set.unit_groups`` set, units are first rolled up to traces
         (:func:`rollup`); without unit_groups the units are taken to be traces already.
@@ -54,6 +56,10 @@ def compute_report(
         (``unit_groups``), which is honest when segments of a trace are correlated and gives wider
         intervals.
     ci_level : float, default 0.95
+    ci_method : {"dirichlet", "goodness-of-fit", "percentile"}, default "dirichlet"
+        Interval of each pair's kappa per mode (:mod:`.intervals`; the default holds its coverage on
+        rare modes, see BENCHMARKS.md). Pooled pair kappas and mean pairwise kappas always get the
+        percentile bootstrap (their units are not independent cells of one 2x2 table).
     contested_limit : int, default 20
         How many contested units to list.
 
@@ -74,7 +80,7 @@ def compute_report(
     >>> report["modes"][0]["pairs"][0]["kappa"]
     0.5
     """
-    _check_options(bootstrap, level, resample, ci_level)
+    _check_options(bootstrap, level, resample, ci_level, ci_method)
     data = rollup(label_set) if level == "trace" and label_set.unit_groups is not None else label_set
     groups = _resample_groups(data, resample)
     n, r, m = data.shape
@@ -82,12 +88,13 @@ def compute_report(
     sums = indicators.sum(axis=0)
     per_mode = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums))
     pooled = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums.sum(axis=0)))
-    intervals = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level)
+    boot = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level)
+    pair_ci = _pair_intervals(sums, boot, ci_method, ci_level, seed)
     names = [(data.raters[a], data.raters[b]) for a, b in zip(*rater_pairs(r))]
     multi = {"fleiss_kappa": fleiss_kappa(data.values), "krippendorff_alpha": krippendorff_alpha(data.values)}
-    modes = [_mode_entry(data, k, sums[k], per_mode, intervals, names, multi) for k in range(m)]
+    modes = [_mode_entry(data, k, sums[k], per_mode, (pair_ci, ci_method), boot, names, multi) for k in range(m)]
     shared_units = indicators[..., 3].any(axis=1).sum(axis=0)  # per pair: units with a shared label
-    pooled_entry = _pooled_entry(sums.sum(axis=0), pooled, intervals, names, shared_units)
+    pooled_entry = _pooled_entry(sums.sum(axis=0), pooled, boot, names, shared_units)
     return {
         "taxonomy": {"name": taxonomy[0] if taxonomy else None, "version": taxonomy[1] if taxonomy else None},
         "level": level,
@@ -100,14 +107,15 @@ def compute_report(
         "summary": _summary(data, modes, pooled_entry, names),
         "params": {
             "bootstrap": int(bootstrap), "seed": int(seed), "ci_level": float(ci_level),
-            "ci_method": "percentile", "resample": resample, "units": n,
+            "ci_method": ci_method, "ci_methods": _ci_methods(ci_method), "resample": resample, "units": n,
             "low_positive_threshold": pairwise.LOW_POSITIVE_THRESHOLD,
             "few_units_threshold": pairwise.FEW_UNITS_THRESHOLD,
+            "uninformative_width": intervals.UNINFORMATIVE_WIDTH,
         },
     }
 
 
-def _check_options(bootstrap: int, level: str, resample: str, ci_level: float) -> None:
+def _check_options(bootstrap: int, level: str, resample: str, ci_level: float, ci_method: str) -> None:
     if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
         raise ValueError(f"bootstrap must be a non-negative integer, got {bootstrap!r}")
     if level not in LEVELS:
@@ -116,6 +124,24 @@ def _check_options(bootstrap: int, level: str, resample: str, ci_level: float) -
         raise ValueError(f"resample must be one of {', '.join(RESAMPLE_BY)}, got {resample!r}")
     if not 0 < ci_level < 1:
         raise ValueError(f"ci_level must be between 0 and 1, got {ci_level!r}")
+    if ci_method not in intervals.METHODS:
+        raise ValueError(f"ci_method must be one of {', '.join(intervals.METHODS)}, got {ci_method!r}")
+
+
+def _ci_methods(ci_method: str) -> dict[str, str]:
+    """What each interval of the report is: the pair kappas per mode get ``ci_method``; the rest the
+    percentile bootstrap over units (or traces with resample="group")."""
+    return {"modes.pairs": ci_method, "modes.mean_pairwise_kappa": intervals.PERCENTILE,
+            "pooled.pairs": intervals.PERCENTILE, "pooled.mean_pairwise_kappa": intervals.PERCENTILE}
+
+
+def _pair_intervals(sums: np.ndarray, boot: dict | None, ci_method: str, ci_level: float, seed: int) -> tuple | None:
+    """(low, high, undefined resamples or None) per (mode, pair), or None without intervals."""
+    if ci_method == intervals.PERCENTILE:
+        return None if boot is None else boot["pair"]
+    low, high = intervals.kappa_interval(*pairwise.cells_from_indicator_sums(sums), method=ci_method,
+                                         level=ci_level, seed=seed)
+    return low, high, None
 
 
 def _resample_groups(data: LabelSet, resample: str) -> np.ndarray | None:
@@ -166,13 +192,14 @@ def _at(stats: dict, index) -> dict:
 
 
 def _ci_at(ci, index) -> tuple:
-    return (np.nan, np.nan, None) if ci is None else tuple(part[index] for part in ci)
+    return (np.nan, np.nan, None) if ci is None else tuple(None if part is None else part[index] for part in ci)
 
 
-def _pair_entry(names, cell_sums, values: dict, ci: tuple, units: int | None = None) -> dict:
+def _pair_entry(names, cell_sums, values: dict, ci: tuple, ci_method: str, units: int | None = None) -> dict:
     """One rater pair's contract fields plus extras, from its indicator sums and statistics.
 
-    ``units`` (pooled entries only) is the number of units behind the n (unit, mode) cells.
+    ``ci`` is (low, high, undefined resamples or None), computed by ``ci_method``; ``units``
+    (pooled entries only) is the number of units behind the n (unit, mode) cells.
     """
     both, a_only, b_only, neither = (int(round(float(x))) for x in pairwise.cells_from_indicator_sums(cell_sums))
     kappa = float(values["kappa"])
@@ -180,18 +207,22 @@ def _pair_entry(names, cell_sums, values: dict, ci: tuple, units: int | None = N
              "both": both, "a_only": a_only, "b_only": b_only, "neither": neither}
     entry.update({key: _num(values[key]) for key in PAIR_STAT_FIELDS})
     entry["ci_low"], entry["ci_high"] = _num(ci[0]), _num(ci[1])
+    entry["ci_method"] = ci_method
     entry["undefined_resamples"] = None if ci[2] is None else int(ci[2])
     if units is not None:
         entry["units"] = units
-    entry["flags"] = pairwise.pair_flags(both, a_only, b_only, neither, kappa, units=units)
+    width = None if entry["ci_low"] is None else entry["ci_high"] - entry["ci_low"]
+    entry["flags"] = pairwise.pair_flags(both, a_only, b_only, neither, kappa, units=units, ci_width=width)
     entry["undefined_reason"] = pairwise.undefined_reason(both, a_only, b_only, neither)
     return entry
 
 
-def _mode_entry(data: LabelSet, k: int, mode_sums, stats, intervals, names, multi: dict) -> dict:
+def _mode_entry(data: LabelSet, k: int, mode_sums, stats, pair_ci: tuple, boot, names, multi: dict) -> dict:
+    """One mode's entry; ``pair_ci`` is (intervals per (mode, pair) or None, their method)."""
     code, name, category = data.modes[k]
-    ci = None if intervals is None else intervals["pair"]
-    pairs = [_pair_entry(names[p], mode_sums[p], _at(stats, (k, p)), _ci_at(ci, (k, p))) for p in range(len(names))]
+    ci, ci_method = pair_ci
+    pairs = [_pair_entry(names[p], mode_sums[p], _at(stats, (k, p)), _ci_at(ci, (k, p)), ci_method)
+             for p in range(len(names))]
     kappas = np.array([np.nan if e["kappa"] is None else e["kappa"] for e in pairs])
     mean, defined_pairs = nan_mean(kappas)
     kinds = dict(zip(data.raters, data.rater_kinds))
@@ -201,8 +232,8 @@ def _mode_entry(data: LabelSet, k: int, mode_sums, stats, intervals, names, mult
         "code": code, "name": name, "category": category, "pairs": pairs,
         "mean_pairwise_kappa": _num(mean),
         "mean_pairwise_kappa_pairs": int(defined_pairs),
-        "mean_pairwise_kappa_ci_low": None if intervals is None else _num(intervals["mode_mean"][0][k]),
-        "mean_pairwise_kappa_ci_high": None if intervals is None else _num(intervals["mode_mean"][1][k]),
+        "mean_pairwise_kappa_ci_low": None if boot is None else _num(boot["mode_mean"][0][k]),
+        "mean_pairwise_kappa_ci_high": None if boot is None else _num(boot["mode_mean"][1][k]),
         "mean_human_kappa": float(np.mean(human)) if human else None,
         "fleiss_kappa": _num(multi["fleiss_kappa"][k]),
         "krippendorff_alpha": _num(multi["krippendorff_alpha"][k]),
@@ -259,17 +290,17 @@ def _mode_undefined_reasons(values: np.ndarray, entry: dict) -> dict[str, str]:
     return reasons
 
 
-def _pooled_entry(pooled_sums, stats, intervals, names, shared_units) -> dict:
-    ci = None if intervals is None else intervals["pooled"]
-    pairs = [_pair_entry(names[p], pooled_sums[p], _at(stats, p), _ci_at(ci, p), int(shared_units[p]))
-             for p in range(len(names))]
+def _pooled_entry(pooled_sums, stats, boot, names, shared_units) -> dict:
+    ci = None if boot is None else boot["pooled"]
+    pairs = [_pair_entry(names[p], pooled_sums[p], _at(stats, p), _ci_at(ci, p), intervals.PERCENTILE,
+                         int(shared_units[p])) for p in range(len(names))]
     mean, defined_pairs = nan_mean(np.array([np.nan if e["kappa"] is None else e["kappa"] for e in pairs]))
     return {
         "pairs": pairs,
         "mean_pairwise_kappa": _num(mean),
         "mean_pairwise_kappa_pairs": int(defined_pairs),
-        "mean_pairwise_kappa_ci_low": None if intervals is None else _num(intervals["pooled_mean"][0][0]),
-        "mean_pairwise_kappa_ci_high": None if intervals is None else _num(intervals["pooled_mean"][1][0]),
+        "mean_pairwise_kappa_ci_low": None if boot is None else _num(boot["pooled_mean"][0][0]),
+        "mean_pairwise_kappa_ci_high": None if boot is None else _num(boot["pooled_mean"][1][0]),
     }
 
 

@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 
 from annotator.core.agreement import LabelSet, compute_report
+from annotator.core.agreement.intervals import DEFAULT_METHOD
 
 FORMATS = ("json", "csv", "md", "html")
 
@@ -25,6 +26,7 @@ def build_report(
     filters: dict | None = None,
     attribution: str | None = None,
     resample: str = "unit",
+    ci_method: str = DEFAULT_METHOD,
     generated_at: str | None = None,
 ) -> dict:
     """:func:`annotator.core.agreement.compute_report` plus what a reader needs to reproduce it.
@@ -42,7 +44,7 @@ def build_report(
     {'tag': 'round=3'}
     """
     report = compute_report(label_set, bootstrap=bootstrap, seed=seed, level=level, taxonomy=taxonomy,
-                            resample=resample)
+                            resample=resample, ci_method=ci_method)
     params = report["params"]
     params["filters"] = {str(k): _plain(v) for k, v in (filters or {}).items()}
     params["generated_at"] = generated_at or datetime.now(UTC).isoformat(timespec="seconds")

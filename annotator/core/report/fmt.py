@@ -70,6 +70,11 @@ SELF_AGREEMENT_HEADER = ["judge", "mode", "segments", "agreement between samples
                          "positive rate"]
 
 
+def _interval_description(params: dict) -> str:
+    return (f"{params.get('ci_level', 0.95):.0%}: {params.get('ci_method', 'percentile')} for each pair's kappa per "
+            f"mode; percentile bootstrap resampling {params.get('resample', 'unit')}s for pooled and mean kappas")
+
+
 def parameter_rows(report: dict) -> list[tuple[str, str]]:
     """(name, value) rows describing how the report was made, shared by the md and html renderers."""
     params = report["params"]
@@ -79,8 +84,7 @@ def parameter_rows(report: dict) -> list[tuple[str, str]]:
         ("level", report["level"]),
         ("bootstrap resamples", str(params["bootstrap"])),
         ("seed", str(params["seed"])),
-        ("confidence interval", f"{params.get('ci_level', 0.95):.0%} {params.get('ci_method', 'percentile')}, "
-                                f"resampling {params.get('resample', 'unit')}s"),
+        ("confidence interval", _interval_description(params)),
         ("data filter", "; ".join(f"{k}={', '.join(v) if isinstance(v, list) else v}" for k, v in filters.items())
          or "none"),
         ("generated", params.get("generated_at") or "not recorded"),

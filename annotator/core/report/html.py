@@ -35,6 +35,7 @@ FLAG_HELP = {
     "low_positive_count": "fewer than 10 positive labels from the pair (2*both + a_only + b_only), or from all raters for a mode",
     "kappa_paradox": "observed agreement >= 0.9 but kappa < 0.4: read AC1, PABAK and specific agreement too",
     "few_units": "fewer than 30 units shared by the pair: a percentile bootstrap interval from so few units is too narrow",
+    "uninformative": "the 95% interval is wider than 0.5: the data cannot place kappa (e.g. fair vs substantial)",
 }
 
 
