@@ -42,6 +42,7 @@ from annotator.core.agreement.simulation import cell_probabilities, draw_tables,
 GRID = {"n": (20, 50, 200, 1000), "prevalence": (0.01, 0.02, 0.05, 0.15, 0.40), "kappa": (0.2, 0.5, 0.8)}
 CHECK = {"n": (25, 80, 300, 2000), "prevalence": (0.015, 0.04, 0.1, 0.3, 0.5), "kappa": (0.1, 0.3, 0.6, 0.9)}
 BIASED = [(n, pa, pb, k) for n in (50, 200) for pa, pb in ((0.05, 0.10), (0.20, 0.35)) for k in (0.3, 0.6)]
+BIASED += [(n, 0.05, 0.30, 0.2) for n in (200, 1000)]  # a judge that flags six times as often as the person
 BOOTSTRAP_SUBSET = {"n": (20, 50, 200), "kappa": (0.5,)}  # every prevalence
 IN_BAND, FLOOR = (0.925, 0.975), 0.915
 START, END = "<!-- bench_coverage:start -->", "<!-- bench_coverage:end -->"
@@ -58,12 +59,16 @@ def percentile_bootstrap(both, a_only, b_only, neither, *, resamples: int = 1000
     return low, high
 
 
+def dirichlet_candidate(lower: tuple[float, float], upper: tuple[float, float], *, widen: bool):
+    return functools.partial(intervals.dirichlet_interval, prior=(lower, upper), widen=widen)
+
+
 METHODS = {
     "dirichlet (default)": intervals.dirichlet_interval,
     "goodness-of-fit (Donner-Eliasziw)": intervals.goodness_of_fit_interval,
-    "Jeffreys 2x2 (1/2 each cell)": functools.partial(intervals.dirichlet_interval, prior=(0.5, 1.0, 1.0), widen=False),
-    "Jeffreys trinomial (1/2, 1/4, 1/4, 1/2)": functools.partial(intervals.dirichlet_interval, prior=(0.5, 0.5, 0.5),
-                                                                 widen=False),
+    "Jeffreys 2x2 (1/2 each cell)": dirichlet_candidate((0.5, 1.0), (0.5, 1.0), widen=False),
+    "Jeffreys trinomial (1/2, 1/4, 1/4, 1/2)": dirichlet_candidate((0.5, 0.5), (0.5, 0.5), widen=False),
+    "as default, agreement 1/2 in the upper limit": dirichlet_candidate((0.5, 0.75), (0.5, 0.5), widen=True),
     "percentile bootstrap": percentile_bootstrap,
 }
 CHECK_METHODS = ("dirichlet (default)", "goodness-of-fit (Donner-Eliasziw)", "Jeffreys 2x2 (1/2 each cell)")

@@ -66,10 +66,9 @@ def test_goodness_of_fit_limits_are_the_roots_of_the_cubic(table):
 def plain_posterior_limits(table, *, draws=200_000, seed=11):
     """Dirichlet draws of the cell probabilities (numpy's own sampler), kappa of each, its quantiles."""
     rng = np.random.default_rng(seed)
-    half = intervals.AGREEMENT_PRIOR
     limits = []
-    for total, q in ((intervals.LOWER_DISAGREEMENT_PRIOR, 0.025), (intervals.UPPER_DISAGREEMENT_PRIOR, 0.975)):
-        p = rng.dirichlet(np.array(table) + [half, total / 2, total / 2, half], size=draws)
+    for (agree, disagree), q in ((intervals.LOWER_LIMIT_PRIOR, 0.025), (intervals.UPPER_LIMIT_PRIOR, 0.975)):
+        p = rng.dirichlet(np.array(table) + [agree, disagree / 2, disagree / 2, agree], size=draws)
         limits.append(np.quantile(kappa_from_counts(*p.T), q))
     return limits
 
@@ -168,7 +167,7 @@ def test_default_interval_coverage(n, prevalence, kappa, reps, informative):
 
 @pytest.mark.parametrize("method, cell", [
     (intervals.goodness_of_fit_interval, (20, 0.01, 0.2, 20000)),  # a lone "both present" unit excludes 0.2
-    (functools.partial(intervals.dirichlet_interval, prior=(0.5, 1.0, 1.0), widen=False), (30, 0.03, 0.9, 2000)),
+    (functools.partial(intervals.dirichlet_interval, prior=((0.5, 1.0), (0.5, 1.0)), widen=False), (30, 0.03, 0.9, 2000)),
 ])
 def test_coverage_check_catches_the_candidates_that_fail(method, cell):
     """Negative control: the measured candidates that miss the floor in these cells fail the check."""

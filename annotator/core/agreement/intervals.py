@@ -7,16 +7,19 @@ value, or no unit): an undefined kappa has no interval, never [0, 0] or [1, 1].
 Methods (``METHODS``), chosen by measured coverage (benchmarks/bench_coverage.py, BENCHMARKS.md):
 
 ``dirichlet`` (the default)
-    Equal-tailed interval of kappa under the Dirichlet posterior of the four cell probabilities.
-    The prior gives 1/2 to each agreement cell (both present, both absent) and a total weight to the
-    two disagreement cells, split evenly: 3/4 for the lower limit, 1/2 for the upper limit. The
-    asymmetry is that of the exact binomial interval (Beta(x, n-x+1) below, Beta(x+1, n-x) above),
-    softened: the lower limit is set by how many disagreements could have gone unseen, so a table
-    with no disagreement must not give an overconfident lower limit; the upper limit is set by how
-    few there could be. A table with a single informative unit (one unit where either rater said
-    present, or, for a mode present almost everywhere, one where either said absent) cannot tell
-    chance agreement from perfect agreement, so its interval is widened to contain [0, 1]. Every
-    interval contains the point estimate (a table with no disagreement reaches up to 1).
+    Each limit is a quantile of kappa under a Dirichlet posterior of the four cell probabilities.
+    The lower limit (2.5%) uses the pseudo-counts 1/2 on each agreement cell (both present, both
+    absent) and 3/8 on each disagreement cell; the upper limit (97.5%) 0.4 and 1/4. Lower limits
+    are set by how many disagreements may have gone unseen, so they get the heavier disagreement
+    prior (a table without disagreement must not give an overconfident lower limit, the weakness
+    of the Jeffreys prior of the agreement trinomial); upper limits the lighter one (the Jeffreys
+    prior of the 2x2 table, 1/2 everywhere, puts too much weight on disagreement and misses high
+    kappas on rare modes); the slightly lighter agreement weight of the upper limit trims the
+    over-coverage of rare modes. The weights were chosen by simulated coverage (BENCHMARKS.md)
+    between these two Jeffreys priors. A table with a single informative unit (one unit where
+    either rater said present, or, for a mode present almost everywhere, one where either said
+    absent) cannot tell chance agreement from perfect agreement: its interval is widened to
+    contain [0, 1]. Every interval contains the point estimate (with no disagreement, it reaches 1).
 ``goodness-of-fit``
     Donner & Eliasziw (1992): the kappas whose fitted (both, one, neither) counts under the common
     correlation model pass a chi-square goodness-of-fit test with 1 degree of freedom. It is an
@@ -41,9 +44,10 @@ PERCENTILE = "percentile"
 METHODS = (DIRICHLET, GOODNESS_OF_FIT, PERCENTILE)
 DEFAULT_METHOD = DIRICHLET
 
-AGREEMENT_PRIOR = 0.5  # pseudo-count on each of the cells "both present" and "both absent"
-LOWER_DISAGREEMENT_PRIOR = 0.75  # total pseudo-count on the two disagreement cells, for the lower limit
-UPPER_DISAGREEMENT_PRIOR = 0.5  # the same, for the upper limit
+# Dirichlet pseudo-counts (each agreement cell, the two disagreement cells together) for each limit.
+LOWER_LIMIT_PRIOR = (0.5, 0.75)
+UPPER_LIMIT_PRIOR = (0.4, 0.5)
+DEFAULT_PRIOR = (LOWER_LIMIT_PRIOR, UPPER_LIMIT_PRIOR)
 POSTERIOR_DRAWS = 4000  # Monte Carlo error of a limit ~0.002 on a wide interval, far below its width
 UNINFORMATIVE_WIDTH = 0.5  # flag `uninformative` (pairwise.pair_flags): wider than half of chance (0) to perfect (1)
 _BISECTIONS = 60  # halvings of a bracket of width <= 2: limits exact to float precision
@@ -96,31 +100,28 @@ def _check_level(level: float) -> None:
         raise ValueError(f"level must be between 0 and 1, got {level!r}")
 
 
-def _posterior_limits(cells: np.ndarray, *, prior: tuple[float, float, float], level: float, draws: int,
-                      seed: int) -> tuple[float, float]:
+Prior = tuple[tuple[float, float], tuple[float, float]]
+
+
+def _posterior_limits(cells: np.ndarray, *, prior: Prior, level: float, draws: int, seed: int) -> tuple[float, float]:
     """Lower and upper limit for one table of integer counts (4,).
 
     The generator is seeded by (seed, counts), so a table's interval depends on nothing else in the
-    report. The two posteriors share their agreement-cell draws (common random numbers).
+    report. Gamma draws divided by their sum are Dirichlet draws; kappa is scale-free, so the sum
+    is not needed.
     """
-    agreement_prior, lower_prior, upper_prior = prior
     rng = np.random.default_rng([int(seed), *(int(x) for x in cells)])
-    agree = rng.standard_gamma(cells[[0, 3]] + agreement_prior, size=(draws, 2))
     tail = (1 - level) / 2
     limits = []
-    for disagreement_prior, quantile in ((lower_prior, tail), (upper_prior, 1 - tail)):
-        disagree = rng.standard_gamma(cells[[1, 2]] + disagreement_prior / 2, size=(draws, 2))
-        kappa = _kappa_of_cells(np.stack([agree[:, 0], disagree[:, 0], disagree[:, 1], agree[:, 1]], axis=-1))
+    for (agreement, disagreement), quantile in zip(prior, (tail, 1 - tail)):
+        pseudo = np.array([agreement, disagreement / 2, disagreement / 2, agreement])
+        kappa = _kappa_of_cells(rng.standard_gamma(cells + pseudo, size=(draws, 4)))
         limits.append(float(np.quantile(kappa, quantile)))
     return limits[0], limits[1]
 
 
-DEFAULT_PRIOR = (AGREEMENT_PRIOR, LOWER_DISAGREEMENT_PRIOR, UPPER_DISAGREEMENT_PRIOR)
-
-
 def dirichlet_interval(both, a_only, b_only, neither, *, level: float = 0.95, draws: int = POSTERIOR_DRAWS,
-                       seed: int = 0, prior: tuple[float, float, float] = DEFAULT_PRIOR,
-                       widen: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                       seed: int = 0, prior: Prior = DEFAULT_PRIOR, widen: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The default interval (see the module docstring), for every table of the input shape.
 
     Parameters
@@ -131,11 +132,11 @@ def dirichlet_interval(both, a_only, b_only, neither, *, level: float = 0.95, dr
         Posterior draws per table and limit.
     seed : int, default 0
         With the counts, seeds each table's draws: equal tables get equal intervals.
-    prior : (agreement, lower disagreement, upper disagreement), default ``DEFAULT_PRIOR``
-        Pseudo-count on each agreement cell, and the total on the two disagreement cells (split
-        evenly) for the lower and the upper limit. The candidates of BENCHMARKS.md are (1/2, 1, 1),
-        the Jeffreys prior of the 2x2 table, and (1/2, 1/2, 1/2), that of the (both, one, neither)
-        trinomial, both with ``widen=False``.
+    prior : ((agreement, disagreement), (agreement, disagreement)), default ``DEFAULT_PRIOR``
+        For the lower and the upper limit: the pseudo-count on each agreement cell and the total on
+        the two disagreement cells (split evenly). The candidates of BENCHMARKS.md include
+        ((1/2, 1), (1/2, 1)), the Jeffreys prior of the 2x2 table, and ((1/2, 1/2), (1/2, 1/2)),
+        that of the (both, one, neither) trinomial, both with ``widen=False``.
     widen : bool, default True
         Widen to contain [0, 1] when the table has a single informative unit, and always to contain
         the point estimate (a table without disagreement has kappa 1 and an upper limit of 1).

@@ -9,7 +9,7 @@ from annotator.core.csvsafe import csv_cell, csv_text
 from annotator.core.report.fmt import taxonomy_ref
 
 PAIR_COLUMNS = ("a", "b", "n", "both", "a_only", "b_only", "neither", "observed_agreement", "kappa",
-                "ci_low", "ci_high", "se", "positive_agreement", "negative_agreement", "ac1", "pabak",
+                "ci_low", "ci_high", "ci_method", "se", "positive_agreement", "negative_agreement", "ac1", "pabak",
                 "prevalence_a", "prevalence_b", "undefined_resamples", "flags")
 MODE_COLUMNS = ("code", "name", "category", "mean_pairwise_kappa", "fleiss_kappa", "krippendorff_alpha", "flags")
 

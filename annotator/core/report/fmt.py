@@ -44,14 +44,13 @@ def summary_sentence(report: dict, escape=str) -> str:
     params = report["params"]
     pooled = report["pooled"]
     raters = ", ".join(f"{escape(r['name'])} ({escape(r['kind'])})" for r in report["raters"])
-    ci = f"{params.get('ci_level', 0.95):.0%} percentile bootstrap over {params.get('resample', 'unit')}s"
     return (
         f"Mean pairwise Cohen's kappa {fmt_number(s.get('mean_kappa'))} over "
         f"{s.get('mean_kappa_modes_covered', 0)} of {s.get('modes_total', len(report['modes']))} modes "
         f"(undefined modes left out); pooled over all (unit, mode) cells "
         f"{fmt_with_ci(pooled['mean_pairwise_kappa'], pooled.get('mean_pairwise_kappa_ci_low'), pooled.get('mean_pairwise_kappa_ci_high'))}. "
         f"{s.get('units', '?')} {report['level']}s, raters: {raters}. "
-        f"Intervals: {ci}, {params['bootstrap']} resamples, seed {params['seed']}."
+        f"Intervals {_interval_description(params)} ({params['bootstrap']} resamples), seed {params['seed']}."
     )
 
 
