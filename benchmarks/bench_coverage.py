@@ -31,14 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from annotator.core.agreement import intervals
 from annotator.core.agreement.bootstrap import percentile_interval
 from annotator.core.agreement.pairwise import kappa_from_counts
 from annotator.core.agreement.simulation import cell_probabilities, draw_tables, interval_coverage
 
+ROOT = Path(__file__).resolve().parent.parent
 GRID = {"n": (20, 50, 200, 1000), "prevalence": (0.01, 0.02, 0.05, 0.15, 0.40), "kappa": (0.2, 0.5, 0.8)}
 CHECK = {"n": (25, 80, 300, 2000), "prevalence": (0.015, 0.04, 0.1, 0.3, 0.5), "kappa": (0.1, 0.3, 0.6, 0.9)}
 BIASED = [(n, pa, pb, k) for n in (50, 200) for pa, pb in ((0.05, 0.10), (0.20, 0.35)) for k in (0.3, 0.6)]

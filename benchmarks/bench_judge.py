@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-from judge_helpers import MAST_CODES, make_db
+from judge_helpers import MAST_CODES, make_judge_db
 
 from annotator import store
 from annotator.judge import JudgeOptions
@@ -85,7 +85,7 @@ def execute(db, options: JudgeOptions, cls=Execution):
 
 def warm_up(tmp: Path, base_url: str) -> None:
     """litellm's first calls are slow (clients, lazy imports, caches): measure the steady state."""
-    db, _ = make_db(tmp / "warm.db", [f"warm up {i}" for i in range(128)])
+    db, _ = make_judge_db(tmp / "warm.db", [f"warm up {i}" for i in range(128)])
     execute(db, JudgeOptions(model=MODEL, api_base=base_url, concurrency=32))
 
 
@@ -99,7 +99,7 @@ def bench_throughput(tmp: Path, base_url: str, n: int, concurrency: int) -> None
           f"concurrency {concurrency}; ideal {ideal:.1f} calls/s")
     results = {}
     for name, cls in (("worker pool", Execution), ("batch-then-wait", BatchThenWait)):
-        db, _ = make_db(tmp / f"tp-{name[0]}.db", texts)
+        db, _ = make_judge_db(tmp / f"tp-{name[0]}.db", texts)
         options = JudgeOptions(model=MODEL, api_base=base_url, concurrency=concurrency, timeout=30)
         stats, wall, _, _ = execute(db, options, cls)
         assert stats.done == n, (name, stats)
@@ -109,7 +109,7 @@ def bench_throughput(tmp: Path, base_url: str, n: int, concurrency: int) -> None
               f"slots holding a call {stats.slot_occupancy():6.1%};  whole run: wall {wall:5.2f} s, "
               f"{n / wall:5.1f} calls/s ({n / wall / ideal:5.1%} of ideal, incl. the final drain)")
     print(f"    batch-then-wait takes {results['batch-then-wait'] / results['worker pool']:.2f}x the pool's time")
-    db, _ = make_db(tmp / "tp-l.db", texts)
+    db, _ = make_judge_db(tmp / "tp-l.db", texts)
     plan = plan_run(db, JudgeOptions(model=MODEL, api_base=base_url, concurrency=concurrency))
     fitter = Execution(db, plan, 0, 0).fitter
     requests = [{"model": MODEL, "api_base": base_url, "api_key": "no-key", "timeout": 30, "max_tokens": 3000,
@@ -153,7 +153,7 @@ def bench_cpu(tmp: Path, base_url: str, calls: int, concurrency: int = 64, round
     full, alone, own = [], [], []
     for r in range(rounds):
         gc.collect()
-        db, _ = make_db(tmp / f"cpu{r}.db", texts)
+        db, _ = make_judge_db(tmp / f"cpu{r}.db", texts)
         options = JudgeOptions(model=MODEL, api_base=base_url, concurrency=concurrency, timeout=30)
         stats, _, cpu, execution = execute(db, options)
         assert stats.done == calls, stats
@@ -169,7 +169,7 @@ def bench_cpu(tmp: Path, base_url: str, calls: int, concurrency: int = 64, round
         alone.append((time.process_time() - began) / calls * 1000)
 
         gc.collect()
-        db, _ = make_db(tmp / f"own{r}.db", texts)
+        db, _ = make_judge_db(tmp / f"own{r}.db", texts)
         real, llm.complete = llm.complete, stub
         try:
             stats, _, cpu, _ = execute(db, options)

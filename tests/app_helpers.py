@@ -1,20 +1,21 @@
-"""Builders shared by the web-app tests: small databases and AppTest set-up.
+"""Builders shared by the web-app tests: small databases and AppTest set-up (fixtures: conftest.py).
 
 Databases are built through the store (no importer), so these tests do not depend on the segmenter.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
+import annotator.app
 from annotator import store
 from annotator.core.taxonomy import load_taxonomy
 
-REPO = Path(__file__).resolve().parent.parent
-MAIN = str(REPO / "annotator" / "app" / "main.py")
+# The app's entry script in the installed package (not the checkout's copy).
+MAIN = str(Path(annotator.app.__file__).resolve().parent / "main.py")
 
 PAYLOADS = (
     "<script>window.__pwned = 1; alert('script')</script>",
@@ -48,14 +49,14 @@ def add_trace(db, external_id: str, turns: list[tuple[str, str]], *, scheme: str
     return trace_id
 
 
-def make_db(path: Path, *, traces: int = 3, turns: int = 3, k: int = 2) -> dict:
+def make_app_db(path: Path, *, traces: int = 3, turns: int = 3, k: int = 2) -> dict:
     """A database with the MAST taxonomy, `traces` traces of `turns` turn segments each, three users
     (alice annotator, rita reviewer, lead admin), and k set. Returns the tokens by user name."""
     db = store.connect(path)
     store.save_taxonomy(db, load_taxonomy("mast"))
     for t in range(traces):
-        add_trace(db, f"trace-{t}", [(("Planner", "Coder", "Reviewer")[i % 3], f"Trace {t} turn {i}: do step {i}.\n"
-                                      f"Second line of turn {i}.") for i in range(turns)])
+        add_trace(db, f"trace-{t}", [(("Planner", "Coder", "Reviewer")[i % 3],
+                                      f"Trace {t} turn {i}: do step {i}.\nSecond line of turn {i}.") for i in range(turns)])
     tokens = {name: store.add_user(db, name, role)
               for name, role in (("alice", "annotator"), ("bob", "annotator"), ("rita", "reviewer"),
                                  ("lead", "admin"))}
@@ -87,6 +88,15 @@ def signed_in(token: str, page: str | None = None) -> AppTest:
     return at
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: a backslash before ASCII punctuation shows the punctuation
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown that is plain text with backslash escapes (as the app writes data
+    text): the escapes resolved, hard breaks as line breaks, invisible word joiners dropped."""
+    return _ESCAPED.sub(r"\1", markdown.replace("  \n", "\n")).replace("\u2060", "")
+
+
 def texts(at: AppTest) -> str:
     """Everything the page sends as text, Markdown, captions, labels and values (for the blind test)."""
     parts = [str(getattr(e, "value", "")) for kind in ("markdown", "text", "caption", "title", "header",
@@ -96,24 +106,9 @@ def texts(at: AppTest) -> str:
               for e in at.get(kind)]
     parts += [e.value.to_string() for e in at.dataframe]
     parts += [str(e.proto) for e in at.get("bidi_component")]
-    return "\n".join(parts)
+    return shown("\n".join(parts))
 
 
 def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
-
-# Fixtures shared by the page tests (imported by name into each test module).
-@pytest.fixture
-def tokens(tmp_path, monkeypatch):
-    """A small app database (2 traces x 3 turns, k=2) as $ANNOTATOR_DB; returns the users' tokens."""
-    path = tmp_path / "app.db"
-    monkeypatch.setenv("ANNOTATOR_DB", str(path))
-    return make_db(path, traces=2, turns=3, k=2)
-
-
-@pytest.fixture
-def db(tokens):
-    conn = store.connect(store.default_path())
-    yield conn
-    conn.conn.close()

@@ -1,13 +1,22 @@
-"""Small helpers shared by tests (not fixtures)."""
+"""Small helpers shared by tests (not fixtures: those live in conftest.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
+
+# The checkout holding these tests. Only for files that exist in a checkout and not in an installed
+# package (the real MAST data beside it, the demo-data build script); the code under test is always
+# the installed `annotator`.
+CHECKOUT = Path(__file__).resolve().parent.parent
+MAST_HUMAN = CHECKOUT.parent / "shared" / "datasets" / "mast" / "MAD_human_labelled_dataset.json"
 
 
 def db_fingerprint(path: Path) -> str:
@@ -21,12 +30,33 @@ def db_fingerprint(path: Path) -> str:
         conn.close()
 
 
-def run_cli(*args: str, db: Path | None = None):
-    """Run the CLI in-process; returns click's Result (exit_code, stdout, stderr)."""
+def run_cli(*args: str, db: Path | None = None, env: dict | None = None):
+    """Run the CLI in-process; returns click's Result (exit_code, stdout, stderr, output)."""
     from annotator.cli.main import cli
 
     argv = (["--db", str(db)] if db else []) + list(args)
-    return CliRunner().invoke(cli, argv, catch_exceptions=False)
+    return CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
+
+
+def run_annotator(*args: str, cwd: Path, env: dict | None = None, timeout: float = 120):
+    """The real command line in a fresh interpreter, as a user runs it, from `cwd` (never the checkout,
+    whose `annotator/` folder would shadow the installed package)."""
+    import os
+
+    return subprocess.run([sys.executable, "-m", "annotator", *args], capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=timeout, check=False)
+
+
+def wait_until(read, *, until=bool, timeout: float, what: str, interval: float = 0.05):
+    """Poll `read()` until `until(value)` holds, and return that value; after `timeout` seconds fail, naming
+    `what` and the last value read. For waiting on state outside this process (a database, a server, a
+    thread): the timeout is a generous ceiling, never the expected wait."""
+    deadline = time.monotonic() + timeout
+    while not until(value := read()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not so after {timeout} s; last seen: {value!r}")
+        time.sleep(interval)
+    return value
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:

@@ -1,10 +1,11 @@
-"""Fixtures and helpers shared by the judge tests: a local OpenAI-compatible server and a small database."""
+"""Helpers shared by the judge tests: a small judge database, options for the local server, stored labels.
+
+The `llm_server` and `judge_db` fixtures built on them live in conftest.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import sqlite_utils
 from llm_server import LLMServer
 
@@ -15,15 +16,7 @@ MODEL = "openai/test-model"
 MAST_CODES = load_taxonomy("mast").codes
 
 
-@pytest.fixture
-def llm_server():
-    """A scripted chat server on 127.0.0.1 (free port) that counts every request."""
-    server = LLMServer(MAST_CODES, hang_s=3.0).start()
-    yield server
-    server.stop()
-
-
-def make_db(path: Path, texts: list[str], *, trace_prefix: str = "t") -> tuple[sqlite_utils.Database, list[int]]:
+def make_judge_db(path: Path, texts: list[str], *, trace_prefix: str = "t") -> tuple[sqlite_utils.Database, list[int]]:
     """A database with mast@1 and one trace (whole-trace segment, queued) per text; returns segment ids."""
     db = store.connect(path)
     store.save_taxonomy(db, load_taxonomy("mast"))
@@ -38,20 +31,13 @@ def make_db(path: Path, texts: list[str], *, trace_prefix: str = "t") -> tuple[s
     return db, ids
 
 
-@pytest.fixture
-def judge_db(tmp_path):
-    """Factory: judge_db(texts) -> (db, segment ids)."""
-    def build(texts: list[str], name: str = "judge.db"):
-        return make_db(tmp_path / name, texts)
-    return build
-
 
 def fast_options(server: LLMServer, **overrides):
     """Options for the local server: small timeout, quick backoff."""
     from annotator.judge import JudgeOptions
 
-    values = dict(model=MODEL, api_base=server.base_url, timeout=2.0, max_attempts=3, backoff_base=0.01,
-                  backoff_cap=0.05, concurrency=4)
+    values = {"model": MODEL, "api_base": server.base_url, "timeout": 2.0, "max_attempts": 3, "backoff_base": 0.01,
+                  "backoff_cap": 0.05, "concurrency": 4}
     values.update(overrides)
     return JudgeOptions(**values)
 

@@ -9,7 +9,8 @@ server uses `default_scenario`.
 
 Behaviours: ok, fence, missing, unknown, nonbool, prose, 401, 429, 500, hang (sleeps `hang_s`), and two
 that echo the caller's Authorization header (leak500, leakprose) to test that keys are scrubbed.
-Every request is counted and kept (`requests`), so tests can check that nothing was sent.
+Every request is counted and kept (`requests`), so tests can check that nothing was sent, and the usage
+of every answer is kept (`usages`), so tests can check token and cost accounting against the server's own.
 
 Run on its own (for benchmarks in another process): `python tests/llm_server.py --port 0 --codes A,B`.
 """
@@ -17,6 +18,7 @@ Run on its own (for benchmarks in another process): `python tests/llm_server.py 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import random
@@ -61,6 +63,7 @@ class LLMServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.requests: list[dict] = []
         self.auth_headers: list[str] = []
+        self.usages: list[tuple[int, int]] = []  # (prompt, completion) tokens of every answer given
         self.attempts: dict[str, int] = {}
         self.in_flight = 0
         self.max_in_flight = 0
@@ -128,10 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
             self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -181,6 +182,8 @@ class _Handler(BaseHTTPRequestHandler):
             content = f"I was called with {self.headers.get('Authorization')} and have no opinion."
         prompt_tokens = max(1, len(prompt) // 4)
         completion_tokens = max(1, len(content) // 4)
+        with server.lock:
+            server.usages.append((prompt_tokens, completion_tokens))
         self._send(200, {
             "id": f"chatcmpl-{random.getrandbits(48):x}", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "test-model"),
@@ -200,15 +203,15 @@ def main() -> None:
     args = parser.parse_args()
     if ":" in args.latency:
         low, high = (float(x) for x in args.latency.split(":"))
-        latency = lambda _body: random.uniform(low, high)
+
+        def latency(_body):
+            return random.uniform(low, high)
     else:
         latency = float(args.latency)
     server = LLMServer(args.codes.split(","), port=args.port, default_scenario=args.scenario, latency=latency)
     print(server.base_url, flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever(poll_interval=0.05)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -7,10 +7,10 @@ import json
 import subprocess
 import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
+from agreement_support import make_label_set, random_label_set
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -24,7 +24,6 @@ from annotator.core.agreement import (
     rollup,
 )
 from annotator.core.agreement.bootstrap import resample_weights
-from tests.agreement_support import make_label_set, random_label_set
 
 
 def sk_kappa(a, b) -> float:
@@ -420,20 +419,29 @@ def test_label_sets_compare_and_hash_by_content():
 def test_doctest_examples_hold():
     import doctest
 
-    from annotator.core import report
-    from annotator.core.agreement import ambiguity, bootstrap, classification, compute, labels, multirater, pairwise
+    from annotator.core.agreement import (
+        ambiguity,
+        bootstrap,
+        classification,
+        compute,
+        document,
+        labels,
+        multirater,
+        pairwise,
+    )
+    from annotator.core.report import fmt
 
-    for module in (labels, pairwise, bootstrap, multirater, ambiguity, classification, compute, report):
+    for module in (labels, pairwise, bootstrap, multirater, ambiguity, classification, compute, document, fmt):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-        assert result.failed == 0, module.__name__
+        assert result.attempted > 0 and result.failed == 0, (module.__name__, result)  # examples found, and hold
 
 
-def test_pure_core_imports_only_numpy_and_stdlib():
+def test_pure_core_imports_only_numpy_and_stdlib(tmp_path):
     """annotator.core.agreement and annotator.core.report must not pull in sqlite, UI, LLM or sklearn code."""
     code = ("import sys, annotator.core.agreement, annotator.core.report; "
             "print(','.join(m for m in ('sqlite3', 'streamlit', 'litellm', 'sklearn', 'scipy', 'pandas') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+                         cwd=tmp_path)  # a fresh interpreter, on the installed package (not the checkout's)
     assert out.stdout.strip() == ""
 
 
@@ -449,10 +457,10 @@ def test_report_has_every_contract_field():
     assert report["taxonomy"] == {"name": "mast", "version": "1"} and report["level"] == "segment"
     assert all(set(r) >= {"name", "kind"} for r in report["raters"])
     for mode in report["modes"]:
-        assert CONTRACT_MODE <= set(mode)
-        assert all(CONTRACT_PAIR <= set(pair) for pair in mode["pairs"])
+        assert set(mode) >= CONTRACT_MODE
+        assert all(set(pair) >= CONTRACT_PAIR for pair in mode["pairs"])
     assert {"pairs", "mean_pairwise_kappa"} <= set(report["pooled"])
-    assert all(CONTRACT_PAIR <= set(pair) for pair in report["pooled"]["pairs"])
+    assert all(set(pair) >= CONTRACT_PAIR for pair in report["pooled"]["pairs"])
     assert report["co_confusion"] and all({"a_mode", "b_mode", "count", "rate", "examples"} <= set(c)
                                           for c in report["co_confusion"])
     assert {"bootstrap", "seed"} <= set(report["params"])

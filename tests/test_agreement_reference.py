@@ -1,8 +1,8 @@
 """Every agreement figure checked against an independent reference implementation.
 
 References: scikit-learn (Cohen's kappa, F1, accuracy, precision/recall), statsmodels (kappa SE,
-Fleiss' kappa), krippendorff (alpha), irrCAC (Gwet's AC1); plus the real MAST human labels and a
-simulation of bootstrap coverage.
+Fleiss' kappa), krippendorff (alpha); Gwet's AC1 against published worked examples and against Gwet's
+formula written out below; plus the real MAST human labels and a simulation of bootstrap coverage.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
+from agreement_support import correlated_labels, make_label_set, mast_round_label_sets, random_label_set
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, precision_score, recall_score
 
 from annotator.core.agreement import classification_scores, compute_report
-from tests.agreement_support import correlated_labels, make_label_set, mast_round_label_sets, random_label_set
 
 TOL = 1e-9
 # statsmodels warns on its own 0/0 and sqrt of rounding-negative variances; we compare values.
@@ -82,19 +81,28 @@ def check_se_against_statsmodels(report) -> None:
                 assert same(pair["se"], result.std_kappa), "SE must be statsmodels' std_kappa (not std_kappa0)"
 
 
-def check_ac1_against_irrcac(ls, report) -> None:
-    from irrCAC.raw import CAC
+def gwet_ac1(a: list[int], b: list[int]) -> float:
+    """Gwet's AC1 for two raters and two categories, written out from Gwet (2008), Br J Math Stat Psychol
+    61:29-48: p_a = share of units both raters put in the same category; pi_q = the mean of the two raters'
+    shares of category q; p_e = sum over the Q categories of pi_q (1 - pi_q) / (Q - 1); AC1 = (p_a - p_e) /
+    (1 - p_e). Plain Python on the raw labels, sharing nothing with annotator.core."""
+    n = len(a)
+    p_a = sum(1 for x, y in zip(a, b) if x == y) / n
+    p_e = 0.0
+    for category in (0, 1):
+        pi = (sum(1 for x in a if x == category) + sum(1 for y in b if y == category)) / (2 * n)
+        p_e += pi * (1 - pi) / (2 - 1)
+    return (p_a - p_e) / (1 - p_e)
 
+
+def check_ac1_against_formula(ls, report) -> None:
     for k, mode in enumerate(report["modes"]):
         for pair in mode["pairs"]:
             a, b = shared_units(ls, k, pair["a"], pair["b"])
-            if len(a) < 2:
+            if not len(a):
+                assert pair["ac1"] is None
                 continue
-            ratings = pd.DataFrame({"a": a, "b": b})
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ac1 = CAC(ratings, categories=[0, 1], digits=15).gwet()["est"]["coefficient_value"]
-            assert same(pair["ac1"], ac1, tol=1e-9), (mode["code"], pair["a"], pair["b"])
+            assert same(pair["ac1"], gwet_ac1(a.tolist(), b.tolist())), (mode["code"], pair["a"], pair["b"])
 
 
 def check_multirater(ls, report) -> None:
@@ -147,7 +155,7 @@ def test_all_statistics_match_references_on_random_data(config):
     report = compute_report(ls, bootstrap=0)
     assert check_pairs_against_sklearn(ls, report) > 0
     check_se_against_statsmodels(report)
-    check_ac1_against_irrcac(ls, report)
+    check_ac1_against_formula(ls, report)
     check_multirater(ls, report)
     check_pooled(ls, report)
 
@@ -164,6 +172,47 @@ def test_cohen_worked_example():
     assert (pair["both"], pair["a_only"], pair["b_only"], pair["neither"]) == (20, 5, 10, 15)
     assert pair["observed_agreement"] == pytest.approx(0.7)
     assert pair["kappa"] == pytest.approx(0.4)
+
+
+# Published 2x2 tables as (both, a only, b only, neither) with the figures printed beside them.
+# Shankar & Bangdiwala (2014), "Observer agreement paradoxes in 2x2 tables: comparison of agreement
+# measures", BMC Med Res Methodol 14:100, Table 3 prints P_o, kappa, PABAK and AC1 per scenario (two
+# decimals); the cells (N = 100, from their Table 2) are the tables that reproduce every printed figure of
+# the row. Wongpakaran et al. (2013), BMC Med Res Methodol 13:61: the two-rater Schizoid example, printed
+# kappa .565 and AC1 .752 (the exact AC1 is 0.7527: the print truncates, hence the 0.001 tolerance).
+PUBLISHED_2X2 = {
+    "S&B scenario 1, symmetrical balance": ((40, 9, 6, 45), dict(po=0.85, kappa=0.70, pabak=0.70, ac1=0.70), 0.005),
+    "S&B scenario 2, symmetrical imbalance": ((80, 10, 5, 5), dict(po=0.85, kappa=0.32, pabak=0.70, ac1=0.81), 0.005),
+    "S&B scenario 3, perfect symmetrical imbalance": ((90, 5, 5, 0), dict(po=0.90, kappa=-0.05, pabak=0.80, ac1=0.89),
+                                                      0.005),
+    "S&B scenario 9, Po 0.90": ((85, 5, 5, 5), dict(po=0.90, kappa=0.44, pabak=0.80, ac1=0.88), 0.005),
+    "S&B scenario 11, Po 0.50": ((25, 25, 25, 25), dict(po=0.50, kappa=0.0, pabak=0.0, ac1=0.0), 0.005),
+    "S&B scenario 14, Po 0.10": ((5, 45, 45, 5), dict(po=0.10, kappa=-0.80, pabak=-0.80, ac1=-0.80), 0.005),
+    "Wongpakaran 2013, Schizoid": ((3, 1, 2, 13), dict(kappa=0.565, ac1=0.752), 0.001),
+}
+
+
+@pytest.mark.parametrize("name", PUBLISHED_2X2)
+def test_published_2x2_examples(name):
+    """Kappa, PABAK and AC1 of published 2x2 tables, to the precision they were printed with."""
+    (both, a_only, b_only, neither), printed, tol = PUBLISHED_2X2[name]
+    cells = [(1, 1)] * both + [(1, 0)] * a_only + [(0, 1)] * b_only + [(0, 0)] * neither
+    pair = compute_report(make_label_set(np.array(cells)[:, :, None]), bootstrap=0)["modes"][0]["pairs"][0]
+    assert (pair["both"], pair["a_only"], pair["b_only"], pair["neither"]) == (both, a_only, b_only, neither)
+    keys = {"po": "observed_agreement", "kappa": "kappa", "pabak": "pabak", "ac1": "ac1"}
+    for key, value in printed.items():
+        assert pair[keys[key]] == pytest.approx(value, abs=tol), (key, pair[keys[key]])
+
+
+def test_ac1_paradox_example_by_hand():
+    """Feinstein and Cicchetti's first paradox (the S&B scenario 3 table): 90 of 100 agreements, kappa
+    below zero, AC1 near the observed agreement. Worked by hand: p_a = 0.90, pi_yes = 0.95,
+    p_e = 2 * 0.95 * 0.05 = 0.095, AC1 = (0.90 - 0.095) / (1 - 0.095) = 0.805 / 0.905."""
+    cells = [(1, 1)] * 90 + [(1, 0)] * 5 + [(0, 1)] * 5
+    pair = compute_report(make_label_set(np.array(cells)[:, :, None]), bootstrap=0)["modes"][0]["pairs"][0]
+    assert pair["ac1"] == pytest.approx(0.805 / 0.905, abs=1e-12)
+    assert pair["kappa"] == pytest.approx((0.90 - 0.905) / (1 - 0.905), abs=1e-12)
+    assert "kappa_paradox" in pair["flags"]
 
 
 def test_classification_scores_match_sklearn():

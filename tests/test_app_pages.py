@@ -3,64 +3,71 @@
 from __future__ import annotations
 
 import pytest
+from app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, shown, signed_in, texts
 from streamlit.testing.v1 import AppTest
 
 from annotator import store
 from annotator.services import annotate
-from tests.app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, db, signed_in, texts, tokens  # noqa: F401  (shared fixtures)
 
 
 def mode_box(at: AppTest, code: str):
-    return next(c for c in at.checkbox if c.label.startswith(f"{code} "))
+    return next(c for c in at.checkbox if shown(c.label).startswith(f"{code} "))
 
 
 # --------------------------------------------------------------------------------------------------
 # Sign-in
 
-def test_sign_in_with_the_access_token_form(tokens):
+def test_sign_in_with_the_access_token_form(app_tokens):
     at = AppTest.from_file(MAIN, default_timeout=30).run()
     field = at.text_input(key="sign_in_token")
     assert field.label == "Access token" and not at.checkbox  # no data before sign-in
-    field.input(tokens["alice"])
+    field.input(app_tokens["alice"])
     at.button[0].click().run()
     assert not at.exception
-    assert any("Segment 1 of 1" in m.value for m in at.markdown)
+    assert any("Segment 1 of 1" in shown(m.value) for m in at.markdown)
 
 
-def test_sign_in_link_removes_the_token_from_the_address(tokens):
-    at = signed_in(tokens["alice"])
-    assert "token" not in at.query_params
-    assert any(c.label.startswith("1.1 ") for c in at.checkbox)
+def _forgets_the_link(at: AppTest) -> bool:
+    """The script that takes the token out of the address is on the page (the browser test runs it)."""
+    return any("annotator_forget_link" in str(e.proto) for e in at.get("bidi_component"))
+
+
+def test_sign_in_link_signs_in_and_has_the_browser_forget_it(app_tokens):
+    at = signed_in(app_tokens["alice"])
+    assert _forgets_the_link(at)
+    assert any(shown(c.label).startswith("1.1 ") for c in at.checkbox)
+    box = mode_box(at, "1.1").check().run()  # a rerun still sees the token: her ticks stay
+    assert mode_box(box, "1.1").value
 
 
 @pytest.mark.parametrize("token", ["wrong-token", ""])
-def test_a_wrong_token_gets_a_clear_message_and_no_data(tokens, token):
+def test_a_wrong_token_gets_a_clear_message_and_no_data(app_tokens, token):
     at = AppTest.from_file(MAIN, default_timeout=30)
     at.query_params["token"] = token or "x"
     at.run()
-    assert "not valid" in at.error[0].value
-    assert "token" not in at.query_params
+    assert "not valid" in shown(at.error[0].value)
+    assert _forgets_the_link(at)
     assert not at.checkbox and not at.text  # no segment, no labels
     assert "Trace 0" not in texts(at)
 
 
-def test_a_used_up_token_stops_working(tokens, db):
-    store.reset_token(db, "alice")
+def test_a_used_up_token_stops_working(app_tokens, app_db):
+    store.reset_token(app_db, "alice")
     at = AppTest.from_file(MAIN, default_timeout=30)
-    at.query_params["token"] = tokens["alice"]
+    at.query_params["token"] = app_tokens["alice"]
     at.run()
-    assert "not valid" in at.error[0].value and not at.checkbox
+    assert "not valid" in shown(at.error[0].value) and not at.checkbox
 
 
-def test_a_reset_token_ends_an_open_session(tokens, db):
-    at = signed_in(tokens["alice"])
-    store.reset_token(db, "alice")
+def test_a_reset_token_ends_an_open_session(app_tokens, app_db):
+    at = signed_in(app_tokens["alice"])
+    store.reset_token(app_db, "alice")
     at.run()
     assert not at.checkbox and "session ended" in texts(at)
 
 
-def test_sign_out(tokens):
-    at = signed_in(tokens["alice"])
+def test_sign_out(app_tokens):
+    at = signed_in(app_tokens["alice"])
     button(at, "Sign out").click().run()
     assert at.text_input(key="sign_in_token") and not at.checkbox
 
@@ -73,8 +80,8 @@ def test_sign_out(tokens):
     ("rita", ["views/review.py", "views/agreement.py", "views/taxonomy.py"], ["views/data.py", "views/judge_lab.py"]),
     ("lead", ["views/data.py", "views/judge_lab.py", "views/taxonomy.py", "views/review.py"], []),
 ])
-def test_each_role_sees_only_its_pages(tokens, role, allowed, refused):
-    at = signed_in(tokens[role])
+def test_each_role_sees_only_its_pages(app_tokens, role, allowed, refused):
+    at = signed_in(app_tokens[role])
     for page in allowed:
         at.switch_page(page).run()
         assert not at.exception, (page, at.exception)
@@ -84,7 +91,7 @@ def test_each_role_sees_only_its_pages(tokens, role, allowed, refused):
             at.switch_page(page)
 
 
-def test_pages_refuse_a_role_that_is_too_low(tokens):
+def test_pages_refuse_a_role_that_is_too_low(app_tokens):
     """Each page checks the role itself too, should it ever be reached without the menu."""
     from annotator.app.viewmodels.navigation import allowed, pages_for
 
@@ -96,76 +103,76 @@ def test_pages_refuse_a_role_that_is_too_low(tokens):
 # --------------------------------------------------------------------------------------------------
 # Annotate
 
-def test_label_and_submit_shows_the_next_segment(tokens, db):
-    at = signed_in(tokens["alice"])
+def test_label_and_submit_shows_the_next_segment(app_tokens, app_db):
+    at = signed_in(app_tokens["alice"])
     first = at.session_state["ann_current"]
     mode_box(at, "1.3").check().run()
-    assert any("1\\.3" in m.value and "badge" in m.value for m in at.markdown)  # the ticked chip
+    assert any("1\\.3" in m.value and "badge" in shown(m.value) for m in at.markdown)  # the ticked chip
     button(at, "Submit").click().run()
     assert not at.exception
-    alice = store.user_for_token(db, tokens["alice"])
-    tax = store.get_taxonomy(db, "mast")
-    [mine] = store.labels_for_segment(db, first, tax.id, rater_id=alice.rater_id)
+    alice = store.user_for_token(app_db, app_tokens["alice"])
+    tax = store.get_taxonomy(app_db, "mast")
+    [mine] = store.labels_for_segment(app_db, first, tax.id, rater_id=alice.rater_id)
     assert {c for c, v in mine.values.items() if v} == {"1.3"} and len(mine.values) == 14
     assert at.session_state["ann_current"] != first
     assert any("1 / 2 done" in str(p.proto) for p in at.get("progress"))
 
 
-def test_submit_without_a_choice_is_refused(tokens, db):
-    at = signed_in(tokens["alice"])
+def test_submit_without_a_choice_is_refused(app_tokens, app_db):
+    at = signed_in(app_tokens["alice"])
     button(at, "Submit").click().run()
-    assert "No failure" in at.error[0].value
-    assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
+    assert "No failure" in shown(at.error[0].value)
+    assert app_db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
 
 
-def test_no_failure_unticks_modes_and_submits_zeros(tokens, db):
-    at = signed_in(tokens["alice"])
+def test_no_failure_unticks_modes_and_submits_zeros(app_tokens, app_db):
+    at = signed_in(app_tokens["alice"])
     seg = at.session_state["ann_current"]
     mode_box(at, "2.1").check().run()
     at.checkbox(key=f"ann_{seg}_none").check().run()
     assert mode_box(at, "2.1").value is False
     button(at, "Submit").click().run()
-    assert db.execute("SELECT SUM(value), COUNT(*) FROM labels WHERE segment_id = ?", [seg]).fetchone() == (0, 14)
+    assert app_db.execute("SELECT SUM(value), COUNT(*) FROM labels WHERE segment_id = ?", [seg]).fetchone() == (0, 14)
 
 
-def test_ticks_survive_the_mode_filter(tokens, db):
-    at = signed_in(tokens["alice"])
+def test_ticks_survive_the_mode_filter(app_tokens, app_db):
+    at = signed_in(app_tokens["alice"])
     seg = at.session_state["ann_current"]
     mode_box(at, "1.1").check().run()
     at.text_input(key=f"ann_{seg}_filter").input("verification").run()
     [folded] = [e for e in at.expander if e.label.startswith("Other modes")]  # the rest fold away
-    inside = {c.label[:3] for c in folded.checkbox}
+    inside = {shown(c.label)[:3] for c in folded.checkbox}
     assert "1.1" in inside and not {"3.2", "3.3"} & inside
     mode_box(at, "3.2").check().run()
     at.text_input(key=f"ann_{seg}_filter").input("").run()
     assert mode_box(at, "1.1").value and mode_box(at, "3.2").value
     button(at, "Submit").click().run()
-    rows = db.execute("SELECT m.code FROM labels l JOIN modes m ON m.id = l.mode_id WHERE l.segment_id = ?"
+    rows = app_db.execute("SELECT m.code FROM labels l JOIN modes m ON m.id = l.mode_id WHERE l.segment_id = ?"
                       " AND l.value = 1 ORDER BY m.code", [seg]).fetchall()
     assert [r[0] for r in rows] == ["1.1", "3.2"]
 
 
-def test_rationale_and_unsure(tokens, db):
-    at = signed_in(tokens["alice"])
+def test_rationale_and_unsure(app_tokens, app_db):
+    at = signed_in(app_tokens["alice"])
     seg = at.session_state["ann_current"]
     mode_box(at, "2.4").check().run()
     at.text_input(key=f"ann_{seg}_m_2_4_why").input("agent kept the file path to itself").run()
     at.checkbox(key=f"ann_{seg}_unsure").check().run()
     button(at, "Submit").click().run()
-    assert db.execute("SELECT status FROM submissions").fetchone()[0] == "unsure"
-    assert db.execute("SELECT rationale FROM labels WHERE value = 1").fetchone()[0] == "agent kept the file path to itself"
+    assert app_db.execute("SELECT status FROM submissions").fetchone()[0] == "unsure"
+    assert app_db.execute("SELECT rationale FROM labels WHERE value = 1").fetchone()[0] == "agent kept the file path to itself"
 
 
-def test_skip(tokens, db):
-    at = signed_in(tokens["alice"])
+def test_skip(app_tokens, app_db):
+    at = signed_in(app_tokens["alice"])
     seg = at.session_state["ann_current"]
     button(at, "Skip").click().run()
-    assert db.execute("SELECT segment_id, status FROM submissions").fetchall() == [(seg, "skipped")]
+    assert app_db.execute("SELECT segment_id, status FROM submissions").fetchall() == [(seg, "skipped")]
     assert at.session_state["ann_current"] != seg
 
 
-def test_go_back_and_change_an_earlier_segment(tokens, db):
-    at = signed_in(tokens["alice"])
+def test_go_back_and_change_an_earlier_segment(app_tokens, app_db):
+    at = signed_in(app_tokens["alice"])
     first = at.session_state["ann_current"]
     mode_box(at, "1.1").check().run()
     button(at, "Submit").click().run()
@@ -175,32 +182,32 @@ def test_go_back_and_change_an_earlier_segment(tokens, db):
     mode_box(at, "1.1").uncheck().run()
     mode_box(at, "1.5").check().run()
     button(at, "Update labels").click().run()
-    history = [r[0] for r in db.execute("SELECT status FROM submissions WHERE segment_id = ? ORDER BY id", [first])]
+    history = [r[0] for r in app_db.execute("SELECT status FROM submissions WHERE segment_id = ? ORDER BY id", [first])]
     assert history == ["done", "done"]
-    positives = db.execute("SELECT m.code FROM labels l JOIN modes m ON m.id = l.mode_id"
+    positives = app_db.execute("SELECT m.code FROM labels l JOIN modes m ON m.id = l.mode_id"
                            " WHERE l.segment_id = ? AND l.value = 1", [first]).fetchall()
     assert positives == [("1.5",)]
     assert at.session_state["ann_current"] != first  # back at her next unlabelled segment
 
 
-def test_a_reload_resumes_where_she_was(tokens):
-    at = signed_in(tokens["alice"])
+def test_a_reload_resumes_where_she_was(app_tokens):
+    at = signed_in(app_tokens["alice"])
     seg = at.session_state["ann_current"]
     mode_box(at, "1.1").check().run()
     button(at, "Submit").click().run()
     nxt = at.session_state["ann_current"]
-    again = signed_in(tokens["alice"])  # a new browser session: the same next segment, nothing lost
+    again = signed_in(app_tokens["alice"])  # a new browser session: the same next segment, nothing lost
     assert again.session_state["ann_current"] == nxt != seg
     assert any("1 / 2 done" in str(p.proto) for p in again.get("progress"))
 
 
-def test_blind_rule_before_submit_and_reveal_after(tokens, db):
-    alice = store.user_for_token(db, tokens["alice"])
-    seg = annotate.next_segment_id(db, alice)
-    add_other_labels(db, seg, "annotator_zed", {"3.3"})
-    add_other_labels(db, seg, "judge:model-q@123", {"1.4"}, kind="judge")
-    store.save_settings(db, reveal=True)
-    at = signed_in(tokens["alice"])
+def test_blind_rule_before_submit_and_reveal_after(app_tokens, app_db):
+    alice = store.user_for_token(app_db, app_tokens["alice"])
+    seg = annotate.next_segment_id(app_db, alice)
+    add_other_labels(app_db, seg, "annotator_zed", {"3.3"})
+    add_other_labels(app_db, seg, "judge:model-q@123", {"1.4"}, kind="judge")
+    store.save_settings(app_db, reveal=True)
+    at = signed_in(app_tokens["alice"])
     page = texts(at)
     for secret in ("annotator_zed", "judge:model-q", "zed says", "model-q@123 says"):
         assert secret not in page
@@ -211,30 +218,31 @@ def test_blind_rule_before_submit_and_reveal_after(tokens, db):
     assert "annotator_zed" in texts(at) and "judge:model-q@123" in texts(at)
 
 
-def test_nothing_to_label(tokens, db):
-    at = signed_in(tokens["rita"])  # a reviewer is not in the default pool
-    assert "not in the annotator pool" in at.info[0].value
+def test_nothing_to_label(app_tokens, app_db):
+    at = signed_in(app_tokens["rita"])  # a reviewer is not in the default pool
+    assert "not in the annotator pool" in shown(at.info[0].value)
 
 
-def test_untrusted_trace_text_is_only_ever_plain_text(tokens, db):
-    trace = add_trace(db, "evil", [("<b>Boss</b>", p) for p in PAYLOADS] + [("Long", "A" * 2_000_000)])
-    alice = store.user_for_token(db, tokens["alice"])
-    ids = [r[0] for r in db.execute("SELECT id FROM segments WHERE trace_id = ? AND queued = 1 ORDER BY idx", [trace])]
-    db.execute("UPDATE segments SET queued = 0 WHERE trace_id != ?", [trace])
-    db.conn.commit()
-    at = signed_in(tokens["alice"])
-    for seg in ids:
+def test_untrusted_trace_text_is_only_ever_plain_text(app_tokens, app_db):
+    trace = add_trace(app_db, "evil", [("<b>Boss</b>", p) for p in PAYLOADS] + [("Long", "A" * 2_000_000)])
+    alice = store.user_for_token(app_db, app_tokens["alice"])
+    ids = [r[0] for r in app_db.execute("SELECT id FROM segments WHERE trace_id = ? AND queued = 1 ORDER BY idx", [trace])]
+    app_db.execute("UPDATE segments SET queued = 0 WHERE trace_id != ?", [trace])
+    app_db.conn.commit()
+    at = signed_in(app_tokens["alice"])
+    shown = [*PAYLOADS, "A" * 100]  # the trace's turns in order; the last one is 2 MB long
+    assert len(ids) == len(shown)
+    for seg, text in zip(ids, shown):
         assert at.session_state["ann_current"] == seg
         rendered = [e.value for kind in ("markdown", "caption") for e in at.get(kind)]
         labels = [e.label for e in at.get("expander")]
         for payload in PAYLOADS:
             assert not any(payload in r or payload[:12] in r for r in rendered + labels)
-        assert any(payload in t.value for t in at.text for payload in PAYLOADS) or "A" * 100 in "".join(
-            t.value for t in at.text)
+        assert any(text in t.value for t in at.text), (seg, text)  # shown, as plain text
         assert max(len(t.value) for t in at.text) <= 2_000  # the 2 MB turn is folded
         mode_box(at, "1.1").check().run()
         button(at, "Submit").click().run()
-    assert store.rater_progress(db, alice.rater_id).done == len(ids)
+    assert store.rater_progress(app_db, alice.rater_id).done == len(ids)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -246,9 +254,9 @@ def _two_raters(db) -> None:
         add_other_labels(db, seg + 1, "annotator_2", {"1.1"} if seg % 2 else {"2.2", "3.1"})
 
 
-def test_agreement_dashboard_renders(tokens, db):
-    _two_raters(db)
-    at = signed_in(tokens["rita"], "views/agreement.py")
+def test_agreement_dashboard_renders(app_tokens, app_db):
+    _two_raters(app_db)
+    at = signed_in(app_tokens["rita"], "views/agreement.py")
     assert [t.value for t in at.title] == ["Agreement"]
     assert len(at.get("vega_lite_chart")) == 3  # kappa per mode, pair matrix, co-confusion
     assert sorted(b.proto.label for b in at.get("download_button")) == [
@@ -257,24 +265,24 @@ def test_agreement_dashboard_renders(tokens, db):
     assert not at.error
 
 
-def test_agreement_page_with_nothing_to_compare(tokens):
+def test_agreement_page_with_nothing_to_compare(app_tokens):
     """No labels yet: a message, no error, and annotator progress still shown."""
-    at = signed_in(tokens["lead"], "views/agreement.py")
+    at = signed_in(app_tokens["lead"], "views/agreement.py")
     assert not at.exception and not at.error
-    assert "Nothing to compare yet" in at.info[0].value and at.dataframe
+    assert "Nothing to compare yet" in shown(at.info[0].value) and at.dataframe
 
 
-def test_data_page_settings_and_hand_out(tokens, db):
-    at = signed_in(tokens["lead"], "views/data.py")
+def test_data_page_settings_and_hand_out(app_tokens, app_db):
+    at = signed_in(app_tokens["lead"], "views/data.py")
     at.number_input[0].set_value(3)
     at.toggle[1].set_value(True)  # the reveal phase
     at.toggle[2].set_value(True)  # reviewers see annotator names
     next(b for b in at.button if b.label == "Save settings").click().run()
     assert not at.exception
-    settings = store.get_settings(db)
+    settings = store.get_settings(app_db)
     assert settings.k == 3 and settings.reveal is True and settings.reviewers_see_names is True
     at.button(key="data_hand_out").click().run()
-    assert store.rater_progress(db, store.user_for_token(db, tokens["alice"]).rater_id).assigned == 6
+    assert store.rater_progress(app_db, store.user_for_token(app_db, app_tokens["alice"]).rater_id).assigned == 6
 
 
 class _Upload:
@@ -287,11 +295,10 @@ class _Upload:
         return self._data
 
 
-def test_data_page_upload_errors_name_the_file(tokens, db):
-    pytest.importorskip("annotator.core.segments", reason="the importers need annotator.core.segments (merged from main)")
+def test_data_page_upload_errors_name_the_file(app_tokens, app_db):
     from annotator.app.components import data_panels
 
-    at = signed_in(tokens["lead"], "views/data.py")
+    at = signed_in(app_tokens["lead"], "views/data.py")
     assert at.get("file_uploader")  # AppTest cannot drive an upload: the form's import function is run directly
     messages = data_panels._run_imports([
         _Upload("broken.jsonl", b'{"id": "a", "text": '),
@@ -302,10 +309,10 @@ def test_data_page_upload_errors_name_the_file(tokens, db):
     assert kinds == ["error", "error", "success"], messages
     assert messages[0][1].startswith("broken.jsonl: ") and messages[1][1] == "empty.txt: the file is empty"
     assert "annotator-upload-" not in " ".join(m for _, m in messages)  # no temporary path leaks out
-    assert db.execute("SELECT value FROM trace_tags t JOIN traces r ON r.id = t.trace_id WHERE r.external_id = 'n1'"
+    assert app_db.execute("SELECT value FROM trace_tags t JOIN traces r ON r.id = t.trace_id WHERE r.external_id = 'n1'"
                       ).fetchone() == ("9",)
     assert data_panels._run_imports([_Upload("x.txt", b"hi")], "auto", "trace", "round") == [
         ("error", "Tags: tag 'round' is not KEY=VALUE")]
     at.session_state[data_panels.RESULTS] = messages
     at.run()
-    assert [e.value for e in at.error][:2] == [messages[0][1], messages[1][1]] and at.success
+    assert [shown(e.value) for e in at.error][:2] == [messages[0][1], messages[1][1]] and at.success

@@ -7,76 +7,65 @@ import threading
 from collections import Counter
 
 import pytest
+from app_helpers import add_other_labels, add_trace, make_app_db
+from crowd import annotate_all, process_worker
 
 from annotator import store
 from annotator.core.taxonomy import load_taxonomy
 from annotator.services import annotate
 from annotator.services.annotate import AnnotateError, Choice
-from tests.app_helpers import add_other_labels, add_trace, make_db
 
-
-@pytest.fixture
-def db_path(tmp_path):
-    path = tmp_path / "q.db"
-    make_db(path, traces=4, turns=3, k=2)
-    return path
-
-
-@pytest.fixture
-def db(db_path):
-    conn = store.connect(db_path)
-    yield conn
-    conn.conn.close()
+pytestmark = pytest.mark.app_db(traces=4, turns=3, k=2)
 
 
 def user(db, name):
     return next(u for u in store.list_users(db) if u.name == name)
 
 
-def test_next_segment_is_claimed_once_and_kept_until_submitted(db):
-    alice = user(db, "alice")
-    first = annotate.next_segment_id(db, alice)
-    assert annotate.next_segment_id(db, alice) == first  # a reload does not claim again
-    assert store.rater_progress(db, alice.rater_id) == store.Progress(assigned=1, done=0, skipped=0, unsure=0)
-    annotate.submit(db, alice, first, Choice(frozenset({"1.3"})))
-    second = annotate.next_segment_id(db, alice)
+def test_next_segment_is_claimed_once_and_kept_until_submitted(app_db):
+    alice = user(app_db, "alice")
+    first = annotate.next_segment_id(app_db, alice)
+    assert annotate.next_segment_id(app_db, alice) == first  # a reload does not claim again
+    assert store.rater_progress(app_db, alice.rater_id) == store.Progress(assigned=1, done=0, skipped=0, unsure=0)
+    annotate.submit(app_db, alice, first, Choice(frozenset({"1.3"})))
+    second = annotate.next_segment_id(app_db, alice)
     assert second != first
-    assert store.rater_progress(db, alice.rater_id).done == 1
+    assert store.rater_progress(app_db, alice.rater_id).done == 1
 
 
-def test_a_segment_goes_to_at_most_k_annotators(db):
-    store.save_settings(db, k=1, annotators=["alice", "bob", "rita"])
+def test_a_segment_goes_to_at_most_k_annotators(app_db):
+    store.save_settings(app_db, k=1, annotators=["alice", "bob", "rita"])
     seen = []
     for name in ("alice", "bob", "rita"):
-        u = user(db, name)
-        seen += store.claim(db, u.rater_id, k=1, n=20)
+        u = user(app_db, name)
+        seen += store.claim(app_db, u.rater_id, k=1, n=20)
     assert len(seen) == len(set(seen)) == 12  # 4 traces x 3 turns, each to one annotator
-    store.save_settings(db, k=2)
-    alice = user(db, "alice")
-    more = store.claim(db, alice.rater_id, k=2, n=50)
-    assert set(more).isdisjoint(store.claim(db, alice.rater_id, k=2, n=1) or [])
-    counts = Counter(r[0] for r in db.execute("SELECT segment_id FROM assignments"))
+    store.save_settings(app_db, k=2)
+    alice = user(app_db, "alice")
+    more = store.claim(app_db, alice.rater_id, k=2, n=50)
+    assert set(more).isdisjoint(store.claim(app_db, alice.rater_id, k=2, n=1) or [])
+    counts = Counter(r[0] for r in app_db.execute("SELECT segment_id FROM assignments"))
     assert max(counts.values()) <= 2
 
 
-def test_the_pool_decides_who_claims(db):
-    rita = user(db, "rita")  # a reviewer: not in the default pool (role annotator)
-    assert annotate.next_segment_id(db, rita) is None
-    store.save_settings(db, annotators=["rita"])
-    assert annotate.next_segment_id(db, rita) is not None
-    assert annotate.next_segment_id(db, user(db, "alice")) is None
+def test_the_pool_decides_who_claims(app_db):
+    rita = user(app_db, "rita")  # a reviewer: not in the default pool (role annotator)
+    assert annotate.next_segment_id(app_db, rita) is None
+    store.save_settings(app_db, annotators=["rita"])
+    assert annotate.next_segment_id(app_db, rita) is not None
+    assert annotate.next_segment_id(app_db, user(app_db, "alice")) is None
 
 
-def test_submit_writes_every_mode_and_a_submission(db):
-    alice = user(db, "alice")
-    seg = annotate.next_segment_id(db, alice)
-    annotate.submit(db, alice, seg, Choice(frozenset({"1.3", "2.2"}), rationales={"1.3": " again ", "3.1": "x"}),
+def test_submit_writes_every_mode_and_a_submission(app_db):
+    alice = user(app_db, "alice")
+    seg = annotate.next_segment_id(app_db, alice)
+    annotate.submit(app_db, alice, seg, Choice(frozenset({"1.3", "2.2"}), rationales={"1.3": " again ", "3.1": "x"}),
                     duration_ms=1200)
-    tax = store.get_taxonomy(db, "mast")
-    [mine] = store.labels_for_segment(db, seg, tax.id, rater_id=alice.rater_id)
+    tax = store.get_taxonomy(app_db, "mast")
+    [mine] = store.labels_for_segment(app_db, seg, tax.id, rater_id=alice.rater_id)
     assert len(mine.values) == 14 and {c for c, v in mine.values.items() if v} == {"1.3", "2.2"}
     assert mine.rationales == {"1.3": "again"}  # only for marked modes, trimmed
-    assert store.submission_history(db, seg, alice.rater_id)[0][1] == "done"
+    assert store.submission_history(app_db, seg, alice.rater_id)[0][1] == "done"
 
 
 @pytest.mark.parametrize("choice, message", [
@@ -84,117 +73,117 @@ def test_submit_writes_every_mode_and_a_submission(db):
     (Choice(frozenset({"1.1"}), no_failure=True), "untick"),
     (Choice(frozenset({"9.9"})), "unknown mode"),
 ])
-def test_empty_or_contradictory_choices_write_nothing(db, choice, message):
-    alice = user(db, "alice")
-    seg = annotate.next_segment_id(db, alice)
+def test_empty_or_contradictory_choices_write_nothing(app_db, choice, message):
+    alice = user(app_db, "alice")
+    seg = annotate.next_segment_id(app_db, alice)
     with pytest.raises(AnnotateError, match=message):
-        annotate.submit(db, alice, seg, choice)
-    assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 0
-    assert store.assignment_status(db, alice.rater_id, seg) == "pending"
+        annotate.submit(app_db, alice, seg, choice)
+    assert app_db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 0
+    assert store.assignment_status(app_db, alice.rater_id, seg) == "pending"
 
 
-def test_no_failure_writes_fourteen_zeros(db):
-    alice = user(db, "alice")
-    seg = annotate.next_segment_id(db, alice)
-    annotate.submit(db, alice, seg, Choice(frozenset(), no_failure=True))
-    rows = db.execute("SELECT value FROM labels WHERE segment_id = ? AND rater_id = ?", [seg, alice.rater_id]).fetchall()
+def test_no_failure_writes_fourteen_zeros(app_db):
+    alice = user(app_db, "alice")
+    seg = annotate.next_segment_id(app_db, alice)
+    annotate.submit(app_db, alice, seg, Choice(frozenset(), no_failure=True))
+    rows = app_db.execute("SELECT value FROM labels WHERE segment_id = ? AND rater_id = ?", [seg, alice.rater_id]).fetchall()
     assert [r[0] for r in rows] == [0] * 14
 
 
-def test_nobody_writes_labels_on_a_segment_outside_their_list(db):
-    alice, bob = user(db, "alice"), user(db, "bob")
-    seg = annotate.next_segment_id(db, alice)
+def test_nobody_writes_labels_on_a_segment_outside_their_list(app_db):
+    alice, bob = user(app_db, "alice"), user(app_db, "bob")
+    seg = annotate.next_segment_id(app_db, alice)
     with pytest.raises(AnnotateError, match="not in your list"):
-        annotate.submit(db, bob, seg, Choice(frozenset({"1.1"})))
+        annotate.submit(app_db, bob, seg, Choice(frozenset({"1.1"})))
     with pytest.raises(AnnotateError, match="not in your list"):
-        annotate.skip(db, bob, seg)
+        annotate.skip(app_db, bob, seg)
 
 
-def test_editing_an_earlier_segment_keeps_history(db):
-    alice = user(db, "alice")
-    first = annotate.next_segment_id(db, alice)
-    annotate.submit(db, alice, first, Choice(frozenset({"1.1"})))
-    second = annotate.next_segment_id(db, alice)
-    view = annotate.load_view(db, alice, first)
+def test_editing_an_earlier_segment_keeps_history(app_db):
+    alice = user(app_db, "alice")
+    first = annotate.next_segment_id(app_db, alice)
+    annotate.submit(app_db, alice, first, Choice(frozenset({"1.1"})))
+    second = annotate.next_segment_id(app_db, alice)
+    view = annotate.load_view(app_db, alice, first)
     assert view.status == "done" and view.place.next_id == second and view.place.position == 1
-    annotate.submit(db, alice, first, Choice(frozenset({"1.2"}), unsure=True))
-    view = annotate.load_view(db, alice, first)
+    annotate.submit(app_db, alice, first, Choice(frozenset({"1.2"}), unsure=True))
+    view = annotate.load_view(app_db, alice, first)
     assert view.status == "unsure" and view.mine.values["1.2"] == 1 and view.mine.values["1.1"] == 0
     assert [status for _, status in view.history] == ["done", "unsure"]
-    assert annotate.next_segment_id(db, alice) == second  # editing did not move her frontier
+    assert annotate.next_segment_id(app_db, alice) == second  # editing did not move her frontier
 
 
-def test_skip_releases_the_claim_and_labelling_it_later_takes_it_back(db):
-    store.save_settings(db, k=1)
-    alice, bob = user(db, "alice"), user(db, "bob")
-    seg = annotate.next_segment_id(db, alice)
-    annotate.skip(db, alice, seg)
-    assert store.assignment_status(db, alice.rater_id, seg) == "skipped"
-    assert db.execute("SELECT assigned FROM segments WHERE id = ?", [seg]).fetchone()[0] == 0
-    assert annotate.next_segment_id(db, bob) == seg  # someone else can take it
-    assert annotate.next_segment_id(db, alice) != seg  # she is not offered it again
-    annotate.submit(db, alice, seg, Choice(frozenset({"3.1"})))
-    assert db.execute("SELECT assigned FROM segments WHERE id = ?", [seg]).fetchone()[0] == 2
+def test_skip_releases_the_claim_and_labelling_it_later_takes_it_back(app_db):
+    store.save_settings(app_db, k=1)
+    alice, bob = user(app_db, "alice"), user(app_db, "bob")
+    seg = annotate.next_segment_id(app_db, alice)
+    annotate.skip(app_db, alice, seg)
+    assert store.assignment_status(app_db, alice.rater_id, seg) == "skipped"
+    assert app_db.execute("SELECT assigned FROM segments WHERE id = ?", [seg]).fetchone()[0] == 0
+    assert annotate.next_segment_id(app_db, bob) == seg  # someone else can take it
+    assert annotate.next_segment_id(app_db, alice) != seg  # she is not offered it again
+    annotate.submit(app_db, alice, seg, Choice(frozenset({"3.1"})))
+    assert app_db.execute("SELECT assigned FROM segments WHERE id = ?", [seg]).fetchone()[0] == 2
     with pytest.raises(AnnotateError, match="already labelled"):
-        annotate.skip(db, alice, seg)
+        annotate.skip(app_db, alice, seg)
 
 
-def test_blind_until_submitted_and_revealed(db):
-    alice = user(db, "alice")
-    seg = annotate.next_segment_id(db, alice)
-    add_other_labels(db, seg, "annotator_1", {"1.1"})
-    add_other_labels(db, seg, "judge:gpt@abc", {"2.2"}, kind="judge")
-    store.save_settings(db, reveal=True)
-    assert annotate.load_view(db, alice, seg).others is None  # revealed, but she has not submitted
-    annotate.submit(db, alice, seg, Choice(frozenset({"1.1"})))
-    store.save_settings(db, reveal=False)
-    assert annotate.load_view(db, alice, seg).others is None  # submitted, but no reveal phase
-    store.save_settings(db, reveal=True)
-    others = annotate.load_view(db, alice, seg).others
+def test_blind_until_submitted_and_revealed(app_db):
+    alice = user(app_db, "alice")
+    seg = annotate.next_segment_id(app_db, alice)
+    add_other_labels(app_db, seg, "annotator_1", {"1.1"})
+    add_other_labels(app_db, seg, "judge:gpt@abc", {"2.2"}, kind="judge")
+    store.save_settings(app_db, reveal=True)
+    assert annotate.load_view(app_db, alice, seg).others is None  # revealed, but she has not submitted
+    annotate.submit(app_db, alice, seg, Choice(frozenset({"1.1"})))
+    store.save_settings(app_db, reveal=False)
+    assert annotate.load_view(app_db, alice, seg).others is None  # submitted, but no reveal phase
+    store.save_settings(app_db, reveal=True)
+    others = annotate.load_view(app_db, alice, seg).others
     assert {o.rater for o in others} == {"annotator_1", "judge:gpt@abc"}
     assert next(o for o in others if o.rater == "annotator_1").rationales == {"1.1": "annotator_1 says 1.1"}
 
 
-def test_skipped_segments_stay_blind(db):
-    alice = user(db, "alice")
-    seg = annotate.next_segment_id(db, alice)
-    add_other_labels(db, seg, "annotator_1", {"1.1"})
-    store.save_settings(db, reveal=True)
-    annotate.skip(db, alice, seg)
-    assert annotate.load_view(db, alice, seg).others is None
+def test_skipped_segments_stay_blind(app_db):
+    alice = user(app_db, "alice")
+    seg = annotate.next_segment_id(app_db, alice)
+    add_other_labels(app_db, seg, "annotator_1", {"1.1"})
+    store.save_settings(app_db, reveal=True)
+    annotate.skip(app_db, alice, seg)
+    assert annotate.load_view(app_db, alice, seg).others is None
 
 
-def test_list_position_follows_claim_order(db):
-    alice = user(db, "alice")
-    ids = store.claim(db, alice.rater_id, k=2, n=3)
-    places = [store.list_position(db, alice.rater_id, s) for s in ids]
+def test_list_position_follows_claim_order(app_db):
+    alice = user(app_db, "alice")
+    ids = store.claim(app_db, alice.rater_id, k=2, n=3)
+    places = [store.list_position(app_db, alice.rater_id, s) for s in ids]
     assert [p.position for p in places] == [1, 2, 3]
     assert [p.previous_id for p in places] == [None, ids[0], ids[1]]
     assert [p.next_id for p in places] == [ids[1], ids[2], None]
-    assert store.list_position(db, user(db, "bob").rater_id, ids[0]) is None
+    assert store.list_position(app_db, user(app_db, "bob").rater_id, ids[0]) is None
 
 
-def test_settings_are_validated(db):
+def test_settings_are_validated(app_db):
     with pytest.raises(store.StoreError, match="k"):
-        store.save_settings(db, k=0)
+        store.save_settings(app_db, k=0)
     with pytest.raises(store.StoreError, match="unknown"):
-        store.save_settings(db, colour="red")
-    assert store.save_settings(db, k=3, reveal=1).k == 3 and store.get_settings(db).reveal is True
+        store.save_settings(app_db, colour="red")
+    assert store.save_settings(app_db, k=3, reveal=1).k == 3 and store.get_settings(app_db).reveal is True
 
 
-def test_hand_out_gives_each_pool_member_segments(db):
-    given = store.assign_to_pool(db, 2)
-    alice, bob = user(db, "alice"), user(db, "bob")
+def test_hand_out_gives_each_pool_member_segments(app_db):
+    given = store.assign_to_pool(app_db, 2)
+    alice, bob = user(app_db, "alice"), user(app_db, "bob")
     assert given == {alice.rater_id: 2, bob.rater_id: 2}
-    assert store.rater_progress(db, alice.rater_id).assigned == 2
+    assert store.rater_progress(app_db, alice.rater_id).assigned == 2
 
 
-def test_a_reset_token_ends_the_session(db):
-    token = store.reset_token(db, "alice")
-    alice = store.user_for_token(db, token)
-    assert store.session_user(db, alice.id, store.hash_token(token)) == alice
-    store.reset_token(db, "alice")
-    assert store.session_user(db, alice.id, store.hash_token(token)) is None
+def test_a_reset_token_ends_the_session(app_db):
+    token = store.reset_token(app_db, "alice")
+    alice = store.user_for_token(app_db, token)
+    assert store.session_user(app_db, alice.id, store.hash_token(token)) == alice
+    store.reset_token(app_db, "alice")
+    assert store.session_user(app_db, alice.id, store.hash_token(token)) is None
 
 
 def test_queue_migration_backfills_counters(tmp_path):
@@ -225,33 +214,10 @@ def test_queue_migration_backfills_counters(tmp_path):
 ANNOTATORS = 8
 
 
-def _annotate_all(db_file: str, name: str, errors: list) -> int:
-    """One annotator's loop with her own connection: take the next segment, submit, until none."""
-    db = store.connect(db_file, migrate=False)
-    done = 0
-    try:
-        u = next(x for x in store.list_users(db) if x.name == name)
-        while (seg := annotate.next_segment_id(db, u)) is not None:
-            if name in ("ann0", "ann1") and seg % 7 == 0:  # two skippers: others take those over
-                annotate.skip(db, u, seg)
-            else:
-                annotate.submit(db, u, seg, Choice(frozenset({"1.1"} if seg % 2 else {"2.3", "3.2"})))
-            done += 1
-    except Exception as exc:  # reported to the test, which fails on any
-        errors.append(f"{name}: {exc!r}")
-    finally:
-        db.conn.close()
-    return done
-
-
-def _process_worker(args):
-    errors: list = []
-    return _annotate_all(*args, errors), errors
-
 
 def _crowd_db(tmp_path, k: int = 3):
     path = tmp_path / "crowd.db"
-    make_db(path, traces=15, turns=4, k=k)  # 60 segments
+    make_app_db(path, traces=15, turns=4, k=k)  # 60 segments
     db = store.connect(path)
     for i in range(ANNOTATORS):
         store.add_user(db, f"ann{i}", "annotator")
@@ -283,19 +249,28 @@ def _check_crowd(path, k: int) -> None:
 def test_eight_annotators_in_threads(tmp_path):
     path = _crowd_db(tmp_path)
     errors: list = []
-    threads = [threading.Thread(target=_annotate_all, args=(str(path), f"ann{i}", errors)) for i in range(ANNOTATORS)]
+    handled: list[int] = []
+    threads = [threading.Thread(target=lambda name: handled.append(annotate_all(str(path), name, errors)),
+                                args=(f"ann{i}",)) for i in range(ANNOTATORS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(120)
+    assert not [t for t in threads if t.is_alive()], "an annotator was still working after 120 s"
     assert errors == []
+    assert len(handled) == ANNOTATORS and sum(handled) >= 60 * 3
     _check_crowd(path, 3)
 
 
 def test_eight_annotators_in_processes(tmp_path):
     path = _crowd_db(tmp_path)
-    with multiprocessing.get_context("spawn").Pool(ANNOTATORS) as pool:
-        results = pool.map(_process_worker, [(str(path), f"ann{i}") for i in range(ANNOTATORS)])
+    # Separate processes, each with its own connection. A fork server imports the worker's module once and
+    # forks each worker from that clean process (no connection of ours inherited): spawning eight fresh
+    # interpreters would cost seconds of imports each.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["crowd"])
+    with context.Pool(ANNOTATORS) as pool:
+        results = pool.map(process_worker, [(str(path), f"ann{i}") for i in range(ANNOTATORS)])
     assert [e for _, errs in results for e in errs] == []
     assert sum(n for n, _ in results) >= 60 * 3
     _check_crowd(path, 3)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from app_helpers import add_other_labels, button, shown, signed_in, texts
 
 from annotator import store
 from annotator.app.viewmodels import taxonomy_editor as editor
 from annotator.core.taxonomy import load_taxonomy
-from tests.app_helpers import add_other_labels, button, db, signed_in, texts, tokens  # noqa: F401  (shared fixtures)
 
 
 def _labels(db) -> None:
@@ -21,20 +21,20 @@ def _versions(db) -> list[str]:
     return [f"{t.name}@{t.version}" for t in store.list_taxonomies(db)]
 
 
-def test_a_reviewer_sees_the_taxonomy_but_not_the_editor(tokens, db):
-    _labels(db)
-    at = signed_in(tokens["rita"], "views/taxonomy.py")
+def test_a_reviewer_sees_the_taxonomy_but_not_the_editor(app_tokens, app_db):
+    _labels(app_db)
+    at = signed_in(app_tokens["rita"], "views/taxonomy.py")
     assert not at.exception and [t.value for t in at.title] == ["Taxonomy"]
     assert list(at.dataframe[0].value["version"]) == ["mast@1"]
-    assert "Only an admin can refine" in at.info[0].value
+    assert "Only an admin can refine" in shown(at.info[0].value)
     assert not [b for b in at.button if b.label in ("Add change", "Create version")]
     page = texts(at)
     assert "Loss of Conversation History" in page and "Premature Termination" in page  # the modes tab
 
 
-def test_ambiguous_modes_with_their_co_confusion_partners(tokens, db):
-    _labels(db)
-    at = signed_in(tokens["rita"], "views/taxonomy.py")
+def test_ambiguous_modes_with_their_co_confusion_partners(app_tokens, app_db):
+    _labels(app_db)
+    at = signed_in(app_tokens["rita"], "views/taxonomy.py")
     table = next(d.value for d in at.dataframe if "human kappa" in d.value.columns)
     top = table.iloc[0]
     assert top["mode"].split()[0] in ("3.2", "3.3") and top["human kappa"] != "n/a"
@@ -43,9 +43,9 @@ def test_ambiguous_modes_with_their_co_confusion_partners(tokens, db):
     assert any(e.label.startswith("segment ") for e in at.expander)
 
 
-def test_merge_two_modes_through_the_editor(tokens, db):
-    _labels(db)
-    at = signed_in(tokens["lead"], "views/taxonomy.py")
+def test_merge_two_modes_through_the_editor(app_tokens, app_db):
+    _labels(app_db)
+    at = signed_in(app_tokens["lead"], "views/taxonomy.py")
     at.segmented_control(key="tx_kind").set_value("merge").run()
     at.multiselect(key="tx_merge_codes").set_value(["3.2", "3.3"])
     at.text_input(key="tx_merge_name").input("Verification failure")
@@ -57,19 +57,19 @@ def test_merge_two_modes_through_the_editor(tokens, db):
     assert preview.set_index("code").loc["3.2", "from"] == "3.2, 3.3" and "3.3" not in list(preview["code"])
     button(at, "Create version").click().run()
     assert not at.exception and not at.error, at.error
-    assert _versions(db) == ["mast@1", "mast@2"]
-    assert "mast@2 made from mast@1" in at.success[0].value
+    assert _versions(app_db) == ["mast@1", "mast@2"]
+    assert "mast@2 made from mast@1" in shown(at.success[0].value)
     versions = at.dataframe[0].value.set_index("version")
     assert versions.loc["mast@2", "parent"] == "mast@1" and versions.loc["mast@2", "modes"] == 13
     compare = next(d.value for d in at.dataframe if "kappa after" in d.value.columns).set_index("change")
     assert compare.loc["merge", "from"] == "3.2, 3.3" and compare.loc["merge", "kappa after"] == "n/a"
     assert at.selectbox(key="tx_base").value == "mast@2" and not at.warning  # further changes build on it
-    merged = store.get_taxonomy(db, "mast@2").taxonomy.resolve("3.2")
+    merged = store.get_taxonomy(app_db, "mast@2").taxonomy.resolve("3.2")
     assert merged.name == "Verification failure" and merged.category == "Task Verification"
 
 
-def test_edit_rename_retire_add_and_split_through_the_form(tokens, db):
-    at = signed_in(tokens["lead"], "views/taxonomy.py")
+def test_edit_rename_retire_add_and_split_through_the_form(app_tokens, app_db):
+    at = signed_in(app_tokens["lead"], "views/taxonomy.py")
     steps = [("edit", lambda: at.text_area(key="tx_edit_def_1.3").input("Repeats a step twice or more.")),
              ("rename", lambda: at.text_input(key="tx_rename_name_1.1").input("Task specification violated")),
              ("retire", lambda: at.selectbox(key="tx_retire_code").set_value("2.1")),
@@ -90,7 +90,7 @@ def test_edit_rename_retire_add_and_split_through_the_form(tokens, db):
         assert not at.error, (kind, at.error)
     button(at, "Create version").click().run()
     assert not at.error, at.error
-    new = store.get_taxonomy(db, "mast@2").taxonomy
+    new = store.get_taxonomy(app_db, "mast@2").taxonomy
     assert new.resolve("1.3").definition == "Repeats a step twice or more."
     assert new.resolve("1.1").name == "Task specification violated" and "2.1" not in new.codes
     assert new.resolve("4.1").category == "Tools" and {"2.5a", "2.5b"} <= set(new.codes) and "2.5" not in new.codes
@@ -102,31 +102,31 @@ def test_edit_rename_retire_add_and_split_through_the_form(tokens, db):
     ("- frobnicate: 1.1", "expected exactly one of"),
     ("changes: [", "not valid YAML"),
 ])
-def test_bad_changes_are_refused_and_change_nothing(tokens, db, pasted, message):
-    at = signed_in(tokens["lead"], "views/taxonomy.py")
+def test_bad_changes_are_refused_and_change_nothing(app_tokens, app_db, pasted, message):
+    at = signed_in(app_tokens["lead"], "views/taxonomy.py")
     at.text_area(key="tx_yaml").input(pasted)
     button(at, "Add these changes").click().run()
-    assert message in at.error[0].value and "Changes not added" in at.error[0].value
-    assert not at.session_state["tx_changes"] and _versions(db) == ["mast@1"]
+    assert message in shown(at.error[0].value) and "Changes not added" in shown(at.error[0].value)
+    assert not at.session_state["tx_changes"] and _versions(app_db) == ["mast@1"]
 
 
-def test_merging_a_single_mode_is_refused(tokens, db):
-    at = signed_in(tokens["lead"], "views/taxonomy.py")
+def test_merging_a_single_mode_is_refused(app_tokens, app_db):
+    at = signed_in(app_tokens["lead"], "views/taxonomy.py")
     at.multiselect(key="tx_merge_codes").set_value(["3.2"])
     at.text_input(key="tx_merge_name").input("V")
     at.text_area(key="tx_merge_def").input("D")
     button(at, "Add change").click().run()
-    assert "needs at least two different codes" in at.error[0].value
+    assert "needs at least two different codes" in shown(at.error[0].value)
 
 
-def test_a_taken_version_name_changes_nothing(tokens, db):
-    at = signed_in(tokens["lead"], "views/taxonomy.py")
+def test_a_taken_version_name_changes_nothing(app_tokens, app_db):
+    at = signed_in(app_tokens["lead"], "views/taxonomy.py")
     at.text_area(key="tx_yaml").input('version: "1"\nchanges:\n  - retire: "2.1"')
     button(at, "Add these changes").click().run()
     assert at.text_input(key="tx_version").value == "1"
     button(at, "Create version").click().run()
-    assert "Nothing changed: mast@1 exists already" in at.error[0].value
-    assert _versions(db) == ["mast@1"] and at.session_state["tx_changes"]  # the list is kept to fix
+    assert "Nothing changed: mast@1 exists already" in shown(at.error[0].value)
+    assert _versions(app_db) == ["mast@1"] and at.session_state["tx_changes"]  # the list is kept to fix
 
 
 def test_editor_helpers():

@@ -2,10 +2,11 @@ import csv
 import io
 import json
 
+from helpers import labels_with, run_cli, write_jsonl
+
 from annotator import store
 from annotator.ingest import import_file
 from annotator.services.exports import write_export
-from tests.helpers import labels_with, run_cli, write_jsonl
 
 
 def _source(tmp_path):

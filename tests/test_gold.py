@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import labels_with, run_cli, write_jsonl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -9,7 +10,6 @@ from hypothesis.extra.numpy import arrays
 from annotator import store
 from annotator.ingest import import_file
 from annotator.services.gold import adjudicate, assign_splits, build_gold, decide_gold, leaked_test_segments, split_gold
-from tests.helpers import labels_with, run_cli, write_jsonl
 
 
 def _brute_force(cell: list[int], strategy: str) -> tuple[int, str]:

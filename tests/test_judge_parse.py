@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -18,7 +19,6 @@ from annotator.judge.prompt import (
     cut_middle,
     delimiters,
     load_prompt,
-    prompt_version,
     response_schema,
 )
 from annotator.judge.redact import REDACTED, scrub
@@ -117,20 +117,41 @@ def test_a_broken_answer_never_reads_as_absent(codes, data):
         parse_judgement(json.dumps(doc), codes)
 
 
-@settings(max_examples=200, deadline=None)
-@given(text=st.text(max_size=200))
-def test_arbitrary_text_parses_or_raises_judgement_error(text):
+@st.composite
+def damaged_answers(draw) -> str:
+    """A valid answer, kept whole or damaged: cut, spliced with junk, fenced, or buried in prose."""
+    text = answer({c: draw(st.booleans()) for c in CODES})
+    how = draw(st.sampled_from(["keep", "cut", "splice", "fence", "prose"]))
+    if how == "cut":
+        start = draw(st.integers(0, len(text)))
+        text = text[:start] + text[draw(st.integers(start, len(text))):]
+    elif how == "splice":
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.text(min_size=1, max_size=12)) + text[at:]
+    elif how == "fence":
+        text = f"```json\n{text}\n```"
+    elif how == "prose":
+        text = draw(st.text(max_size=30)) + text + draw(st.text(max_size=30))
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.text(max_size=200), damaged_answers()))
+def test_any_text_is_a_complete_judgement_or_a_one_line_judgement_error(text):
     try:
-        parse_judgement(text, CODES)
-    except JudgementError:
-        pass
+        judgement = parse_judgement(text, CODES)
+    except JudgementError as exc:
+        message = str(exc)
+        assert message.strip() and "\n" not in message  # a reason, in one line, stored with the call
+        return
+    assert list(judgement.modes) == CODES  # every mode, in the taxonomy's order: never a partial judgement
+    assert all(type(m.present) is bool and isinstance(m.evidence, str) for m in judgement.modes.values())
+    assert all(json.dumps(code) in text for code in CODES)  # no mode read from an answer that does not name it
 
 
 # --- prompts ---------------------------------------------------------------------------------------------
 
 def test_default_prompt_version_is_sha256_prefix_of_file():
-    import hashlib
-
     prompt = load_prompt(DEFAULT_PROMPT)
     assert prompt.version == hashlib.sha256(DEFAULT_PROMPT.read_bytes()).hexdigest()[:12]
     assert prompt.temperature == 0 and prompt.max_tokens and prompt.name == "mast-judge"
@@ -176,7 +197,7 @@ def test_prompt_without_user_separator_is_one_user_message(tmp_path):
     path = tmp_path / "p.md"
     path.write_text("---\nname: tiny\ntemperature: 0.5\n---\nCodes: {{ taxonomy.codes | join(',') }}\n{{ text }}\n")
     prompt = load_prompt(path)
-    assert prompt.version == prompt_version(path.read_bytes()) and prompt.temperature == 0.5
+    assert prompt.version == hashlib.sha256(path.read_bytes()).hexdigest()[:12] and prompt.temperature == 0.5
     messages = PromptRenderer(prompt, load_taxonomy("mast")).messages(text="T", context={}, content_hash="h")
     assert messages == [{"role": "user", "content": "Codes: " + ",".join(load_taxonomy("mast").codes) + "\nT"}]
 

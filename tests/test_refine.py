@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from helpers import db_fingerprint, labels_with, run_cli, write_jsonl
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,7 +11,6 @@ from annotator.core.taxonomy import Mode, Taxonomy, TaxonomyError, load_mast_dra
 from annotator.ingest import import_file
 from annotator.services.gold import build_gold
 from annotator.services.refine import refine_taxonomy
-from tests.helpers import db_fingerprint, labels_with, run_cli, write_jsonl
 
 BASE = Taxonomy("t", "1", tuple(Mode(c, c.upper(), "cat", f"def {c}") for c in ("a", "b", "c", "d")))
 NEW = Mode("ab", "AB", "cat", "a or b")

@@ -331,7 +331,7 @@ def test_trace_scheme_is_one_segment_whatever_the_length():
 
 def test_turn_scheme_keeps_speakers():
     segs = segment_trace(AG2_TEXT, "turn")
-    assert [s.speaker for s in segs] == speakers(AG2_TEXT)
+    assert [s.speaker for s in segs] == [None, "user_proxy", "assistant", "user_proxy", "assistant"]
     assert all(s.kind == "turn" for s in segs) and [s.index for s in segs] == list(range(len(segs)))
 
 
@@ -516,8 +516,9 @@ def test_real_mast_traces_split_into_plausible_turns(mast_human_path):
 
 
 def test_demo_traces_split_into_6_to_25_turns_with_speakers():
-    path = DEMO_DIR / "traces.jsonl"
-    for line in path.read_text(encoding="utf-8").splitlines():
+    lines = (DEMO_DIR / "traces.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) >= 12
+    for line in lines:
         record = json.loads(line)
         if "text" in record:
             text, turns = record["text"], split_turns(record["text"])

@@ -105,14 +105,15 @@ def test_concurrent_writers_never_see_locked(tmp_path):
             for k in range(20):
                 values = {m: (k + n) % 2 for m in tax.mode_ids.values()}
                 store.write_labels(conn, store.LabelWrite(segment_id, rater, tax.id, values))
-        except Exception as exc:  # collected and asserted below
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(60)
+    assert not [t for t in threads if t.is_alive()], "a writer was still blocked after 60 s"
     assert errors == []
     assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 8 * 20
     assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 8 * 14

@@ -11,8 +11,31 @@ import streamlit as st
 from annotator import store
 from annotator.app import state
 from annotator.app.viewmodels.navigation import allowed
-from annotator.app.viewmodels.text import safe_label
+from annotator.app.viewmodels.text import md_literal
 from annotator.store.users import User
+
+# Takes the token out of the address by replacing this tab's history entry, so Back never returns to the
+# sign-in link, then tells the server, which drops the token from its copy of the query parameters.
+# (Dropping it on the server first makes Streamlit push a new history entry, and Back signed in again.)
+# It receives no data: it only reads and rewrites the address.
+_FORGET_LINK_JS = r"""
+export default function (component) {
+  const url = new URL(window.location.href);
+  if (url.searchParams.has('token')) {
+    url.searchParams.delete('token');
+    window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
+  }
+  component.setTriggerValue('forgotten', true);
+}
+"""
+_forget_link = st.components.v2.component("annotator_forget_link", js=_FORGET_LINK_JS)
+
+
+def _drop_token_param() -> None:
+    """The address no longer shows the token: drop it here too (the browser's URL already matches, so
+    Streamlit changes no history entry)."""
+    st.query_params.pop("token", None)
+
 
 BAD_TOKEN = ("This access token is not valid: it may be mistyped, replaced by a newer one, or its account "
              "disabled. Ask your lead for a new sign-in link.")
@@ -49,17 +72,24 @@ def reset_session(message: str | None = None) -> None:
 
 def sign_out(message: str | None = None) -> None:
     reset_session(message)
+    # A sign-in link the browser has not yet taken out of the address must not sign her in again.
+    _drop_token_param()
 
 
 def token_from_link() -> None:
-    """Sign in from a `?token=` link, then take the token out of the address bar either way."""
+    """Sign in from a `?token=` link, and have the browser take the token out of the address (either way).
+
+    Until the browser has done so, later runs still see the token: a session already signed in with it
+    is left alone (signing in again would drop her drafts)."""
     token = st.query_params.get("token")
     if token is None:
         return
-    del st.query_params["token"]
+    _forget_link(key="annotator_forget_link", height=0, on_forgotten_change=_drop_token_param)
+    session = st.session_state.get(state.USER)
+    if session and session["token_hash"] == store.hash_token(token.strip()):
+        return
     if try_sign_in(token) is None:
         st.session_state["auth_message"] = BAD_TOKEN
-    st.rerun()
 
 
 def sign_in_page() -> None:
@@ -92,7 +122,7 @@ def require(min_role: str) -> User:
 
 def show_account(user: User) -> None:
     """Who is signed in, and the sign-out button (sidebar)."""
-    st.sidebar.caption(f"Signed in as {safe_label(user.name)} · {user.role}")
+    st.sidebar.caption(f"Signed in as {md_literal(user.name)} · {user.role}")
     if st.sidebar.button("Sign out", key="sign_out", icon=":material/logout:"):
         sign_out(message="Signed out.")
         st.rerun()

@@ -47,37 +47,69 @@ export default function () {
     }
     return liveOnly ? null : stale;
   };
-  // Keys become jobs, done one at a time in the order pressed, each once no run is in progress and
-  // 400 ms after the previous click (time for its run to start): a change made while a run is under
-  // way can be lost, and Submit must come after the ticks pressed before it. A job finds its element
-  // when its turn comes, so a key pressed after Submit acts on the next segment; if there is none
-  // (the page is gone), the job is dropped.
-  let quietFrom = 0;
-  const busy = () => Date.now() < quietFrom ||
-    document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'running';
+  // Keys become jobs, done one at a time in the order pressed, each once the app is idle: no run in
+  // progress, and the run the previous click asked for has come and gone. A change made while a run is
+  // under way (or about to start) can be lost, and Submit must come after the ticks pressed before it.
+  // How long a run takes to start depends on the machine and its load, so it is watched, not guessed: the
+  // page marks its state on stApp, and an observer notes every run that ends. Submit and Skip end their
+  // run early and ask for another, which shows the next segment: after them the queue also waits until
+  // the page shows another segment, or an error saying why it cannot. A job finds its element when its
+  // turn comes, so a key pressed after Submit acts on the next segment; if there is none (the page is
+  // gone), the job is dropped.
+  // A run can also be too quick to show (both state changes drawn at once): then nothing more comes,
+  // and after IDLE_LIMIT_MS of an idle page the queue goes on (the click has had its effect by then).
+  const IDLE_LIMIT_MS = 3000;
+  const scriptState = () => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState;
+  const running = () => scriptState() === 'running';
+  let lastClick = null;  // {at, ran, leaving}: the last click, until the page has answered it
+  new MutationObserver((records) => {
+    if (lastClick && records.some((r) => r.oldValue === 'running')) lastClick.ran = true;  // a run ended
+  }).observe(document.body, {subtree: true, attributes: true, attributeOldValue: true,
+                             attributeFilter: ['data-test-script-state']});
+  const errorShown = () => [...document.querySelectorAll('[data-testid="stAlert"]')]
+    .some((alert) => !alert.closest('[data-stale="true"]'));
+  const busy = () => {
+    if (running()) {
+      if (lastClick) { lastClick.ran = true; lastClick.at = Date.now(); }
+      return true;
+    }
+    if (!lastClick) return false;
+    const answered = lastClick.ran && (lastClick.leaving === null || segment() !== lastClick.leaving || errorShown());
+    if (answered || Date.now() - lastClick.at > IDLE_LIMIT_MS) lastClick = null;
+    return lastClick !== null;
+  };
+  const NOT_DRAWN = 'not drawn';
   const queue = [];
+  const root = document.documentElement;
+  const pending = () => { root.dataset.annotatorPending = String(queue.length); };  // keys not yet done
   let pumping = false;
   const pump = () => {
+    pending();
     const job = queue[0];
     if (!job) { pumping = false; return; }
     if (!busy()) {
       const re = job.target(), live = re && find(re, true);
-      if (live) {
+      // use: NOT_DRAWN (its control is not there yet: try again), false (nothing to click), true (clicked),
+      // or 'leave' (clicked Submit or Skip: the segment changes)
+      const clicked = live ? job.use(live, re) : NOT_DRAWN;
+      if (clicked !== NOT_DRAWN) {
         queue.shift();
-        quietFrom = Date.now() + 400;
-        job.use(live, re);
+        if (clicked) lastClick = {at: Date.now(), ran: false, leaving: clicked === 'leave' ? segment() : null};
       } else if (!re || !find(re, false)) {
         queue.shift();
       }
     }
-    if (--job.tries <= 0 && queue[0] === job) queue.shift();  // 30 s without a chance: give up
+    if (--job.tries <= 0 && queue[0] === job) queue.shift();  // two minutes without a chance: give up
     setTimeout(pump, 50);
   };
   const act = (target, use) => {  // target: a RegExp, or a function giving one when the job runs
     const resolve = typeof target === 'function' ? target : () => target;
     const re = resolve();
-    if (!re || !find(re, false)) return false;
-    queue.push({target: resolve, use, tries: 600});
+    // A key for an element that is not on the page is not ours, unless the page is still being drawn:
+    // then it waits its turn like the others, and is dropped only if its element never comes.
+    if (!(re && find(re, false)) && !running()) return false;
+    queue.push({target: resolve, use, tries: 2400});
+    pending();
     if (!pumping) { pumping = true; pump(); }
     return true;
   };
@@ -86,16 +118,24 @@ export default function () {
     return el ? [...el.classList].join(' ').match(/st-key-ann_(\d+)_submit/)[1] : null;
   };
   const mine = (suffix) => () => { const id = segment(); return id && new RegExp(`^st-key-ann_${id}_${suffix}$`); };
-  const click = (selector) => (el) => { const c = el.querySelector(selector); if (c && !c.disabled) c.click(); };
+  const click = (selector) => (el) => {  // true when it clicked (a run will follow)
+    const c = el.querySelector(selector);
+    if (!c) return NOT_DRAWN;  // the element is on the page, its control not yet
+    if (c.disabled) return false;
+    c.click();
+    return true;
+  };
   const press = (re) => act(re, click('button'));
   const toggle = (re) => act(re, click('input[type="checkbox"]'));
   let lastSend = {name: '', t: 0};
   // Submit / skip: a repeated press on the same button (same segment) within 1.5 s is dropped.
   const send = (target) => act(target, (el, re) => {
     const name = [...el.classList].find((n) => re.test(n)), t = Date.now();
-    if (name === lastSend.name && t - lastSend.t < 1500) return;
+    if (name === lastSend.name && t - lastSend.t < 1500) return false;
+    const clicked = click('button')(el);
+    if (clicked === NOT_DRAWN) return clicked;
     lastSend = {name, t};
-    click('button')(el);
+    return clicked && 'leave';
   });
   const focus = (re) => {  // at once, live or stale: the next keys typed must land in the field
     const input = find(re, false)?.querySelector('input');
@@ -150,7 +190,8 @@ export default function () {
     const action = actions[key];
     if (action && action()) e.preventDefault();
   });
-  document.documentElement.dataset.annotatorKeys = 'on';  // lets tests wait until shortcuts work
+  pending();
+  root.dataset.annotatorKeys = 'on';  // lets tests wait until shortcuts work (and annotatorPending: until done)
 }
 """
 

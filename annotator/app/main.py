@@ -3,10 +3,16 @@
 Run it with `annotator serve` (or `annotator demo`); the database is $ANNOTATOR_DB.
 """
 
+import logging
+
 import streamlit as st
 
+from annotator import store
 from annotator.app import auth, keys, state
 from annotator.app.viewmodels.navigation import VIEWS, pages_for
+from annotator.services import logs
+
+logs.configure(store.default_path())  # beside the database; idempotent across reruns
 
 # An emoji favicon is drawn in the browser; a Material one (also a page's icon when no page_icon is
 # set here) would be fetched from a font CDN.
@@ -25,4 +31,8 @@ else:
     auth.show_account(user)
     with st.sidebar:
         keys.install()
-page.run()
+try:
+    page.run()
+except Exception:  # Streamlit shows it on the page; the log keeps the traceback (its stop/rerun are not Exceptions)
+    logging.getLogger("annotator.app").exception("page %r failed", page.title)
+    raise

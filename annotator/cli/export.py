@@ -17,6 +17,7 @@ import click
 def export(ctx: click.Context, kind: str, fmt: str, taxonomy: str | None, out: Path | None) -> None:
     """Export labels (with rater, kind, taxonomy version, rationale, times), gold labels, or segments."""
     from annotator.cli.common import open_db
+    from annotator.core.errors import about_file
     from annotator.services.exports import write_export
 
     db = open_db(ctx)
@@ -24,7 +25,8 @@ def export(ctx: click.Context, kind: str, fmt: str, taxonomy: str | None, out: P
         write_export(db, kind, fmt, sys.stdout, taxonomy=taxonomy)
         return
     partial = out.with_name(out.name + ".partial")  # never leave a half-written file under the real name
-    with open(partial, "w", encoding="utf-8", newline="") as handle:
-        count = write_export(db, kind, fmt, handle, taxonomy=taxonomy)
-    partial.replace(out)
+    with about_file(out, doing="write"):
+        with open(partial, "w", encoding="utf-8", newline="") as handle:
+            count = write_export(db, kind, fmt, handle, taxonomy=taxonomy)
+        partial.replace(out)
     click.echo(f"wrote {out}: {count} {kind} rows ({fmt})", err=True)

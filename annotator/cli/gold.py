@@ -27,7 +27,8 @@ def build(ctx: click.Context, strategy: str, taxonomy: str) -> None:
 
 @gold.command()
 @click.option("--taxonomy", default="mast", show_default=True, metavar="NAME[@VERSION]")
-@click.option("--test-fraction", default=0.3, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.option("--test-fraction", default=0.3, show_default=True,
+              type=click.FloatRange(0, 1, min_open=True, max_open=True))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.pass_context
 def split(ctx: click.Context, taxonomy: str, test_fraction: float, seed: int) -> None:

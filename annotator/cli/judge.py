@@ -1,16 +1,18 @@
-"""`annotator judge run|list`: thin commands over annotator.judge (imported inside the commands)."""
+"""`annotator judge run|list|compare|prompt-copy`: thin commands over annotator.judge (imported inside them)."""
 
 from __future__ import annotations
 
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from annotator.core.report.fmt import fmt_money, fmt_number, fmt_with_ci
 
-def _money(cost: float | None) -> str:
-    return "n/a (price unknown)" if cost is None else f"${cost:.4f}"
+if TYPE_CHECKING:
+    from annotator.services.judgelab import Comparison
 
 
 def _tokens(n: int) -> str:
@@ -31,7 +33,7 @@ class ProgressLine:
         rate = stats.done + stats.failed
         elapsed = max(1e-9, time.perf_counter() - stats.started)
         return (f"judge: {stats.finished_count}/{stats.total} done ({stats.cached} cached)  errors {stats.failed}  "
-                f"in flight {stats.in_flight}  tokens {_tokens(stats.tokens)}  cost {_money(stats.cost)}  "
+                f"in flight {stats.in_flight}  tokens {_tokens(stats.tokens)}  cost {fmt_money(stats.cost)}  "
                 f"{rate / elapsed:.1f} calls/s")
 
     def __call__(self, stats, *, final: bool = False) -> None:
@@ -79,8 +81,10 @@ def judge() -> None:
 @click.option("--structured-output", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
               help="Ask for JSON-schema output (auto: where litellm says the model supports it).")
 @click.option("--refresh", is_flag=True, help="Call again even where the cache has an answer.")
-@click.option("--input-cost-per-token", type=float, default=None, help="Price in USD, for models litellm does not know.")
-@click.option("--output-cost-per-token", type=float, default=None, help="Price in USD, for models litellm does not know.")
+@click.option("--input-cost-per-token", type=float, default=None,
+              help="Price in USD, for models litellm does not know.")
+@click.option("--output-cost-per-token", type=float, default=None,
+              help="Price in USD, for models litellm does not know.")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @click.pass_context
 def run(ctx: click.Context, model: str, prompt_path: Path | None, api_base: str | None, api_key_env: str | None,
@@ -118,7 +122,7 @@ def _print_estimate(est) -> None:
     click.echo(f"segments x samples: {est.total} ({est.cached} cached, {est.calls} calls to make)")
     click.echo(f"estimated tokens: {est.prompt_tokens} in + {est.completion_tokens} out"
                f" (input limit {est.input_limit}; {est.truncated} calls cut to fit)")
-    click.echo(f"estimated cost: {_money(est.cost)}")
+    click.echo(f"estimated cost: {fmt_money(est.cost)}")
 
 
 def _print_result(db, result) -> None:
@@ -128,11 +132,26 @@ def _print_result(db, result) -> None:
     latency = (f"  latency p50 {p['latency_p50_ms']:.0f} ms, p95 {p['latency_p95_ms']:.0f} ms"
                if p["latency_p50_ms"] is not None else "")
     click.echo(f"run {p['run_id']} {p['status']}: {p['rater']}: {p['done']} judged, {p['cached']} cached, "
-               f"{p['failed']} failed of {p['total']}; tokens {p['tokens']}; cost {_money(p['cost'])}{latency}")
+               f"{p['failed']} failed of {p['total']}; tokens {p['tokens']}; cost {fmt_money(p['cost'])}{latency}")
     for error in p["recent_errors"]:
         click.echo(f"  segment {error['segment_id']} sample {error['sample']}: {error['error']}", err=True)
     if result.status == "error":
         raise click.ClickException(f"judge run {result.run_id} failed: {result.error}")
+
+
+@judge.command("prompt-copy")
+@click.argument("dest", type=click.Path(path_type=Path), default="prompts/mast_judge.md", required=False)
+@click.option("--force", is_flag=True, help="Replace DEST if it exists.")
+def prompt_copy(dest: Path, force: bool) -> None:
+    """An editable copy of the judge prompt.
+
+    Copies the shipped prompt to DEST (default: prompts/mast_judge.md). The Judge lab offers every *.md in
+    prompts/ of the server's working directory; on the command line, pass it as judge run --prompt DEST."""
+    from annotator.judge.prompt import copy_prompt, load_prompt
+
+    written = copy_prompt(dest, overwrite=force)
+    click.echo(f"wrote {written} (version {load_prompt(written).version}, the shipped prompt's); edit it, then:")
+    click.echo(f"  annotator judge run --model MODEL --prompt {written} --dry-run")
 
 
 @judge.command("list")
@@ -155,7 +174,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         p95 = "-" if r["latency_p95_ms"] is None else f"{r['latency_p95_ms']:.0f}"
         click.echo(f"{r['run_id']:>4}  {r['started_at'][:19].replace('T', ' ')}  {r['status']:<11} {r['rater']}")
         click.echo(f"      segments: {r['done']} done, {r['cached']} cached, {r['failed']} failed of {r['total']}"
-                   f"   tokens: {r['tokens']}   cost: {_money(r['cost'])}   latency p50/p95: {p50}/{p95} ms")
+                   f"   tokens: {r['tokens']}   cost: {fmt_money(r['cost'])}   latency p50/p95: {p50}/{p95} ms")
 
 
 @judge.command()
@@ -181,11 +200,7 @@ def compare(ctx: click.Context, raters: tuple[str, ...], against: str, split: st
     _print_comparison(result)
 
 
-def _fmt(value, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def _print_comparison(result: dict) -> None:
+def _print_comparison(result: Comparison) -> None:
     click.echo(f"{result['taxonomy']} against {result['against']}, split {result['split']}: "
                f"{result['segments']} segments")
     for i, rater in enumerate(result["raters"]):
@@ -194,13 +209,15 @@ def _print_comparison(result: dict) -> None:
                                            for i in range(len(result["raters"]))))
     for mode in result["modes"]:
         cells = "".join(
-            f"{_fmt(j['kappa']) + ' [' + _fmt(j['ci_low']) + ', ' + _fmt(j['ci_high']) + ']':>24}"
-            f"{_fmt(j['precision']):>6}{_fmt(j['recall']):>6}{_fmt(j['f1']):>6}" for j in mode["judges"])
+            f"{fmt_with_ci(j['kappa'], j['ci_low'], j['ci_high']):>24}"
+            f"{fmt_number(j['precision']):>6}{fmt_number(j['recall']):>6}{fmt_number(j['f1']):>6}"
+            for j in mode["judges"])
         click.echo(f"{mode['code']:<6}{cells}")
     click.echo("")
     for row in result["overall"]:
-        click.echo(f"{row['rater']}: pooled precision {_fmt(row['precision'])}, recall {_fmt(row['recall'])}, "
-                   f"F1 {_fmt(row['f1'])}; mean kappa {_fmt(row['mean_kappa'])} over "
+        click.echo(f"{row['rater']}: pooled precision {fmt_number(row['precision'])}, "
+                   f"recall {fmt_number(row['recall'])}, F1 {fmt_number(row['f1'])}; "
+                   f"mean kappa {fmt_number(row['mean_kappa'])} over "
                    f"{row['mean_kappa_modes_covered']} modes")
     for rater, leaked in result["leakage"].items():
         if leaked:

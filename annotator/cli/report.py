@@ -26,6 +26,7 @@ def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, ta
            ci_method: str, bootstrap: int, seed: int, fmt: str, out: Path | None) -> None:
     """Agreement per failure mode: kappa with CI for every pair, multi-rater figures, co-confusion."""
     from annotator.cli.common import open_db, parse_tags
+    from annotator.core.errors import about_file
     from annotator.core.report import render
     from annotator.services.report import report_for
 
@@ -36,5 +37,6 @@ def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, ta
     if out is None:
         click.echo(text)
         return
-    out.write_text(text, encoding="utf-8")
+    with about_file(out, doing="write"):
+        out.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out} ({fmt}, {len(document['modes'])} modes, {len(document['raters'])} raters)", err=True)

@@ -1,16 +1,22 @@
-"""`annotator serve`, `annotator demo` and `annotator users`."""
+"""`annotator serve`, `annotator demo` and `annotator users`.
+
+`serve` and `demo` run Streamlit as a supervised child (cli/server_process.py): a busy port is one line and
+exit 1, the URL is printed once the server answers, and Ctrl+C or SIGTERM stops everything (exit 0).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
-import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 APP = Path(__file__).resolve().parents[1] / "app" / "main.py"
 DEFAULT_URL = "http://127.0.0.1:8501/"
+log = logging.getLogger(__name__)
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
@@ -25,51 +31,84 @@ def streamlit_command(host: str, port: int) -> list[str]:
 
 
 def server_env(db_path: Path) -> dict[str, str]:
-    """The server's environment: the database, and this package importable from the app script
-    (Streamlit puts only the script's own folder on sys.path)."""
-    package_root = str(APP.parents[2])
-    path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
-    return {**os.environ, "ANNOTATOR_DB": str(Path(db_path).resolve()), "PYTHONPATH": path}
+    """The server's environment: ours, and the database (the app imports this package as installed)."""
+    return {**os.environ, "ANNOTATOR_DB": str(Path(db_path).resolve())}
 
 
-def run_server(db_path: Path, host: str, port: int) -> None:
-    env = server_env(db_path)
-    click.echo(f"serving {db_path} on http://{host}:{port}/  (Ctrl+C stops)")
-    try:
-        subprocess.run(streamlit_command(host, port), env=env, check=False)
-    except KeyboardInterrupt:
-        pass
+def run_server(db_path: Path, host: str, port: int, *, on_ready: Callable[[], None] | None = None) -> None:
+    """Serve until SIGINT or SIGTERM (then return: exit 0); ServerError when it cannot start or dies.
+
+    `on_ready` prints what the user needs once the server answers (the demo's sign-in links).
+    """
+    from annotator.cli.server_process import (
+        ServerError,
+        ServerProcess,
+        check_port_free,
+        probe_url,
+        stop_on_signals,
+        url_for,
+    )
+
+    check_port_free(host, port)
+    server = ServerProcess(streamlit_command(host, port), server_env(db_path))
+    with stop_on_signals() as stop:
+        server.start()
+        try:
+            if not server.wait_healthy(probe_url(host, port), stop):
+                return
+            if on_ready is not None:
+                on_ready()
+            click.echo(f"serving {db_path} on {url_for(host, port)}  (Ctrl+C stops)")
+            log.info("server for %s started on %s (pid %d)", db_path, url_for(host, port), server.proc.pid)
+            code = server.wait(stop)
+        finally:
+            server.stop()
+    if code is not None:
+        log.warning("server for %s stopped by itself (exit code %d)", db_path, code)
+        raise ServerError(f"the server stopped (exit code {code}): {server.last_words() or 'it said nothing'}")
+    log.info("server for %s stopped", db_path)
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8501, show_default=True, type=int)
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Start the web app on the database."""
+    """Start the web app on the database; Ctrl+C stops it."""
     from annotator.cli.common import open_db
+    from annotator.cli.server_process import check_port_free
 
+    check_port_free(host, port)  # before anything else: a busy port is the likeliest failure
     open_db(ctx)  # create and migrate before the server starts
     run_server(ctx.obj["db"], host, port)
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8501, show_default=True, type=int)
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-serve", is_flag=True, help="Build the demo database and stop.")
 @click.pass_context
 def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     """Build a fresh demo database from the bundled data, print demo accounts, and serve it."""
+    from annotator.cli.server_process import check_port_free, url_for
     from annotator.services.demo import build_demo
 
     # Never rebuild ./annotator.db behind the user's back: the demo has its own file unless --db names one.
     db_path = ctx.obj["db"] if ctx.obj["db_chosen"] else Path("annotator-demo.db")
-    accounts = build_demo(db_path, base_url=f"http://{host}:{port}/")
-    click.echo(f"demo database: {db_path}")
-    for account in accounts:
-        click.echo(f"  {account.role:<9} {account.name:<6} link: {account.link}")
+    ctx.obj["db"] = db_path  # errors name this file
     if not no_serve:
-        run_server(db_path, host, port)
+        check_port_free(host, port)  # before the build, which takes a while
+    accounts = build_demo(db_path, base_url=url_for(host, port))
+
+    def show_accounts() -> None:
+        click.echo(f"demo database: {db_path}")
+        for account in accounts:
+            click.echo(f"  {account.role:<9} {account.name:<6} link: {account.link}")
+
+    if no_serve:
+        show_accounts()
+    else:
+        run_server(db_path, host, port, on_ready=show_accounts)
 
 
 @click.group()

@@ -6,6 +6,8 @@ import textwrap
 
 import click
 
+from annotator.core.report.fmt import fmt_flags, fmt_number
+
 
 @click.group()
 def taxonomy() -> None:
@@ -102,11 +104,11 @@ def ambiguous(ctx: click.Context, ref: str, tags: tuple[str, ...], bootstrap: in
         emit_json(rows)
         return
     for row in rows:
-        kappa = "n/a" if row["human_kappa"] is None else f"{row['human_kappa']:.2f}"
-        click.echo(f"{row['code']:<6} kappa {kappa:>5}  {row['name']}" + (f"  [{', '.join(row['flags'])}]" if row["flags"] else ""))
+        flags = f"  [{fmt_flags(row['flags'])}]" if row["flags"] else ""
+        click.echo(f"{row['code']:<6} kappa {fmt_number(row['human_kappa']):>5}  {row['name']}{flags}")
         for partner in row["confused_with"]:
             click.echo(f"         confused with {partner['mode']}: {partner['count']} times "
-                       f"(rate {partner['rate']:.2f}), e.g. segments {', '.join(partner['examples'])}")
+                       f"(rate {fmt_number(partner['rate'])}), e.g. segments {', '.join(partner['examples'])}")
         if row["contested_examples"]:
             click.echo(f"         contested segments: {', '.join(row['contested_examples'])}")
 
@@ -135,11 +137,8 @@ def compare(ctx: click.Context, before: str, after: str, tags: tuple[str, ...], 
     if as_json:
         emit_json(rows)
         return
-
-    def fmt(value):
-        return "n/a" if value is None else f"{value:.2f}"
-
     click.echo(f"{'mode':<8}{'change':<8}{'from':<14}{'before':>14}{'after':>8}")
     for row in rows:
         click.echo(f"{row['code']:<8}{row['change']:<8}{','.join(row['from']):<14}"
-                   f"{'/'.join(fmt(k) for k in row['kappa_before']) or '-':>14}{fmt(row['kappa_after']):>8}")
+                   f"{'/'.join(fmt_number(k) for k in row['kappa_before']) or '-':>14}"
+                   f"{fmt_number(row['kappa_after']):>8}")

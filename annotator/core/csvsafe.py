@@ -17,6 +17,6 @@ def csv_cell(value: object) -> str | int | float:
         return ""
     if isinstance(value, list):
         return ";".join(csv_text(v) for v in value)
-    if isinstance(value, str):
-        return csv_text(value)
-    return value
+    if isinstance(value, int | float):
+        return value
+    return csv_text(value)  # text, and anything else as its text

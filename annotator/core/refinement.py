@@ -77,7 +77,8 @@ def change_from_dict(raw: Any, index: int) -> Change:
         return Change(kind, recode=tuple((str(k), str(v)) for k, v in value.items()))
     if kind == "split":
         parts = raw.get("into") if isinstance(raw.get("into"), list) else []
-        return Change(kind, code=str(value), modes=tuple(_mode_from(p, f"{where}.into[{i}]") for i, p in enumerate(parts)))
+        modes = tuple(_mode_from(p, f"{where}.into[{i}]") for i, p in enumerate(parts))
+        return Change(kind, code=str(value), modes=modes)
     return Change(kind, code=str(value), definition=" ".join(str(raw.get("definition") or "").split()),
                   name=str(raw.get("name") or "").strip())
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from annotator.core.errors import OptionError
 from annotator.core.turns import Turn, render_messages, split_turns
 
 __all__ = [
@@ -69,7 +70,7 @@ def parse_scheme(value: str) -> tuple[str, int | None]:
     match = _WINDOW_RE.fullmatch(raw)
     if match and int(match.group(1)) >= 1:
         return "window", int(match.group(1))
-    raise ValueError(f"segment scheme {value!r}: expected trace, turn or window:N with N >= 1")
+    raise OptionError(f"segment scheme {value!r}: expected trace, turn or window:N with N >= 1")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def _cut(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int
 
 def _units(text: str, turns: list[Turn], max_chars: int) -> list[tuple[int, int, str | None, bool]]:
     """(start, end, speaker, whole) per non-empty turn, oversized turns cut into pieces (whole=False)."""
-    units = []
+    units: list[tuple[int, int, str | None, bool]] = []
     for turn in turns:
         if turn.end == turn.start:
             continue
@@ -118,7 +119,7 @@ def _windows(units: list[tuple[int, int, str | None, bool]], size: int, max_char
     open_window = False
     for start, end, _, whole in units:
         current = spans[-1] if spans else None
-        if open_window and whole and current[2] < size and end - current[0] <= max_chars:
+        if open_window and current is not None and whole and current[2] < size and end - current[0] <= max_chars:
             current[1], current[2] = end, current[2] + 1
         else:
             spans.append([start, end, 1])

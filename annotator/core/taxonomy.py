@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from annotator.core.errors import UserError
 from annotator.resources import TAXONOMY_DIR
 
 BUILTIN_TAXONOMIES = {"mast": TAXONOMY_DIR / "mast.yaml"}
 MAST_DRAFTS_MAPPING = TAXONOMY_DIR / "mast-drafts-mapping.yaml"
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(UserError, ValueError):
     """A taxonomy or mapping file is malformed; the message names the file and field."""
 
 

@@ -33,7 +33,8 @@ class Turn:
 Marker = tuple[int, "str | None"]  # (offset where a turn starts, speaker)
 
 # A loguru line prefix, as MetaGPT and OpenManus write it: "2025-01-17 11:40:27.872 | INFO     | mod:fn:12 - "
-_LOGURU = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})? \| ?[A-Z]{1,10} {0,10}\| ?[\w.<>-]{1,120}:[\w<>-]{1,80}:\d{1,6} - "
+_LOGURU = (r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})? \| ?[A-Z]{1,10} {0,10}"
+           r"\| ?[\w.<>-]{1,120}:[\w<>-]{1,80}:\d{1,6} - ")
 _EOL = r"[ \t]*\r?$"
 
 
@@ -135,7 +136,8 @@ _FORMATS: tuple[_Format, ...] = (
         "openmanus",
         ("'s thoughts:", "' completed"),
         re.compile(
-            r"^" + _LOGURU + r"(?:\u2728 (?P<speaker>[\w .-]{1,60}?)'s thoughts:|\U0001f3af Tool '(?P<tool>[^'\n]{1,60})' completed)",
+            r"^" + _LOGURU
+            + r"(?:\u2728 (?P<speaker>[\w .-]{1,60}?)'s thoughts:|\U0001f3af Tool '(?P<tool>[^'\n]{1,60})' completed)",
             re.MULTILINE,
         ),
         _first_group("speaker", "tool"),
@@ -174,7 +176,15 @@ _GENERIC = re.compile(r"^(?P<speaker>[A-Za-z][\w-]{0,30}(?: [A-Za-z][\w-]{0,30})
 _ROLE_WORDS = frozenset({"user", "assistant", "system", "human", "ai", "tool", "function", "model", "bot"})
 # Labels that start lines in logs and prose but are not speakers (ReAct steps, headings, fields).
 _NOT_SPEAKERS = frozenset(
-    ["thought", "action", "observation", "note", "notes", "error", "warning", "info", "debug", "traceback", "answer", "question", "step", "input", "output", "result", "results", "summary", "reason", "reasoning", "plan", "example", "http", "https", "file", "line", "todo", "fixme", "status", "progress", "task", "problem", "solution", "explanation", "response", "content", "args", "description", "title", "url", "source", "date", "time", "name", "type", "id", "value", "key", "path", "final", "answer", "action", "input", "subgoal", "intern", "name", "expected", "actual", "hint", "context", "query", "command", "code", "usage"]
+    [
+        "thought", "action", "observation", "note", "notes", "error", "warning", "info", "debug", "traceback",
+        "answer", "question", "step", "input", "output", "result", "results", "summary", "reason", "reasoning",
+        "plan", "example", "http", "https", "file", "line", "todo", "fixme", "status", "progress", "task",
+        "problem", "solution", "explanation", "response", "content", "args", "description", "title", "url",
+        "source", "date", "time", "name", "type", "id", "value", "key", "path", "final", "answer", "action",
+        "input", "subgoal", "intern", "name", "expected", "actual", "hint", "context", "query", "command",
+        "code", "usage"
+    ]
 ) | {"final answer", "action input", "intern name"}
 
 _TRAJECTORY_KEY = re.compile(r'^(?P<indent> {0,40})"trajectory": \[' + _EOL, re.MULTILINE)

@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlite_utils
 
 from annotator import store
+from annotator.core.errors import OptionError, file_error
 from annotator.core.segments import parse_scheme, segment_trace
 from annotator.core.taxonomy import BUILTIN_TAXONOMIES, Taxonomy, load_taxonomy, parse_ref
 from annotator.ingest import jsonl, mad, mad_human, text
@@ -159,19 +160,28 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto
                 tags: dict[str, str] | None = None, max_trace_mb: float = DEFAULT_MAX_TRACE_MB) -> ImportResult:
     """Import one file, all or nothing. Importing the same content again adds nothing.
 
-    Raises IngestError (one line: file, record, reason) and leaves the database as it was.
+    Raises IngestError (one line: file, record, reason), or FileAccessError when the file cannot be read,
+    and leaves the database as it was.
     """
     path = Path(path)
     if fmt not in FORMATS:
         raise IngestError(f"{path}: unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     try:
         parse_scheme(scheme)
-    except ValueError as exc:
+    except OptionError as exc:
         raise IngestError(f"--segment {scheme!r}: {exc}") from None
+    try:
+        return _import(db, path, fmt, scheme, dict(tags or {}), int(max_trace_mb * 1_000_000))
+    except OSError as exc:  # unreadable, vanished, a special file...: the file is at fault, not the code
+        raise file_error(path, exc) from exc
+
+
+def _import(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str, tags: dict[str, str],
+            max_chars: int) -> ImportResult:
     _check_file(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
     result = ImportResult(path=str(path), format=fmt, scheme=scheme)
-    importer = _Importer(db, path, result, dict(tags or {}), int(max_trace_mb * 1_000_000))
+    importer = _Importer(db, path, result, tags, max_chars)
     with store.write(db):
         for item in READERS[fmt](path):
             if isinstance(item, Taxonomy):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from annotator.core.errors import UserError
 from annotator.core.segments import Turn
 
 
-class IngestError(ValueError):
+class IngestError(UserError, ValueError):
     """Bad input. The message is one line naming the file, the record and the reason."""
 
 

@@ -1,7 +1,11 @@
 """The only module that imports litellm, and only when a judge call, a token count or a price is needed.
 
 litellm is configured once: the bundled price list (no network fetch at import), no debug banners, its
-loggers silenced (they can print request details), no retries of its own (the runner owns retries).
+loggers silenced (they can print request details), no retries of its own (the runner owns retries), and
+no tokenizer downloads: for model names that contain "llama-3", "llama-2", "replicate" or "command-r",
+litellm's token_counter fetches a tokenizer from the Hugging Face hub (a dry run of a hosted_vllm/ Llama
+took 101 s offline, retrying DNS); counted with its bundled tiktoken encoding instead, which is an
+estimate, as every dry-run count is.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+
+from annotator.core.errors import OptionError
 
 _LIB = None
 _QUIET_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx", "httpcore", "openai")
@@ -25,6 +31,7 @@ def lib():
         litellm.suppress_debug_info = True
         litellm.telemetry = False
         litellm.set_verbose = False
+        litellm.disable_hf_tokenizer_download = True
         for name in _QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL + 1)
         _LIB = litellm
@@ -58,7 +65,7 @@ def check_model(model: str, api_base: str | None = None) -> None:
         lib().get_llm_provider(model=model, api_base=api_base)
     except Exception as exc:  # litellm raises BadRequestError with a long help text
         first = " ".join(str(exc).split()).removeprefix("litellm.BadRequestError: ").split(" Pass model as")[0]
-        raise ValueError(f"--model {model!r}: {first}") from None
+        raise OptionError(f"--model {model!r}: {first}") from None
 
 
 def is_fatal(exc: BaseException) -> bool:

@@ -94,7 +94,8 @@ def parse_judgement(text: str, codes: Sequence[str]) -> Judgement:
         raise JudgementError(f"unknown mode code {unknown[0]!r} (the taxonomy has {', '.join(codes)})")
     missing = [c for c in codes if c not in modes]
     if missing:
-        raise JudgementError(f"missing mode {missing[0]!r}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise JudgementError(f"missing mode {missing[0]!r}{more}")
     summary = data.get("summary", "")
     if summary is None:
         summary = ""

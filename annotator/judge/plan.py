@@ -25,6 +25,7 @@ from typing import Any
 import sqlite_utils
 
 from annotator import store
+from annotator.core.errors import OptionError
 from annotator.judge.prompt import DEFAULT_PROMPT, JudgePrompt, PromptRenderer, context_hash, cut_middle, load_prompt
 
 SEGMENT_CHOICES = ("all", "gold", "unlabelled")
@@ -62,19 +63,19 @@ class JudgeOptions:
 
     def check(self) -> None:
         if self.segments not in SEGMENT_CHOICES:
-            raise ValueError(f"--segments {self.segments!r}: expected one of {', '.join(SEGMENT_CHOICES)}")
+            raise OptionError(f"--segments {self.segments!r}: expected one of {', '.join(SEGMENT_CHOICES)}")
         for name, value, low in (("concurrency", self.concurrency, 1), ("samples", self.samples, 1),
                                  ("max_attempts", self.max_attempts, 1), ("limit", self.limit, 0)):
             if value is not None and value < low:
-                raise ValueError(f"--{name.replace('_', '-')} must be at least {low}, not {value}")
+                raise OptionError(f"--{name.replace('_', '-')} must be at least {low}, not {value}")
         if self.timeout <= 0:
-            raise ValueError(f"--timeout must be positive, not {self.timeout}")
+            raise OptionError(f"--timeout must be positive, not {self.timeout}")
         if self.structured_output not in ("auto", "on", "off"):
-            raise ValueError(f"--structured-output {self.structured_output!r}: expected auto, on or off")
+            raise OptionError(f"--structured-output {self.structured_output!r}: expected auto, on or off")
         if self.api_key_env and not os.environ.get(self.api_key_env):
-            raise ValueError(f"--api-key-env {self.api_key_env}: that environment variable is not set")
+            raise OptionError(f"--api-key-env {self.api_key_env}: that environment variable is not set")
         if (self.input_cost_per_token is None) != (self.output_cost_per_token is None):
-            raise ValueError("give both --input-cost-per-token and --output-cost-per-token, or neither")
+            raise OptionError("give both --input-cost-per-token and --output-cost-per-token, or neither")
 
 
 def rater_name(model: str, prompt: JudgePrompt) -> str:
@@ -233,7 +234,7 @@ class Fitter:
         base = self.count(render(text="", context=ctx, content_hash=digest, cut_chars=10 ** 9))
         room = self.budget - base
         if room <= 0:
-            raise ValueError(f"the prompt alone needs {base} tokens, more than the {self.budget} allowed")
+            raise OptionError(f"the prompt alone needs {base} tokens, more than the {self.budget} allowed")
         keep = int(len(text) * room / max(1, total - base) * 0.97)
         for _ in range(8):
             cut_text, cut = cut_middle(text, keep)
@@ -242,7 +243,7 @@ class Fitter:
             if total <= self.budget:
                 return messages, cut
             keep = int(keep * self.budget / total * 0.95)
-        raise ValueError(f"could not cut the segment to fit {self.budget} tokens")
+        raise OptionError(f"could not cut the segment to fit {self.budget} tokens")
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,17 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from annotator.core.errors import UserError
 from annotator.core.taxonomy import Taxonomy
 from annotator.resources import PROMPTS_DIR
 
 DEFAULT_PROMPT = PROMPTS_DIR / "mast_judge.md"
+USER_PROMPTS_DIR = Path("prompts")  # a team's own prompts: *.md in prompts/ of the working directory
 USER_SEPARATOR = "--- user ---"
 _FRONT_KEYS = {"name": str, "description": str, "temperature": (int, float), "max_tokens": int}
 
 
-class PromptError(ValueError):
+class PromptError(UserError, ValueError):
     """A prompt file cannot be used; the message names the file and the problem."""
 
 
@@ -117,6 +119,27 @@ def load_prompt(path: str | Path = DEFAULT_PROMPT) -> JudgePrompt:
                          examples=_examples(meta, path), text=text)
     _compile(prompt)  # fail early, naming the line
     return prompt
+
+
+def shipped_prompts() -> list[Path]:
+    """The prompts that ship inside the package, by name."""
+    return sorted(PROMPTS_DIR.glob("*.md"))
+
+
+def user_prompts(directory: Path = USER_PROMPTS_DIR) -> list[Path]:
+    """A team's own prompts: the *.md files in `directory` (default ./prompts/), by name; none if it is absent."""
+    return sorted(p for p in directory.glob("*.md") if p.is_file()) if directory.is_dir() else []
+
+
+def copy_prompt(dest: Path, *, source: Path = DEFAULT_PROMPT, overwrite: bool = False) -> Path:
+    """Write an editable copy of a shipped prompt to `dest` (a file, or a folder to put it in) and return
+    its path. The copy is byte for byte, so it has the shipped prompt's version until it is edited."""
+    dest = dest / source.name if dest.is_dir() else dest
+    if dest.exists() and not overwrite:
+        raise PromptError(f"{dest}: already exists (--force replaces it)")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(source.read_bytes())
+    return dest
 
 
 def _compile(prompt: JudgePrompt):

@@ -45,7 +45,8 @@ def scrub(text: str | None, secrets: list[str] | None = None) -> str | None:
         if not any(probe in lowered for probe in probes):
             continue
         if pattern.groups:
-            text = pattern.sub(lambda m: m.group(1) + REDACTED + (m.group(2) if pattern.groups > 1 else ""), text)
+            tail = pattern.groups > 1  # bound per pattern (a closure would see the loop's last one)
+            text = pattern.sub(lambda m, tail=tail: m.group(1) + REDACTED + (m.group(2) if tail else ""), text)
         else:
             text = pattern.sub(REDACTED, text)
     return text

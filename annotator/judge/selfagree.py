@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from annotator.core.report.model import SelfAgreement, SelfAgreementMode
+
 
 def _pair_agreement(values: Sequence[int]) -> float:
     """Share of the k*(k-1)/2 pairs of samples that give the same value."""
@@ -16,7 +18,7 @@ def _pair_agreement(values: Sequence[int]) -> float:
     return (positives * (positives - 1) / 2 + (k - positives) * (k - positives - 1) / 2) / pairs
 
 
-def self_agreement(labels: Mapping[int, Mapping[int, Mapping[str, int]]], codes: Sequence[str]) -> dict:
+def self_agreement(labels: Mapping[int, Mapping[int, Mapping[str, int]]], codes: Sequence[str]) -> SelfAgreement:
     """Per mode, the judge's agreement with itself over segments that have two or more samples.
 
     Parameters
@@ -38,9 +40,12 @@ def self_agreement(labels: Mapping[int, Mapping[int, Mapping[str, int]]], codes:
     >>> round(out["modes"][0]["mean_pairwise_agreement"], 4), out["modes"][0]["disagreement_share"]
     (0.3333, 1.0)
     """
-    modes, segments, max_samples = [], set(), 0
+    modes: list[SelfAgreementMode] = []
+    segments: set[int] = set()
+    max_samples = 0
     for code in codes:
-        agreements, disagreeing, positives, total = [], 0, 0, 0
+        agreements: list[float] = []
+        disagreeing, positives, total = 0, 0, 0
         for segment_id, samples in labels.items():
             values = [int(s[code]) for s in samples.values() if code in s]
             if len(values) < 2:

@@ -5,6 +5,7 @@ stop, list, and the judge's self-agreement across samples.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -15,11 +16,14 @@ from pathlib import Path
 import sqlite_utils
 
 from annotator import store
+from annotator.core.errors import NotFoundError, UserError
+from annotator.core.report.model import SelfAgreement
 from annotator.judge.plan import Estimate, JudgeOptions, estimate, plan_run, resolve
 from annotator.judge.redact import scrub
 from annotator.judge.runner import Execution, RunStats
 from annotator.judge.selfagree import self_agreement
 
+log = logging.getLogger(__name__)
 _STOPS: dict[int, threading.Event] = {}  # run id -> stop flag of runs in this process
 _THREADS: dict[int, threading.Thread] = {}
 
@@ -68,6 +72,8 @@ def execute_run(db: sqlite_utils.Database, run_id: int, options: JudgeOptions, *
     try:
         plan = plan_run(db, options)
         store.start_judge_run(db, run_id, total=plan.total, cached=len(plan.cached))
+        log.info("judge run %d started: %s, %d segment-samples (%d cached)", run_id, rater, plan.total,
+                 len(plan.cached))
         execution = Execution(db, plan, run_id, store.get_rater(db, rater).id, on_progress=on_progress, stop=stop)
         stats = execution.stats
         execution.apply_cached()
@@ -75,18 +81,31 @@ def execute_run(db: sqlite_utils.Database, run_id: int, options: JudgeOptions, *
             on_progress(stats)
         asyncio.run(execution.run())
         if execution.fatal:
-            raise RuntimeError(f"stopped: every call would fail alike: {execution.fatal}")
+            raise UserError(f"stopped: every call would fail alike: {execution.fatal}")
     except (KeyboardInterrupt, asyncio.CancelledError):
         store.finish_judge_run(db, run_id, "stopped")
+        log.info("judge run %d stopped", run_id)
         raise
-    except Exception as exc:
-        message = scrub(str(exc).splitlines()[0] if isinstance(exc, (ValueError, RuntimeError, LookupError))
-                        else f"{type(exc).__name__}: {exc}".splitlines()[0])
+    except Exception as exc:  # noqa: BLE001 (every failure ends the run as "error"; a bug is logged with its traceback)
+        message = _failure(run_id, exc)
         store.finish_judge_run(db, run_id, "error", error=message)
         return RunResult(run_id, rater, "error", stats, message)
     status = "stopped" if stop.is_set() else "done"
     store.finish_judge_run(db, run_id, status)
+    log.info("judge run %d %s: %d judged, %d cached, %d failed", run_id, status, stats.done, stats.cached,
+             stats.failed)
     return RunResult(run_id, rater, status, stats)
+
+
+def _failure(run_id: int, exc: Exception) -> str:
+    """The one line a failed run keeps (no secrets); the log gets it too, with the traceback of a bug."""
+    if isinstance(exc, UserError):
+        message = scrub(str(exc).splitlines()[0]) or type(exc).__name__
+        log.warning("judge run %d failed: %s", run_id, message)
+        return message
+    message = scrub(f"{type(exc).__name__}: {exc}".splitlines()[0]) or type(exc).__name__
+    log.error("judge run %d failed: internal error", run_id, exc_info=exc)  # the log file scrubs the traceback
+    return message
 
 
 def run_judge(db: sqlite_utils.Database | str | Path, options: JudgeOptions, *,
@@ -112,11 +131,15 @@ def start_run_thread(db_path: str | Path, options: JudgeOptions) -> int:
     _STOPS[run_id] = stop
 
     def work() -> None:
-        conn = store.connect(db_path)
+        conn = None
         try:
+            conn = store.connect(db_path)
             execute_run(conn, run_id, options, stop=stop)
+        except Exception:  # execute_run records its own failures; this is what it could not record
+            log.exception("judge run %d: the background thread failed", run_id)
         finally:
-            conn.conn.close()
+            if conn is not None:
+                conn.conn.close()
             _STOPS.pop(run_id, None)
 
     thread = threading.Thread(target=work, name=f"judge-run-{run_id}", daemon=True)
@@ -197,7 +220,7 @@ def run_progress(db: sqlite_utils.Database, run_id: int) -> dict:
     """
     run = store.get_judge_run(db, run_id)
     if run is None:
-        raise LookupError(f"no judge run {run_id}")
+        raise NotFoundError(f"no judge run {run_id}")
     summary = _summary(db, run)
     summary["recent_errors"] = store.judge_run_errors(db, run_id, limit=5)
     return summary
@@ -208,11 +231,11 @@ def list_runs(db: sqlite_utils.Database) -> list[dict]:
     return [_summary(db, run) for run in store.list_judge_runs(db)]
 
 
-def rater_self_agreement(db: sqlite_utils.Database, rater: str, taxonomy: str = "mast") -> dict:
+def rater_self_agreement(db: sqlite_utils.Database, rater: str, taxonomy: str = "mast") -> SelfAgreement:
     """The judge rater's agreement with itself across its samples, per mode (see `self_agreement`)."""
     row = store.get_rater(db, rater)
     if row is None:
-        raise LookupError(f"no rater {rater!r}")
+        raise NotFoundError(f"no rater {rater!r}")
     stored = store.get_taxonomy(db, taxonomy)
     return self_agreement(store.judge_sample_labels(db, row.id, stored.id), stored.taxonomy.codes)
 

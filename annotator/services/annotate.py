@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from annotator import store
+from annotator.core.errors import RefusedError
 from annotator.store.users import User
 
 
-class AnnotateError(ValueError):
+class AnnotateError(RefusedError):
     """A submission the service refuses; the message tells the annotator what to change."""
 
 

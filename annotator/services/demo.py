@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from annotator import store
+from annotator.core.errors import about_file
 from annotator.core.taxonomy import load_taxonomy
 from annotator.ingest import import_file
 from annotator.judge.plan import DEFAULT_PROMPT, JudgeOptions
@@ -40,13 +41,15 @@ class Account:
 
 def _fresh(db_path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        with about_file(f"{db_path}{suffix}", doing="replace the old demo database"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
 
 
 def build_demo(db_path: str | Path, *, base_url: str = "http://127.0.0.1:8501/") -> list[Account]:
     """Recreate `db_path` from the bundled demo data; return the demo accounts with sign-in links."""
     if not DEMO_TRACES.is_file():
-        raise FileNotFoundError(f"{DEMO_TRACES}: demo data not found (the installed package is incomplete; reinstall it)")
+        raise FileNotFoundError(f"{DEMO_TRACES}: demo data not found "
+                                "(the installed package is incomplete; reinstall it)")
     db_path = Path(db_path)
     _fresh(db_path)
     db = store.connect(db_path)
@@ -119,7 +122,8 @@ def record_demo_run(db: sqlite_utils.Database, responses_path: str | Path, *, mo
     texts = {seg_id: responses[trace_id] for trace_id, ids in segments.items() for seg_id in ids}
     options = JudgeOptions(model=model, prompt_path=prompt_path, taxonomy=taxonomy, segment_ids=tuple(texts),
                            concurrency=concurrency, max_attempts=1,
-                           mock_responses={seg_id: functools.partial(_mock, model, text=text) for seg_id, text in texts.items()},
+                           mock_responses={seg_id: functools.partial(_mock, model, text=text)
+                                           for seg_id, text in texts.items()},
                            structured_output="off")
     run_id = create_run(db, options)
     result = execute_run(db, run_id, options)

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from annotator import store
 from annotator.core.csvsafe import csv_cell
+from annotator.core.errors import OptionError
 
 KINDS = ("labels", "gold", "segments")
 GOLD_JSONL_FIELDS = ("trace_id", "segment_id", "taxonomy", "mode", "value", "provenance", "adjudicator", "note",
@@ -95,7 +96,7 @@ def _records(db: sqlite_utils.Database, kind: str, taxonomy_id: int | None) -> I
 def write_export(db: sqlite_utils.Database, kind: str, fmt: str, out: TextIO, *, taxonomy: str | None = None) -> int:
     """Write `kind` (labels | gold | segments) as `fmt` (csv | jsonl) to `out`; return the number of rows."""
     if kind not in KINDS:
-        raise ValueError(f"export: unknown kind {kind!r} (choose from {', '.join(KINDS)})")
+        raise OptionError(f"export: unknown kind {kind!r} (choose from {', '.join(KINDS)})")
     taxonomy_id = store.get_taxonomy(db, taxonomy).id if taxonomy else None
     count = 0
     if fmt == "csv":
@@ -110,5 +111,5 @@ def write_export(db: sqlite_utils.Database, kind: str, fmt: str, out: TextIO, *,
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     else:
-        raise ValueError(f"export: unknown format {fmt!r} (choose csv or jsonl)")
+        raise OptionError(f"export: unknown format {fmt!r} (choose csv or jsonl)")
     return count

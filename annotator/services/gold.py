@@ -13,6 +13,7 @@ import numpy as np
 import sqlite_utils
 
 from annotator import store
+from annotator.core.errors import OptionError, RefusedError
 
 STRATEGIES = ("majority", "unanimous")
 MIN_RATERS = 2  # gold from a single person is not agreement
@@ -29,7 +30,7 @@ def decide_gold(values: np.ndarray, strategy: str) -> tuple[np.ndarray, np.ndarr
     ([[1, -1]], [[1, -1]])
     """
     if strategy not in STRATEGIES:
-        raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
+        raise OptionError(f"--strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
     labelled = (values >= 0).sum(axis=1)
     positive = (values == 1).sum(axis=1)
     enough = labelled >= MIN_RATERS
@@ -59,7 +60,7 @@ def build_gold(db: sqlite_utils.Database, *, taxonomy: str = "mast", strategy: s
     labels = _human_labels(db, stored)
     result = GoldBuild(taxonomy=stored.taxonomy.ref, strategy=strategy)
     if labels is None:
-        raise ValueError(f"no human labels under {stored.taxonomy.ref}: nothing to build gold from")
+        raise RefusedError(f"no human labels under {stored.taxonomy.ref}: nothing to build gold from")
     value, provenance = decide_gold(labels.values, strategy)
     adjudicated = store.adjudicated_cells(db, stored.id)
     result.kept_adjudicated = len(adjudicated)
@@ -95,14 +96,14 @@ def adjudicate(db: sqlite_utils.Database, segment_id: int, values: dict[str, int
     """Record a reviewer's gold decision for a segment (codes -> 0/1), with who and why."""
     stored = store.get_taxonomy(db, taxonomy)
     if store.get_segment(db, segment_id) is None:
-        raise ValueError(f"no segment {segment_id}")
+        raise OptionError(f"no segment {segment_id}")
     if not store.segment_labelled_by_anyone(db, segment_id, stored.id):
-        raise ValueError(f"segment {segment_id} has no labels under {stored.taxonomy.ref}: nothing to adjudicate")
+        raise RefusedError(f"segment {segment_id} has no labels under {stored.taxonomy.ref}: nothing to adjudicate")
     unknown = sorted(set(values) - set(stored.mode_ids))
     if unknown:
-        raise ValueError(f"unknown mode(s) {', '.join(unknown)} for {stored.taxonomy.ref}")
+        raise OptionError(f"unknown mode(s) {', '.join(unknown)} for {stored.taxonomy.ref}")
     if any(v not in (0, 1) for v in values.values()):
-        raise ValueError("gold values must be 0 or 1")
+        raise OptionError("gold values must be 0 or 1")
     store.set_adjudicated_gold(db, segment_id, stored.id, {stored.mode_ids[c]: v for c, v in values.items()},
                                adjudicator=adjudicator, note=note)
 

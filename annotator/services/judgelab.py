@@ -7,14 +7,70 @@ Service layer: reads through the store, computes with the agreement engine.
 from __future__ import annotations
 
 import difflib
+import itertools
+from typing import NotRequired, TypedDict
 
 import numpy as np
 import sqlite_utils
 
 from annotator import store
 from annotator.core.agreement import LabelSet, compute_report, judge_scores
+from annotator.core.errors import OptionError, RefusedError
+from annotator.core.report.model import Classification, Flag, Report, Scores
 
 SPLITS = ("dev", "test", "all")
+
+
+class JudgeMode(TypedDict):
+    """One judge on one mode against the reference: kappa with its interval, then the scores."""
+
+    rater: str
+    n: int
+    kappa: float | None
+    ci_low: float | None
+    ci_high: float | None
+    flags: list[Flag]
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    kappa_change: NotRequired[float | None]  # from the judge before it in the list (none for the first)
+
+
+class ModeRow(TypedDict):
+    code: str
+    name: str
+    judges: list[JudgeMode]
+
+
+class Overall(Scores):
+    """A judge over all modes: pooled (micro) scores and its mean kappa over the modes where defined."""
+
+    rater: str
+    mean_kappa: float | None
+    mean_kappa_modes_covered: int
+
+
+class Comparison(TypedDict):
+    """What `annotator judge compare --json` prints and the Judge lab shows."""
+
+    taxonomy: str
+    against: str
+    split: str
+    segments: int
+    raters: list[str]
+    modes: list[ModeRow]
+    overall: list[Overall]
+    leakage: dict[str, list[int]]
+    params: dict[str, int]
+
+
+class _Versus(TypedDict):
+    report: Report
+    scores: Classification
 
 
 def _reference_set(db: sqlite_utils.Database, stored: store.StoredTaxonomy, raters: list[str], against: str,
@@ -27,22 +83,23 @@ def _reference_set(db: sqlite_utils.Database, stored: store.StoredTaxonomy, rate
         labels = store.load_label_set(db, stored, raters=[*raters, against])
         reference = against
     if reference not in labels.raters or not (labels.values[:, labels.rater_index(reference)] >= 0).any():
-        what = "gold labels (run 'annotator gold build' or adjudicate)" if against == "gold" else f"labels from {against}"
-        raise ValueError(f"no {what} under {stored.taxonomy.ref}: nothing to compare against")
+        what = ("gold labels (run 'annotator gold build' or adjudicate)" if against == "gold"
+                else f"labels from {against}")
+        raise RefusedError(f"no {what} under {stored.taxonomy.ref}: nothing to compare against")
     keep = (labels.values[:, labels.rater_index(reference)] >= 0).any(axis=1)
     if split != "all":
         sides = store.get_split(db, stored.id)
         if not sides:
-            raise ValueError("no dev/test split yet: run 'annotator gold split' first, or use --split all")
+            raise RefusedError("no dev/test split yet: run 'annotator gold split' first, or use --split all")
         keep &= np.array([sides.get(int(u)) == split for u in labels.units])
     if not keep.any():
-        raise ValueError(f"no segments with reference labels in the {split} split")
+        raise RefusedError(f"no segments with reference labels in the {split} split")
     index = np.flatnonzero(keep)
     return LabelSet(tuple(labels.units[i] for i in index), labels.raters, labels.rater_kinds, labels.modes,
                     labels.values[index], tuple(labels.unit_groups[i] for i in index) if labels.unit_groups else None)
 
 
-def _judge_vs_reference(labels: LabelSet, judge: str, reference: str, *, bootstrap: int, seed: int) -> dict:
+def _judge_vs_reference(labels: LabelSet, judge: str, reference: str, *, bootstrap: int, seed: int) -> _Versus:
     pair = labels.select_raters([reference, judge])
     report = compute_report(pair, bootstrap=bootstrap, seed=seed)
     scores = judge_scores(pair, reference=reference, predicted=judge)
@@ -50,13 +107,13 @@ def _judge_vs_reference(labels: LabelSet, judge: str, reference: str, *, bootstr
 
 
 def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str = "gold", split: str = "all",
-                   taxonomy: str = "mast", bootstrap: int = 1000, seed: int = 0) -> dict:
+                   taxonomy: str = "mast", bootstrap: int = 1000, seed: int = 0) -> Comparison:
     """Per mode, each judge's kappa (95% CI), precision, recall and F1 against the reference, side by side,
     with the change from the previous rater in the list (e.g. the previous prompt version)."""
     if split not in SPLITS:
-        raise ValueError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
+        raise OptionError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
     if not raters:
-        raise ValueError("name at least one judge rater (see 'annotator judge list')")
+        raise OptionError("name at least one judge rater (see 'annotator judge list')")
     stored = store.get_taxonomy(db, taxonomy)
     labels = _reference_set(db, stored, raters, against, split)
     reference = store.GOLD_RATER if against == "gold" else against
@@ -65,26 +122,30 @@ def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str
     return {
         "taxonomy": stored.taxonomy.ref, "against": against, "split": split, "segments": len(labels.units),
         "raters": raters, "modes": modes,
-        "overall": [{"rater": r, **results[r]["scores"]["pooled"],
-                     "mean_kappa": results[r]["report"]["summary"]["mean_kappa"],
-                     "mean_kappa_modes_covered": results[r]["report"]["summary"]["mean_kappa_modes_covered"]}
-                    for r in raters],
+        "overall": [_overall(r, results[r]) for r in raters],
         "leakage": {r: leaked_examples(db, r, taxonomy=taxonomy) for r in raters},
         "params": {"bootstrap": bootstrap, "seed": seed},
     }
 
 
-def _mode_row(k: int, code: str, name: str, raters: list[str], results: dict) -> dict:
-    judges = []
+def _overall(rater: str, result: _Versus) -> Overall:
+    summary = result["report"]["summary"]
+    return {"rater": rater, **result["scores"]["pooled"], "mean_kappa": summary["mean_kappa"],
+            "mean_kappa_modes_covered": summary["mean_kappa_modes_covered"]}
+
+
+def _mode_row(k: int, code: str, name: str, raters: list[str], results: dict[str, _Versus]) -> ModeRow:
+    judges: list[JudgeMode] = []
     for r in raters:
         pair = results[r]["report"]["modes"][k]["pairs"][0]
         scores = results[r]["scores"]["modes"][k]
         judges.append({"rater": r, "n": pair["n"], "kappa": pair["kappa"], "ci_low": pair["ci_low"],
                        "ci_high": pair["ci_high"], "flags": pair["flags"],
-                       **{key: scores.get(key) for key in ("precision", "recall", "f1", "tp", "fp", "fn", "tn")}})
-    for previous, current in zip(judges, judges[1:]):
-        both = previous["kappa"] is not None and current["kappa"] is not None
-        current["kappa_change"] = current["kappa"] - previous["kappa"] if both else None
+                       "precision": scores["precision"], "recall": scores["recall"], "f1": scores["f1"],
+                       "tp": scores["tp"], "fp": scores["fp"], "fn": scores["fn"], "tn": scores["tn"]})
+    for previous, current in itertools.pairwise(judges):
+        before, after = previous["kappa"], current["kappa"]
+        current["kappa_change"] = after - before if before is not None and after is not None else None
     return {"code": code, "name": name, "judges": judges}
 
 
@@ -96,7 +157,7 @@ def judge_errors(db: sqlite_utils.Database, rater: str, code: str, *, against: s
     labels = _reference_set(db, stored, [rater], against, split)
     k = list(labels.mode_codes).index(code) if code in labels.mode_codes else None
     if k is None:
-        raise ValueError(f"{stored.taxonomy.ref} has no mode {code!r}")
+        raise OptionError(f"{stored.taxonomy.ref} has no mode {code!r}")
     reference = labels.rater_index(store.GOLD_RATER if against == "gold" else against)
     judge = labels.rater_index(rater)
     evidence = store.judge_evidence(db, rater, stored.mode_ids[code])
@@ -106,6 +167,8 @@ def judge_errors(db: sqlite_utils.Database, rater: str, code: str, *, against: s
         if truth < 0 or said < 0 or truth == said:
             continue
         segment = store.get_segment(db, int(unit))
+        if segment is None:  # deleted since its labels were read
+            continue
         rows.append({"segment_id": int(unit), "trace_id": segment.trace_external_id,
                      "error": "false positive" if said == 1 else "false negative",
                      "evidence": evidence.get(int(unit)) or "", "text": segment.text})
@@ -120,7 +183,7 @@ def prompt_diff(db: sqlite_utils.Database, version_a: str, version_b: str) -> st
     for version in (version_a, version_b):
         prompt = store.get_prompt(db, version)
         if prompt is None:
-            raise ValueError(f"no stored prompt version {version!r} (a run must have used it)")
+            raise OptionError(f"no stored prompt version {version!r} (a run must have used it)")
         texts.append(prompt)
     a, b = texts
     return "".join(difflib.unified_diff(a["text"].splitlines(keepends=True), b["text"].splitlines(keepends=True),

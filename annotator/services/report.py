@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite_utils
+
 from annotator import store
-from annotator.core.agreement import LabelSet
+from annotator.core.agreement import LabelSet, build_report
 from annotator.core.agreement.intervals import DEFAULT_METHOD
-from annotator.core.report import build_report
+from annotator.core.errors import OptionError, RefusedError
+from annotator.core.report.model import Report, SelfAgreement
 
 
-class NoLabelsError(ValueError):
+class NoLabelsError(RefusedError):
     """The selection (taxonomy, raters, tags) holds no labels: nothing to report, not a failure."""
 
 
@@ -16,20 +19,21 @@ MAST_ATTRIBUTION = ("Derived from MAD: Multi-Agent System Traces Dataset (Cemri,
                     "'Why Do Multi-Agent LLM Systems Fail?', 2025), CC-BY-4.0.")
 
 
-def report_for(db, *, taxonomy: str = "mast", raters: list[str] | None = None, level: str = "segment",
-               tags: dict[str, str] | None = None, bootstrap: int = 1000, seed: int = 0,
-               include_gold: bool = False, ci_method: str = DEFAULT_METHOD) -> dict:
+def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: list[str] | None = None,
+               level: str = "segment", tags: dict[str, str] | None = None, bootstrap: int = 1000, seed: int = 0,
+               include_gold: bool = False, ci_method: str = DEFAULT_METHOD) -> Report:
     """Load labels from the database and build the agreement report (the CLI's and the app's entry point).
 
-    Raises ValueError (one line) when the selection holds no labels.
+    Raises NoLabelsError (one line) when the selection holds no labels.
     """
     if level not in ("segment", "trace"):
-        raise ValueError(f"--level must be 'segment' or 'trace', not {level!r}")
+        raise OptionError(f"--level must be 'segment' or 'trace', not {level!r}")
     stored = store.get_taxonomy(db, taxonomy)
     label_set = store.load_label_set(db, stored, raters=raters, tags=tags, include_gold=include_gold)
     if not label_set.units:
         raise NoLabelsError(f"no labels under {stored.taxonomy.ref} for this selection (raters={raters}, tags={tags})")
-    filters = {"raters": list(label_set.raters), "tags": dict(tags or {}), "taxonomy": stored.taxonomy.ref}
+    filters: dict[str, object] = {"raters": list(label_set.raters), "tags": dict(tags or {}),
+                                  "taxonomy": stored.taxonomy.ref}
     credit = MAST_ATTRIBUTION if store.traces_formats(db) & {"mad-human", "mad"} else None
     report = build_report(label_set, bootstrap=bootstrap, seed=seed, level=level,
                           taxonomy=(stored.taxonomy.name, stored.taxonomy.version), filters=filters,
@@ -40,11 +44,12 @@ def report_for(db, *, taxonomy: str = "mast", raters: list[str] | None = None, l
     return report
 
 
-def _judge_self_agreement(db, stored, label_set: LabelSet) -> dict:
+def _judge_self_agreement(db: sqlite_utils.Database, stored: store.StoredTaxonomy,
+                          label_set: LabelSet) -> dict[str, SelfAgreement]:
     """For judges asked several times per segment (`--samples K`), their agreement with themselves."""
     from annotator.judge.selfagree import self_agreement
 
-    out = {}
+    out: dict[str, SelfAgreement] = {}
     for name, kind in zip(label_set.raters, label_set.rater_kinds):
         rater = store.get_rater(db, name) if kind == "judge" else None
         if rater is None:

@@ -34,7 +34,8 @@ def labels_for_segment(db: sqlite_utils.Database, segment_id: int, taxonomy_id: 
     """
     sql = ("SELECT r.id, r.name, r.kind, m.code, l.value, l.rationale FROM labels l"
            " JOIN raters r ON r.id = l.rater_id JOIN modes m ON m.id = l.mode_id"
-           " WHERE l.segment_id = ? AND +l.taxonomy_id = ? AND l.sample = 0")  # '+': keep the (taxonomy, ...) index out; by segment is narrower
+           # '+': keep the (taxonomy, ...) index out; by segment is narrower
+           " WHERE l.segment_id = ? AND +l.taxonomy_id = ? AND l.sample = 0")
     args: list = [segment_id, taxonomy_id]
     if rater_id is not None:
         sql, args = sql + " AND l.rater_id = ?", args + [rater_id]
@@ -42,7 +43,8 @@ def labels_for_segment(db: sqlite_utils.Database, segment_id: int, taxonomy_id: 
         sql, args = sql + " AND l.rater_id != ?", args + [exclude_rater_id]
     by_rater: dict[int, RaterLabels] = {}
     for rid, name, kind, code, value, rationale in db.execute(sql + " ORDER BY r.name, m.position", args):
-        entry = by_rater.setdefault(rid, RaterLabels(name, kind, {}, {}, _latest_status(db, segment_id, rid, taxonomy_id)))
+        status = _latest_status(db, segment_id, rid, taxonomy_id)
+        entry = by_rater.setdefault(rid, RaterLabels(name, kind, {}, {}, status))
         entry.values[code] = value
         if rationale:
             entry.rationales[code] = rationale

@@ -11,8 +11,36 @@ from pathlib import Path
 
 import sqlite_utils
 
+from annotator.core.errors import UserError
+
 DEFAULT_DB = "annotator.db"
 BUSY_TIMEOUT_S = 30.0
+
+# SQLite's primary result codes that are about the file, not the SQL: the user can fix them.
+_FILE_PROBLEMS = {
+    sqlite3.SQLITE_BUSY: "the database is locked by another program (waited {busy:.0f} s); try again when it is done",
+    sqlite3.SQLITE_CANTOPEN: "cannot open the database (does its folder exist, and may you write there?)",
+    sqlite3.SQLITE_NOTADB: "not an annotator database (the file is not SQLite)",
+    sqlite3.SQLITE_READONLY: "the database is read-only (check the permissions of the file and its folder)",
+    sqlite3.SQLITE_PERM: "permission denied",
+    sqlite3.SQLITE_CORRUPT: "the database file is damaged ({reason})",
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_IOERR: "disk input/output error ({reason})",
+}
+
+
+class DatabaseFileError(UserError):
+    """The database file cannot be used (locked, unreadable, not SQLite...); the message names it."""
+
+
+def database_error(path: str | Path, exc: sqlite3.Error) -> DatabaseFileError | None:
+    """A one-line error naming `path` when `exc` is about the database file, None when it is a bug
+    (bad SQL, a broken constraint: those keep their traceback)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    template = _FILE_PROBLEMS.get(code & 0xFF) if isinstance(code, int) else None
+    if template is None:
+        return None
+    return DatabaseFileError(f"{path}: " + template.format(busy=BUSY_TIMEOUT_S, reason=str(exc).splitlines()[0]))
 
 
 def default_path() -> Path:
@@ -26,9 +54,23 @@ def connect(path: str | Path | None = None, *, migrate: bool = True) -> sqlite_u
     Each thread should open its own connection: sqlite3 connections are cheap and must not be
     shared between threads that write.
     """
+    target = path or default_path()
+    conn = None
+    try:
+        conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        return _prepare(conn, migrate=migrate)
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        problem = database_error(target, exc)
+        if problem is None:
+            raise
+        raise problem from exc
+
+
+def _prepare(conn: sqlite3.Connection, *, migrate: bool) -> sqlite_utils.Database:
     from annotator.store.schema import apply_migrations
 
-    conn = sqlite3.connect(str(path or default_path()), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
@@ -60,6 +102,14 @@ def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The rowid an INSERT just made. sqlite3 types it as optional (None before any INSERT), never here."""
+    rowid = cursor.lastrowid
+    if rowid is None:
+        raise RuntimeError("no row was inserted")
+    return rowid
 
 
 def now() -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from annotator.store.db import now, write
+from annotator.store.db import inserted_id, now, write
 from annotator.store.labels import LabelWrite, write_labels
 from annotator.store.taxonomies import StoreError
 
@@ -109,12 +109,12 @@ def create_judge_run(db: sqlite_utils.Database, *, rater_id: int, taxonomy_id: i
                      prompt_version: str, params: dict, selection: str, status: str = "planning") -> int:
     stamp = now()
     with write(db):
-        return db.execute(
+        return inserted_id(db.execute(
             "INSERT INTO judge_runs (rater_id, taxonomy_id, model, prompt_path, prompt_version, params, selection,"
             " status, started_at, updated_at, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [rater_id, taxonomy_id, model, prompt_path, prompt_version, json.dumps(params, sort_keys=True),
              selection, status, stamp, stamp, os.getpid()],
-        ).lastrowid
+        ))
 
 
 def start_judge_run(db: sqlite_utils.Database, run_id: int, *, total: int, cached: int) -> None:
@@ -156,14 +156,14 @@ def record_judge_call(db: sqlite_utils.Database, call: JudgeCallWrite, labels: L
     """Store a call and (on success) its labels in one transaction; return the call id."""
     stamp = now()
     with write(db):
-        call_id = db.execute(
+        call_id = inserted_id(db.execute(
             "INSERT INTO judge_calls (run_id, segment_id, sample, cache_key, request, raw_response, parsed, error,"
             " attempts, attempt_errors, prompt_tokens, completion_tokens, cost, latency_ms, truncated, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [call.run_id, call.segment_id, call.sample, call.cache_key, call.request, call.raw_response,
              call.parsed, call.error, call.attempts, json.dumps(call.attempt_errors), call.prompt_tokens,
              call.completion_tokens, call.cost, call.latency_ms, int(call.truncated), stamp],
-        ).lastrowid
+        ))
         if labels is not None:
             write_labels(db, labels)
     return call_id
@@ -223,7 +223,8 @@ def judge_run_errors(db: sqlite_utils.Database, run_id: int, *, limit: int = 20)
     return [{"segment_id": r[0], "sample": r[1], "error": r[2], "attempts": r[3]} for r in rows]
 
 
-def judge_sample_labels(db: sqlite_utils.Database, rater_id: int, taxonomy_id: int) -> dict[int, dict[int, dict[str, int]]]:
+def judge_sample_labels(db: sqlite_utils.Database, rater_id: int,
+                        taxonomy_id: int) -> dict[int, dict[int, dict[str, int]]]:
     """A rater's labels by segment, then sample, then mode code: {segment: {sample: {code: 0/1}}}."""
     rows = db.execute(
         "SELECT l.segment_id, l.sample, m.code, l.value FROM labels l JOIN modes m ON m.id = l.mode_id"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from annotator.store.db import now, write
+from annotator.store.db import inserted_id, now, write
 from annotator.store.taxonomies import StoreError
 
 RATER_KINDS = ("human", "judge", "gold")
@@ -34,21 +34,27 @@ def ensure_rater(db: sqlite_utils.Database, name: str, kind: str, *, model: str 
             raise StoreError(f"rater {name!r} exists as a {row[1]} rater, not {kind}")
         return row[0]
     with write(db):
-        return db.execute(
+        return inserted_id(db.execute(
             "INSERT INTO raters (name, kind, model, prompt_version, params, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             [name, kind, model, prompt_version, json.dumps(params or {}, sort_keys=True), now()],
-        ).lastrowid
+        ))
 
 
 def get_rater(db: sqlite_utils.Database, name: str) -> RaterRow | None:
     row = db.execute("SELECT id, name, kind, model, prompt_version, params FROM raters WHERE name = ?",
                      [name]).fetchone()
-    return RaterRow(*row[:5], params=json.loads(row[5])) if row else None
+    return _rater_row(row) if row else None
 
 
 def list_raters(db: sqlite_utils.Database) -> list[RaterRow]:
     rows = db.execute("SELECT id, name, kind, model, prompt_version, params FROM raters ORDER BY id").fetchall()
-    return [RaterRow(*r[:5], params=json.loads(r[5])) for r in rows]
+    return [_rater_row(r) for r in rows]
+
+
+def _rater_row(row: tuple) -> RaterRow:
+    """A RaterRow from (id, name, kind, model, prompt_version, params as JSON)."""
+    rater_id, name, kind, model, prompt_version, params = row
+    return RaterRow(rater_id, name, kind, model, prompt_version, params=json.loads(params))
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ GOLD_RATER = "gold"
 
 
 def _label_filter(taxonomy_id: int, rater_ids: list[int] | None, tags: dict[str, str] | None,
-                  segment_ids: list[int] | None = None) -> tuple[str, list]:
-    where, args = ["l.taxonomy_id = ?", "l.sample = 0"], [taxonomy_id]
+                  segment_ids: list[int] | None = None) -> tuple[str, list[int | str]]:
+    where: list[str] = ["l.taxonomy_id = ?", "l.sample = 0"]
+    args: list[int | str] = [taxonomy_id]
     if rater_ids is not None:
         where.append(f"l.rater_id IN ({', '.join('?' * len(rater_ids))})")
         args += rater_ids
@@ -27,9 +28,7 @@ def _label_filter(taxonomy_id: int, rater_ids: list[int] | None, tags: dict[str,
     return " AND ".join(where), args
 
 
-def _rater_ids(db: sqlite_utils.Database, names: list[str] | None) -> list[int] | None:
-    if names is None:
-        return None
+def _rater_ids(db: sqlite_utils.Database, names: list[str]) -> list[int]:
     ids = []
     for name in names:
         row = db.execute("SELECT id FROM raters WHERE name = ?", [name]).fetchone()
@@ -70,7 +69,7 @@ def load_label_set(db: sqlite_utils.Database, stored: StoredTaxonomy, *, raters:
     Units are the segments that at least one selected rater labelled; a rater's missing labels are -1.
     With `include_gold`, gold labels join as a rater named "gold" (kind gold).
     """
-    where, args = _label_filter(stored.id, _rater_ids(db, raters), tags, segment_ids)
+    where, args = _label_filter(stored.id, None if raters is None else _rater_ids(db, raters), tags, segment_ids)
     data = _packed_labels(db, where, args, stored)
     segments = np.unique(data[:, 0])
     rater_ids = _ordered_raters(db, np.unique(data[:, 1]), raters)

@@ -116,8 +116,8 @@ def claim(db: sqlite_utils.Database, rater_id: int, *, k: int, n: int = 1,
             segment_id = _claimable(db, rater_id, k, cursor)
             if segment_id is None:
                 break
-            db.execute("INSERT INTO assignments (segment_id, rater_id, assigned_at, status) VALUES (?, ?, ?, 'pending')",
-                       [segment_id, rater_id, now()])
+            db.execute("INSERT INTO assignments (segment_id, rater_id, assigned_at, status)"
+                       " VALUES (?, ?, ?, 'pending')", [segment_id, rater_id, now()])
             db.execute("UPDATE segments SET assigned = assigned + 1 WHERE id = ?", [segment_id])
             claimed.append(segment_id)
     return claimed

@@ -23,7 +23,8 @@ def iter_label_groups(db: sqlite_utils.Database, taxonomy_id: int) -> Iterator[t
     rows = db.execute(
         "SELECT l.segment_id, l.rater_id, l.sample, m.code, l.value FROM labels l JOIN modes m ON m.id = l.mode_id"
         " WHERE l.taxonomy_id = ? ORDER BY l.segment_id, l.rater_id, l.sample", [taxonomy_id])
-    key, values = None, {}
+    key: tuple[int, int, int] | None = None
+    values: dict[str, int] = {}
     for segment, rater, sample, code, value in rows:
         if (segment, rater, sample) != key:
             if key is not None:
@@ -39,7 +40,9 @@ def iter_gold_groups(db: sqlite_utils.Database, taxonomy_id: int) -> Iterator[tu
     rows = db.execute(
         "SELECT g.segment_id, m.code, g.value, g.provenance, g.adjudicator, g.note FROM gold g"
         " JOIN modes m ON m.id = g.mode_id WHERE g.taxonomy_id = ? ORDER BY g.segment_id, m.position", [taxonomy_id])
-    key, values, origin = None, {}, {}
+    key: int | None = None
+    values: dict[str, int] = {}
+    origin: dict = {}
     for segment, code, value, provenance, adjudicator, note in rows:
         if segment != key:
             if key is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from annotator.store.users import User
+from annotator.store.users import User, user_from_row
 
 
 def session_user(db: sqlite_utils.Database, user_id: int, token_hash: str) -> User | None:
@@ -14,4 +14,4 @@ def session_user(db: sqlite_utils.Database, user_id: int, token_hash: str) -> Us
     """
     row = db.execute("SELECT id, name, role, rater_id, active FROM users WHERE id = ? AND token_hash = ?"
                      " AND active = 1", [user_id, token_hash]).fetchone()
-    return User(*row[:4], active=bool(row[4])) if row else None
+    return user_from_row(row) if row else None

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from annotator.core.errors import UserError
 from annotator.core.taxonomy import Mapping, Mode, Taxonomy, parse_ref
-from annotator.store.db import now, write
+from annotator.store.db import inserted_id, now, write
 
 
-class StoreError(ValueError):
+class StoreError(UserError, ValueError):
     """A request the database cannot honour; the message says what and why."""
 
 
@@ -45,7 +46,7 @@ def save_taxonomy(db: sqlite_utils.Database, taxonomy: Taxonomy, *, parent_id: i
             [taxonomy.name, taxonomy.version, taxonomy.fingerprint, taxonomy.description,
              int(taxonomy.is_draft), parent_id, now()],
         )
-        taxonomy_id = cur.lastrowid
+        taxonomy_id = inserted_id(cur)
         db.conn.executemany(
             "INSERT INTO modes (taxonomy_id, code, name, category, definition, aliases, note, position)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -158,5 +159,5 @@ def taxonomy_exists(db: sqlite_utils.Database, ref: str) -> bool:
 def get_mapping_rows(db: sqlite_utils.Database, source_id: int, target_id: int) -> list[tuple[str, str | None, str]]:
     """(old code, new code or None, kind) rows stored between two versions."""
     return db.execute(
-        "SELECT source_code, target_code, kind FROM mode_mappings WHERE source_taxonomy_id = ? AND target_taxonomy_id = ?"
-        " ORDER BY id", [source_id, target_id]).fetchall()
+        "SELECT source_code, target_code, kind FROM mode_mappings"
+        " WHERE source_taxonomy_id = ? AND target_taxonomy_id = ? ORDER BY id", [source_id, target_id]).fetchall()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from annotator.store.db import now
+from annotator.store.db import inserted_id, now
 
 
 def content_hash(text: str) -> str:
@@ -51,12 +51,12 @@ def insert_trace(db: sqlite_utils.Database, trace: TraceInput) -> tuple[int, boo
     ).fetchone()
     added = row is None
     if added:
-        trace_id = db.execute(
+        trace_id = inserted_id(db.execute(
             "INSERT INTO traces (external_id, source, format, framework, benchmark, llm, content_hash, text,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [trace.external_id, trace.source, trace.format, trace.framework, trace.benchmark, trace.llm,
              digest, trace.text, now()],
-        ).lastrowid
+        ))
     else:
         trace_id = row[0]
     db.conn.executemany(
@@ -146,7 +146,8 @@ def get_trace(db: sqlite_utils.Database, trace_id: int) -> TraceRow | None:
     if row is None:
         return None
     tags = dict(db.execute("SELECT key, value FROM trace_tags WHERE trace_id = ? ORDER BY key", [trace_id]))
-    return TraceRow(*row, tags=tags)
+    trace_id, external_id, source, fmt, framework, benchmark, llm, n_chars = row
+    return TraceRow(trace_id, external_id, source, fmt, framework, benchmark, llm, n_chars, tags=tags)
 
 
 def trace_text(db: sqlite_utils.Database, trace_id: int) -> str:

@@ -61,9 +61,15 @@ def user_for_token(db: sqlite_utils.Database, token: str) -> User | None:
         return None
     row = db.execute("SELECT id, name, role, rater_id, active FROM users WHERE token_hash = ? AND active = 1",
                      [hash_token(token.strip())]).fetchone()
-    return User(*row[:4], active=bool(row[4])) if row else None
+    return user_from_row(row) if row else None
+
+
+def user_from_row(row: tuple) -> User:
+    """A User from a row (id, name, role, rater_id, active)."""
+    user_id, name, role, rater_id, active = row
+    return User(user_id, name, role, rater_id, active=bool(active))
 
 
 def list_users(db: sqlite_utils.Database) -> list[User]:
     rows = db.execute("SELECT id, name, role, rater_id, active FROM users ORDER BY id").fetchall()
-    return [User(*r[:4], active=bool(r[4])) for r in rows]
+    return [user_from_row(r) for r in rows]

@@ -14,6 +14,7 @@ from annotator import store
 from annotator.app import state
 from annotator.app.viewmodels import report_views
 from annotator.core.report import render
+from annotator.core.report.model import Report
 from annotator.services.report import report_for
 
 FORMATS = (("json", "application/json"), ("csv", "text/csv"), ("md", "text/markdown"), ("html", "text/html"))
@@ -30,7 +31,7 @@ class Filters:
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing agreement…")
-def _report(db_file: str, data_version: tuple, filters: Filters) -> dict:
+def _report(db_file: str, data_version: tuple, filters: Filters) -> Report:
     """The report for these filters; `data_version` is part of the cache key only."""
     db = store.connect(db_file, migrate=False)
     try:
@@ -41,7 +42,7 @@ def _report(db_file: str, data_version: tuple, filters: Filters) -> dict:
         db.conn.close()
 
 
-def compute(filters: Filters) -> dict:
+def compute(filters: Filters) -> Report:
     with state.open_db() as db:
         version = store.data_version(db)
     return _report(state.db_path(), version, filters)
@@ -71,7 +72,7 @@ def show_filters(db) -> Filters:
                    bootstrap=int(bootstrap))
 
 
-def show_kappa(report: dict) -> None:
+def show_kappa(report: Report) -> None:
     rows = report_views.kappa_rows(report)
     st.subheader("Cohen's kappa per mode")
     if rows.empty:
@@ -87,7 +88,7 @@ def show_kappa(report: dict) -> None:
     st.dataframe(report_views.readable(report_views.mode_summary(report)), hide_index=True, width="stretch")
 
 
-def show_matrix(report: dict) -> None:
+def show_matrix(report: Report) -> None:
     st.subheader("Rater pairs (pooled kappa)")
     matrix = report_views.pair_matrix(report)
     if matrix.empty:
@@ -96,7 +97,7 @@ def show_matrix(report: dict) -> None:
     st.altair_chart(report_views.matrix_chart(matrix), width="stretch")
 
 
-def show_co_confusion(report: dict) -> None:
+def show_co_confusion(report: Report) -> None:
     st.subheader("Co-confusion between modes")
     pairs = report_views.co_confusion(report)
     if pairs.empty:
@@ -117,9 +118,10 @@ def show_progress(db) -> None:
                                                 format="%d")})
 
 
-def show_downloads(report: dict) -> None:
+def show_downloads(report: Report) -> None:
     cols = st.columns(len(FORMATS))
     for col, (fmt, mime) in zip(cols, FORMATS):
-        col.download_button(f"Report .{fmt}", data=lambda fmt=fmt: render(report, fmt), file_name=f"agreement.{fmt}", mime=mime,
+        col.download_button(f"Report .{fmt}", data=lambda fmt=fmt: render(report, fmt), file_name=f"agreement.{fmt}",
+                            mime=mime,
                             key=f"agreement_download_{fmt}", on_click="ignore", icon=":material/download:",
                             width="stretch")

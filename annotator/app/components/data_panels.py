@@ -6,7 +6,9 @@ import streamlit as st
 
 from annotator import store
 from annotator.app import state
+from annotator.app.viewmodels.text import md_literal
 from annotator.app.viewmodels.uploads import import_upload, parse_tags
+from annotator.core.errors import UserError
 
 RESULTS = "data_import_results"  # messages of the last import, shown after the rerun
 
@@ -27,14 +29,14 @@ def load(db) -> dict:
 def _run_imports(files, fmt: str, scheme: str, tags_text: str) -> list[tuple[str, str]]:
     try:
         tags = parse_tags(tags_text)
-    except ValueError as exc:
+    except UserError as exc:
         return [("error", f"Tags: {exc}")]
     messages = []
     for upload in files:
         try:
             with state.open_db() as db:
                 result = import_upload(db, upload.name, upload.getvalue(), fmt=fmt, scheme=scheme.strip(), tags=tags)
-        except ValueError as exc:  # IngestError and the store's errors: one line naming the file
+        except UserError as exc:  # IngestError and the store's errors: one line naming the file
             messages.append(("error", str(exc)))
             continue
         messages.append(("success", f"{result.path}: {result.format}, {result.traces_added} new of "
@@ -50,7 +52,8 @@ def show_import() -> None:
         st.error(f"Importing is unavailable in this installation: {exc}")
         return
     for kind, message in st.session_state.pop(RESULTS, []):
-        (st.error if kind == "error" else st.success)(message)
+        # the messages quote the file: its name, record ids, rater names, codes
+        (st.error if kind == "error" else st.success)(md_literal(message))
     with st.form("data_import"):
         files = st.file_uploader("Trace files", accept_multiple_files=True, key="data_files",
                                  help="MAST JSON (human or LLM labelled), JSON Lines, or plain text.")
@@ -71,7 +74,7 @@ def _save_settings(**changes) -> None:
     try:
         with state.open_db() as db:
             store.save_settings(db, **changes)
-    except ValueError as exc:
+    except UserError as exc:
         st.session_state["data_settings_error"] = str(exc)
     else:
         st.session_state["data_settings_saved"] = True
@@ -82,14 +85,15 @@ def show_settings(snapshot: dict) -> None:
     if st.session_state.pop("data_settings_saved", False):
         st.success("Settings saved.")
     if error := st.session_state.pop("data_settings_error", None):
-        st.error(error)
+        st.error(md_literal(error))
     names = [u.name for u in snapshot["users"] if u.active]
     refs = [f"{t.name}@{t.version}" for t in snapshot["taxonomies"]]
     with st.form("data_settings"):
         k = st.number_input("Annotators per segment (k)", min_value=1, max_value=50, value=settings.k, step=1,
                             width=220)
         everyone = st.toggle("Every user with role annotator labels", value=settings.annotators is None)
-        chosen = st.multiselect("Or only these users", names, default=[n for n in (settings.annotators or ()) if n in names])
+        chosen = st.multiselect("Or only these users", names,
+                                default=[n for n in (settings.annotators or ()) if n in names])
         reveal = st.toggle("Reveal phase: annotators see other raters' labels on segments they have submitted",
                            value=settings.reveal)
         names_on = st.toggle("Reviewers see annotator names on the Review page (off: rater 1, rater 2, ...)",

@@ -18,7 +18,8 @@ from annotator import judge, store
 from annotator.app import state
 from annotator.app.components.segment_view import show_text
 from annotator.app.viewmodels import judge_forms, report_views
-from annotator.app.viewmodels.text import safe_label
+from annotator.app.viewmodels.text import md_literal, plain, plain_body
+from annotator.core.errors import UserError
 from annotator.services import judgelab
 
 ACTIVE_RUN = "jl_active_run"  # the run this session started (or is watching)
@@ -48,7 +49,7 @@ def _dry_run(taxonomy: str) -> None:
         options = _form_options(taxonomy)
         with state.open_db() as db:
             estimate = judge.dry_run(db, options)
-    except (ValueError, LookupError, judge.PromptError) as exc:
+    except UserError as exc:
         st.session_state["jl_message"] = ("error", f"Dry run failed: {exc}")
         return
     st.session_state["jl_message"] = ("info", "\n\n".join([f"Dry run of {estimate.rater}:",
@@ -59,7 +60,7 @@ def _start(taxonomy: str) -> None:
     try:
         options = _form_options(taxonomy)
         run_id = judge.start_run_thread(state.db_path(), options)
-    except (ValueError, LookupError, judge.PromptError) as exc:
+    except UserError as exc:
         st.session_state["jl_message"] = ("error", f"Not started: {exc}")
         return
     st.session_state[ACTIVE_RUN] = run_id
@@ -75,7 +76,7 @@ def show_start(taxonomy: str) -> None:
         model_col.text_input("Model (litellm name)", key="jl_model", placeholder="openai/gpt-4o-mini")
         base_col.text_input("API base (optional)", key="jl_api_base", placeholder="http://127.0.0.1:8000/v1")
         prompt_col, seg_col = st.columns(2)
-        prompt_col.selectbox("Prompt", prompts, key="jl_prompt", format_func=lambda p: f"prompts/{Path(p).name}")
+        prompt_col.selectbox("Prompt", prompts, key="jl_prompt", format_func=judge_forms.prompt_label)
         seg_col.radio("Segments", ("all", "gold", "unlabelled"), key="jl_segments", horizontal=True,
                       help="all: the queued segments; gold: segments with gold labels; unlabelled: queued "
                            "segments no person has finished")
@@ -95,7 +96,8 @@ def show_start(taxonomy: str) -> None:
                                                                   "(fine for local servers)."))
     if message := st.session_state.pop("jl_message", None):
         kind, text = message
-        {"error": st.error, "info": st.info, "success": st.success}[kind](text)
+        # the text quotes the model name typed in the form and the error it caused
+        {"error": st.error, "info": st.info, "success": st.success}[kind](md_literal(text, multiline=True))
 
 
 def _stop(run_id: int) -> None:
@@ -124,13 +126,13 @@ def _progress(run_id: int, was_active: bool) -> None:
     active = progress["status"] in judge_forms.ACTIVE
     with st.container(border=True, key="jl_progress"):
         st.markdown(f"**Run {run_id}**")
-        st.text(progress["rater"])
+        st.text(plain(progress["rater"]))
         st.progress(min(1.0, progress["fraction"]), text=judge_forms.progress_text(progress))
         if progress["error"]:
             st.error("The run ended with an error:", icon=":material/error:")
-            st.text(progress["error"])  # it may quote a provider's answer: plain text only
+            st.text(plain_body(progress["error"]))  # it may quote a provider's answer: plain text only
         for error in progress["recent_errors"][:3]:
-            st.text(f"segment {error.get('segment_id')}: {error.get('error')}")
+            st.text(plain_body(f"segment {error.get('segment_id')}: {error.get('error')}"))
         if active:
             st.button("Stop", key=f"jl_stop_{run_id}", icon=":material/stop:", on_click=_stop, args=(run_id,))
     if was_active and not active:
@@ -148,7 +150,7 @@ def _compare(taxonomy: str) -> None:
             result = judgelab.compare_judges(db, choices["raters"], against=choices["against"],
                                              split=choices["split"], taxonomy=taxonomy,
                                              bootstrap=choices["bootstrap"])
-    except (ValueError, LookupError) as exc:
+    except UserError as exc:
         ss[COMPARED] = (choices, str(exc))
         return
     ss[COMPARED] = (choices, result)
@@ -201,11 +203,12 @@ def show_comparison() -> dict | None:
         return None
     choices, result = st.session_state[COMPARED]
     if isinstance(result, str):
-        st.error(f"Could not compare: {result}")
+        st.error(md_literal(f"Could not compare: {result}"))
         return None
     for line in judge_forms.leakage_lines(result):
         st.warning(line, icon=":material/report:")
-    st.caption(f"{result['taxonomy']} · against {safe_label(result['against'])} · {result['split']} split · "
+    st.caption(f"{md_literal(result['taxonomy'])} · against {md_literal(result['against'])} · "
+               f"{result['split']} split · "
                f"{result['segments']} segments · bootstrap {result['params']['bootstrap']}")
     rows = judge_forms.chart_rows(result)
     if rows["kappa"].notna().any():
@@ -223,22 +226,22 @@ def show_errors(db, compared: dict) -> None:
     judge_col, mode_col = st.columns(2)
     rater = judge_col.selectbox("Judge", compared["raters"], key="jl_err_judge")
     names = dict(compared["modes"])
-    code = mode_col.selectbox("Mode", list(names), key="jl_err_mode", format_func=lambda c: f"{c} {names[c]}")
+    code = mode_col.selectbox("Mode", list(names), key="jl_err_mode", format_func=lambda c: plain(f"{c} {names[c]}"))
     try:
         errors = judgelab.judge_errors(db, rater, code, against=compared["against"], split=compared["split"],
                                        taxonomy=compared["taxonomy"], limit=ERRORS_SHOWN)
-    except (ValueError, LookupError) as exc:
-        st.error(str(exc))
+    except UserError as exc:
+        st.error(md_literal(exc))
         return
     fp = sum(e["error"] == "false positive" for e in errors)
     st.caption(f"{fp} false positives, {len(errors) - fp} false negatives"
                + (f" (the first {ERRORS_SHOWN})" if len(errors) >= ERRORS_SHOWN else ""))
     for error in errors:
-        title = f"{error['error']} · segment {error['segment_id']} · trace {safe_label(error['trace_id'])}"
+        title = f"{error['error']} · segment {error['segment_id']} · trace {md_literal(error['trace_id'], limit=60)}"
         with st.expander(title, icon=":material/error_outline:"):
             st.caption("The judge's evidence" if error["evidence"] else "No evidence: the judge said absent.")
             if error["evidence"]:
-                st.text(error["evidence"])
+                st.text(plain_body(error["evidence"]))
             with st.container(height=ERROR_TEXT_PX):
                 show_text(error["text"], f"jl_err_{rater}_{code}_{error['segment_id']}")
 

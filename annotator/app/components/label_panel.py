@@ -13,7 +13,7 @@ import time
 import streamlit as st
 
 from annotator.app import state
-from annotator.app.viewmodels.text import safe_label
+from annotator.app.viewmodels.text import md_literal, plain_body
 from annotator.services import annotate
 from annotator.services.annotate import AnnotateError, Choice, SegmentView
 from annotator.store.users import User
@@ -74,11 +74,12 @@ def _mode_keys(view: SegmentView) -> list[tuple[str, object, str]]:
 
 def _show_mode(seg_id: int, mode, key: str, ticks: dict, rationales: dict) -> None:
     st.session_state.setdefault(key, bool(ticks.get(mode.code)))
-    st.checkbox(f"{mode.code}  {mode.name}", key=key, help=mode.definition,
+    st.checkbox(f"{md_literal(mode.code)}  {md_literal(mode.name)}", key=key,
+                help=md_literal(mode.definition, multiline=True),
                 on_change=_on_mode, args=(seg_id, key, mode.code))
     if ticks.get(mode.code):
         st.session_state.setdefault(f"{key}_why", rationales.get(mode.code, ""))
-        st.text_input(f"Why {mode.code}? (optional)", key=f"{key}_why", max_chars=annotate.RATIONALE_MAX,
+        st.text_input(f"Why {md_literal(mode.code)}? (optional)", key=f"{key}_why", max_chars=annotate.RATIONALE_MAX,
                       placeholder=f"Why {mode.code}? (optional, short)", label_visibility="collapsed",
                       on_change=_on_rationale, args=(seg_id, f"{key}_why", mode.code))
 
@@ -87,7 +88,7 @@ def _show_group(seg_id: int, entries: list, ticks: dict, rationales: dict) -> No
     shown_category = None
     for category, mode, key in entries:
         if category != shown_category:
-            st.markdown(f"**{safe_label(category, limit=60)}**")
+            st.markdown(f"**{md_literal(category)}**")
             shown_category = category
         _show_mode(seg_id, mode, key, ticks, rationales)
 
@@ -113,7 +114,7 @@ def _show_chips(view: SegmentView, ticks: dict) -> None:
     if st.session_state.get(_k(view.segment.id, "none")):
         st.markdown(":green-badge[:material/check: No failure]")
     elif ticked:
-        st.markdown(" ".join(f":orange-badge[{safe_label(m.code)} {safe_label(m.name, limit=60)}]" for m in ticked))
+        st.markdown(" ".join(f":orange-badge[{md_literal(m.code)} {md_literal(m.name, limit=60)}]" for m in ticked))
     else:
         st.caption("Nothing ticked yet: tick the modes you see, or No failure.")
 
@@ -136,7 +137,7 @@ def _submit(view: SegmentView, user: User, skip: bool) -> None:
 def _forget(seg_id: int) -> None:
     """Drop this segment's drafts once they are saved (the database has them now)."""
     prefix = f"ann_{seg_id}_"
-    for key in [k for k in st.session_state.keys() if str(k).startswith(prefix)]:
+    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
         del st.session_state[key]
 
 
@@ -153,7 +154,7 @@ def _show_actions(view: SegmentView, user: User) -> None:
     try:
         _submit(view, user, skip=clicked_skip)
     except AnnotateError as exc:
-        st.error(str(exc))
+        st.error(md_literal(exc))
         return
     _forget(seg_id)
     st.session_state.pop(state.CURRENT_SEGMENT, None)
@@ -179,10 +180,10 @@ def _show_others(view: SegmentView) -> None:
 def _show_codebook(view: SegmentView) -> None:
     with st.expander("Codebook: every mode and its definition", icon=":material/menu_book:"):
         for category, modes in view.taxonomy.taxonomy.categories():
-            st.markdown(f"**{safe_label(category, limit=60)}**")
+            st.markdown(f"**{md_literal(category)}**")
             for mode in modes:
-                st.markdown(f"**{safe_label(mode.code)} {safe_label(mode.name, limit=60)}**")
-                st.text(mode.definition)
+                st.markdown(f"**{md_literal(mode.code)} {md_literal(mode.name)}**")
+                st.text(plain_body(mode.definition))
 
 
 def _show_history(view: SegmentView) -> None:

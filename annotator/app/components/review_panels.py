@@ -11,7 +11,8 @@ import streamlit as st
 
 from annotator import store
 from annotator.app import state
-from annotator.app.viewmodels.text import safe_label
+from annotator.app.viewmodels.text import md_literal, plain, plain_body
+from annotator.core.errors import UserError
 from annotator.services import gold, review
 from annotator.store.users import User
 
@@ -33,8 +34,8 @@ def _mode_key(segment_id: int, code: str) -> str:
 
 def mode_filter(stored: store.StoredTaxonomy) -> str | None:
     options = [ALL_MODES, *stored.taxonomy.codes]
-    names = {m.code: f"{m.code} {m.name}" for m in stored.taxonomy.modes}
-    chosen = st.selectbox("Disputed mode", options, key=MODE, format_func=lambda c: names.get(c, c),
+    names = {m.code: plain(f"{m.code} {m.name}") for m in stored.taxonomy.modes}
+    chosen = st.selectbox("Disputed mode", options, key=MODE, format_func=lambda c: names.get(c, plain(c)),
                           on_change=_forget_current)
     return None if chosen == ALL_MODES else chosen
 
@@ -61,7 +62,7 @@ def _picked() -> None:
 def _option_label(row: review.Contested | None, segment_id: int) -> str:
     if row is None:
         return f"segment {segment_id} (not in this list)"
-    shown = ", ".join(row.disputed_modes[:4]) + (" …" if len(row.disputed_modes) > 4 else "")
+    shown = plain(", ".join(row.disputed_modes[:4])) + (" …" if len(row.disputed_modes) > 4 else "")
     return f"{'✓ ' if row.adjudicated else ''}segment {segment_id} · {len(row.disputed_modes)} disputed: {shown}"
 
 
@@ -111,9 +112,9 @@ def show_labels(view: review.SegmentReview) -> None:
     notes = {(e["adjudicator"], e["note"], e["created_at"]) for e in view.gold.values()
              if e["provenance"] == "adjudicated"}
     for who, note, when in sorted(notes, key=lambda n: n[2] or ""):
-        st.caption(f"Adjudicated by {safe_label(who)} on {(when or '')[:10]}" + (": " if note else ""))
+        st.caption(f"Adjudicated by {md_literal(who)} on {(when or '')[:10]}" + (": " if note else ""))
         if note:
-            st.text(note)
+            st.text(plain_body(note))
 
 
 def _init_choices(view: review.SegmentReview) -> None:
@@ -129,14 +130,15 @@ def _mode_radio(view: review.SegmentReview, mode) -> None:
     yes = sum(r.values[mode.code] for r in people)
     hint = f"{yes} of {len(people)} present" if people else "nobody labelled it"
     if entry := view.gold.get(mode.code):
-        who = f" by {safe_label(entry['adjudicator'])}" if entry.get("adjudicator") else ""
+        who = f" by {entry['adjudicator']}" if entry.get("adjudicator") else ""
         hint += f" · gold: {'present' if entry['value'] else 'absent'} ({entry['provenance']}{who})"
     elif view.suggestion[mode.code] is None and people:
         hint += " · a tie: choose"
     name_col, choice_col = st.columns([3, 2], vertical_alignment="center")
-    name_col.markdown(f"{safe_label(mode.code)} {safe_label(mode.name, limit=60)}", help=mode.definition)
-    name_col.caption(hint)
-    choice_col.radio(f"Gold for {mode.code}", CHOICES, horizontal=True, label_visibility="collapsed",
+    name_col.markdown(f"{md_literal(mode.code)} {md_literal(mode.name)}",
+                      help=md_literal(mode.definition, multiline=True))
+    name_col.caption(md_literal(hint))
+    choice_col.radio(f"Gold for {md_literal(mode.code)}", CHOICES, horizontal=True, label_visibility="collapsed",
                      key=_mode_key(view.segment.id, mode.code))
 
 
@@ -152,7 +154,7 @@ def _save(segment_id: int, codes: list[str], ref: str, adjudicator: str, next_id
     try:
         with state.open_db() as db:
             gold.adjudicate(db, segment_id, values, adjudicator=adjudicator, taxonomy=ref, note=note)
-    except ValueError as exc:  # the segment lost its labels, or the taxonomy changed meanwhile
+    except UserError as exc:  # the segment lost its labels, or the taxonomy changed meanwhile
         ss["rev_error"] = f"Nothing saved: {exc}."
         return
     ss["rev_flash"] = f"Gold saved for segment {segment_id}."
@@ -168,9 +170,9 @@ def show_gold_form(view: review.SegmentReview, user: User, next_id: int | None) 
     """Per mode a present/absent choice, prefilled from the current gold or the raters' majority."""
     seg = view.segment.id
     if error := st.session_state.pop("rev_error", None):
-        st.error(error)
+        st.error(md_literal(error))  # it quotes codes and the store's message
     if not view.labelled:
-        st.warning(f"No person has labelled segment {seg} under {view.taxonomy.taxonomy.ref}: "
+        st.warning(f"No person has labelled segment {seg} under {md_literal(view.taxonomy.taxonomy.ref)}: "
                    "there is nothing to adjudicate.", icon=":material/block:")
         return
     _init_choices(view)
@@ -194,7 +196,7 @@ def _build(ref: str, strategy: str) -> None:
     try:
         with state.open_db() as db:
             built = gold.build_gold(db, taxonomy=ref, strategy=strategy)
-    except ValueError as exc:
+    except UserError as exc:
         st.session_state["rev_built"] = ("error", f"No gold built: {exc}.")
         return
     st.session_state["rev_built"] = ("success", (
@@ -205,7 +207,7 @@ def _build(ref: str, strategy: str) -> None:
 def show_build_gold(stored: store.StoredTaxonomy) -> None:
     """Automatic gold (unanimous or majority) for every segment nobody adjudicated."""
     if built := st.session_state.pop("rev_built", None):
-        (st.error if built[0] == "error" else st.success)(built[1])
+        (st.error if built[0] == "error" else st.success)(md_literal(built[1]))
     with st.expander("Build gold for the rest (majority or unanimous)", icon=":material/auto_mode:"):
         st.caption("Fills gold from the people's labels wherever they agree, for every segment nobody "
                    "adjudicated. Adjudicated labels are never overwritten; ties stay open for review.")

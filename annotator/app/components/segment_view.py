@@ -13,8 +13,10 @@ from annotator.app.viewmodels.text import (
     TURNS_PREVIEW,
     count_label,
     fold,
+    md_literal,
     next_limit,
-    safe_label,
+    plain,
+    plain_body,
     turns_of,
 )
 from annotator.services.annotate import SegmentView
@@ -35,14 +37,15 @@ def show_text(text: str, state_key: str, *, limit: int = TURN_PREVIEW_CHARS) -> 
     """Plain text with line breaks kept, folded at `limit` characters with a "show more" button."""
     st.session_state.setdefault(state_key, limit)
     shown, hidden = fold(text, st.session_state[state_key])
-    st.text(shown if shown.strip() else "(empty)", width="stretch")
+    st.text(plain_body(shown) if shown.strip() else "(empty)", width="stretch")
     if hidden:
         _more_button(state_key, hidden)
 
 
 def _speaker_badge(speaker: str | None) -> None:
     if speaker:
-        st.badge(safe_label(speaker), color="blue", icon=":material/person:")
+        # st.markdown, not st.badge: st.badge escapes square brackets itself, and shows md_literal's escapes
+        st.markdown(f":blue-badge[:material/person: {md_literal(speaker, limit=40)}]")
     else:
         st.badge("no speaker", color="gray")
 
@@ -68,9 +71,9 @@ def _turns(content_hash: str, _text: str, kind: str, speaker: str | None) -> lis
 
 def metadata_line(trace, seg) -> str:
     """Trace id, framework, benchmark, model, tags and the segment's place, on one plain-text line."""
-    parts = [f"trace {trace.external_id}"]
-    parts += [value for value in (trace.framework, trace.benchmark, trace.llm) if value]
-    parts += [f"{k}={v}" for k, v in trace.tags.items()]
+    parts = [f"trace {plain(trace.external_id)}"]
+    parts += [plain(value) for value in (trace.framework, trace.benchmark, trace.llm) if value]
+    parts += [f"{plain(k)}={plain(v)}" for k, v in trace.tags.items()]
     parts.append(f"{trace.n_chars:,} characters")
     where = "whole trace" if seg.kind == "trace" else f"{seg.kind} {seg.idx} ({seg.scheme})"
     parts.append(f"segment: {where}, {len(seg.text):,} characters")
@@ -78,7 +81,7 @@ def metadata_line(trace, seg) -> str:
 
 
 def _neighbour(label: str, segment, key: str) -> None:
-    speaker = f" · {safe_label(segment.speaker)}" if segment.speaker else ""
+    speaker = f" · {md_literal(segment.speaker, limit=40)}" if segment.speaker else ""
     with st.expander(f"{label} · {segment.kind} {segment.idx}{speaker}", expanded=False, icon=":material/unfold_less:"):
         show_text(segment.text, key)
 

@@ -15,7 +15,8 @@ from annotator import store
 from annotator.app import auth, state
 from annotator.app.components.taxonomy_panels import CREATED, show_before_after
 from annotator.app.viewmodels import taxonomy_editor as editor
-from annotator.app.viewmodels.text import safe_label
+from annotator.app.viewmodels.text import md_literal, plain
+from annotator.core.errors import UserError
 from annotator.core.taxonomy import Taxonomy
 from annotator.services.refine import next_version, refine_taxonomy
 
@@ -41,7 +42,8 @@ def _fields(kind: str, current: Taxonomy) -> dict:
     ss = st.session_state
     if kind in ("edit", "rename", "retire"):
         code = ss[f"tx_{kind}_code"]
-        return {"code": code, "definition": ss.get(f"tx_edit_def_{code}", ""), "name": ss.get(f"tx_rename_name_{code}", "")}
+        return {"code": code, "definition": ss.get(f"tx_edit_def_{code}", ""),
+                "name": ss.get(f"tx_rename_name_{code}", "")}
     if kind == "add":
         return {"new_code": ss["tx_add_code"], "name": ss["tx_add_name"], "category": ss["tx_add_cat"],
                 "definition": ss["tx_add_def"]}
@@ -106,7 +108,7 @@ def _create(base_ref: str) -> None:
         with state.open_db() as db:
             done = refine_taxonomy(db, base_ref, editor.parse_changes(st.session_state.get(CHANGES) or []),
                                    version=version)
-    except ValueError as exc:  # TaxonomyError, StoreError
+    except UserError as exc:  # TaxonomyError, StoreError
         st.session_state["tx_error"] = f"Nothing changed: {exc}"
         return
     st.session_state[CREATED] = done.taxonomy
@@ -124,7 +126,7 @@ def _forget_changes() -> None:
 
 
 def _code_select(kind: str, current: Taxonomy) -> str:
-    names = {m.code: f"{m.code} {m.name}" for m in current.modes}
+    names = {m.code: plain(f"{m.code} {m.name}") for m in current.modes}
     return st.selectbox("Mode", list(names), key=f"tx_{kind}_code", format_func=names.get)
 
 
@@ -145,38 +147,38 @@ def _show_fields(kind: str, current: Taxonomy) -> None:
             c1.text_input(f"Code {i + 1}", key=f"tx_split_{i}_code", placeholder=f"{mode.code}{'abcdef'[i]}")
             c2.text_input(f"Name {i + 1}", key=f"tx_split_{i}_name")
             st.text_area(f"Definition {i + 1}", key=f"tx_split_{i}_def", height=68)
-        st.caption(f"The parts keep the category {safe_label(mode.category, limit=60)}. Where {mode.code} was marked "
+        st.caption(f"The parts keep the category {md_literal(mode.category)}. Where {md_literal(mode.code)} was marked "
                    "present, the segment goes back to its annotators; where absent, every part is absent.")
         return
     prefix = "tx_merge" if kind == "merge" else "tx_add"
     if kind == "merge":
-        names = {m.code: f"{m.code} {m.name}" for m in current.modes}
+        names = {m.code: plain(f"{m.code} {m.name}") for m in current.modes}
         st.multiselect("Modes to merge", list(names), key="tx_merge_codes", format_func=names.get)
     c1, c2, c3 = st.columns([1, 2, 2])
     c1.text_input("Code", key=f"{prefix}_code", placeholder="first merged code" if kind == "merge" else "4.1")
     c2.text_input("Name", key=f"{prefix}_name")
     c3.text_input("Category", key=f"{prefix}_cat",
-                  placeholder="the first merged mode's" if kind == "merge" else current.modes[-1].category)
+                  placeholder="the first merged mode's" if kind == "merge" else plain(current.modes[-1].category))
     st.text_area("Definition", key=f"{prefix}_def", height=90)
 
 
 def _show_changes(base: Taxonomy, version: str) -> None:
     changes = st.session_state.get(CHANGES) or []
-    st.markdown(f"**Changes to {base.ref}** ({len(changes)})")
+    st.markdown(f"**Changes to {md_literal(base.ref)}** ({len(changes)})")
     if not changes:
         st.caption("None yet: add some with the form above, or paste a refinement file.")
         return
     for i, raw in enumerate(changes):
         text_col, remove_col = st.columns([8, 1], vertical_alignment="center")
-        text_col.text(f"{i + 1}. {editor.describe(raw)}")
+        text_col.text(plain(f"{i + 1}. {editor.describe(raw)}"))
         remove_col.button("Remove", key=f"tx_remove_{i}", on_click=_remove, args=(i,), type="tertiary",
                           icon=":material/close:")
     try:
         new_plan = editor.preview(base, changes, version=version)
     except ValueError as exc:
-        st.error(f"These changes do not fit {base.ref}: {exc}")
+        st.error(md_literal(f"These changes do not fit {base.ref}: {exc}"))
         return
-    st.caption(f"Preview of {new_plan.taxonomy.ref}: {len(new_plan.taxonomy.modes)} modes")
+    st.caption(f"Preview of {md_literal(new_plan.taxonomy.ref)}: {len(new_plan.taxonomy.modes)} modes")
     rows = editor.preview_rows(new_plan)
     table = pd.DataFrame(rows).style.apply(lambda row: [CHANGED_STYLE if row["change"] else ""] * len(row), axis=1)
     st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
@@ -186,14 +188,15 @@ def show(db) -> None:
     """The editor: base version, a change form, pasted YAML, the list with a preview, Create version."""
     st.session_state.setdefault(CHANGES, [])
     if error := st.session_state.pop("tx_error", None):
-        st.error(error)
+        st.error(md_literal(error))  # it quotes codes, names and the YAML pasted
     if done := st.session_state.pop("tx_done", None):
-        st.success("  \n".join(done))
+        st.success(md_literal("\n".join(done), multiline=True))
         show_before_after(db, st.session_state[CREATED])
     options = [f"{t.name}@{t.version}" for t in store.list_taxonomies(db)]
     if st.session_state.get(BASE) not in options:
         st.session_state[BASE] = options[-1]  # before the widget exists: no default given twice
-    base_ref = st.selectbox("Refine version", options, key=BASE, on_change=_forget_changes, width=320)
+    base_ref = st.selectbox("Refine version", options, key=BASE, on_change=_forget_changes, width=320,
+                            format_func=plain)
     base = store.get_taxonomy(db, base_ref).taxonomy
     current = _codes_now(base)
     with st.container(border=True):
@@ -210,6 +213,6 @@ def show(db) -> None:
     _show_changes(base, version)
     name_col, create_col = st.columns([2, 3], vertical_alignment="bottom")
     name_col.text_input("New version", key="tx_version", placeholder=suggested,
-                        help=f"Leave empty for {base.name}@{suggested}. A version name can be used once.")
+                        help=md_literal(f"Leave empty for {base.name}@{suggested}. A version name can be used once."))
     create_col.button("Create version", key="tx_create", type="primary", icon=":material/new_label:",
                       on_click=_create, args=(base_ref,), disabled=not st.session_state.get(CHANGES))

@@ -11,14 +11,15 @@ from annotator import store
 from annotator.app.components import agreement_panels
 from annotator.app.components.segment_view import show_text
 from annotator.app.viewmodels import taxonomy_editor as editor
-from annotator.app.viewmodels.text import safe_label
-from annotator.core.report.modes import ambiguous_modes, compare_versions
+from annotator.app.viewmodels.text import md_literal, plain, plain_body
+from annotator.core.report.model import Report
+from annotator.core.report.modes import AmbiguousMode, ambiguous_modes, compare_versions
 from annotator.services.report import NoLabelsError
 
 CREATED = "tx_created"  # NAME@VERSION made by the last refinement in this session
 
 
-def human_report(db, ref: str) -> dict:
+def human_report(db, ref: str) -> Report:
     """Agreement among people only (a judge's labels would blur which definitions people read alike).
 
     Point estimates are enough here, so no bootstrap; cached per data version like the Agreement page.
@@ -36,7 +37,7 @@ def refs(db) -> list[str]:
 
 def _pick_version(label: str, key: str, options: list[str], default: str | None) -> str:
     index = options.index(default) if default in options else 0
-    return st.selectbox(label, options, index=index, key=key, width=320)
+    return st.selectbox(label, options, index=index, key=key, width=320, format_func=plain)
 
 
 def show_versions(db) -> None:
@@ -60,11 +61,11 @@ def show_before_after(db, ref: str) -> None:
         rows = compare_versions(human_report(db, old.taxonomy.ref), human_report(db, ref),
                                 store.get_mapping_rows(db, old.id, new.id))
     except NoLabelsError as exc:
-        st.info(f"No agreement to compare yet: {exc}.")
+        st.info(md_literal(f"No agreement to compare yet: {exc}."))
         return
-    st.caption(f"{old.taxonomy.ref} → {new.taxonomy.ref}: mean pairwise kappa among people. Labels carried "
-               "over by a merge are the OR of the old ones; an edited definition keeps its labels (marked stale) "
-               "until people label again.")
+    st.caption(f"{md_literal(old.taxonomy.ref)} → {md_literal(new.taxonomy.ref)}: mean pairwise kappa among people. "
+               "Labels carried over by a merge are the OR of the old ones; an edited definition keeps its "
+               "labels (marked stale) until people label again.")
     st.dataframe(editor.comparison_rows(rows), hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
 
 
@@ -72,16 +73,16 @@ def show_modes(db, default: str) -> None:
     """The modes of one version, grouped by category, with their definitions (as plain text)."""
     ref = _pick_version("Version", "tx_modes_version", refs(db), default)
     tax = store.get_taxonomy(db, ref).taxonomy
-    st.caption(f"{len(tax.modes)} modes" + (f" · refined from {tax.parent}" if tax.parent else "")
+    st.caption(f"{len(tax.modes)} modes" + (f" · refined from {md_literal(tax.parent)}" if tax.parent else "")
                + (" · draft" if tax.is_draft else ""))
     for category, modes in tax.categories():
-        st.subheader(safe_label(category, limit=80))
+        st.subheader(md_literal(category))
         for mode in modes:
             with st.container(border=True):
-                st.markdown(f"**{safe_label(mode.code)} {safe_label(mode.name, limit=80)}**")
-                st.text(mode.definition)
+                st.markdown(f"**{md_literal(mode.code)} {md_literal(mode.name)}**")
+                st.text(plain_body(mode.definition))
                 if mode.aliases:
-                    st.caption("Also called: " + ", ".join(safe_label(a, limit=80) for a in mode.aliases))
+                    st.caption("Also called: " + ", ".join(md_literal(a) for a in mode.aliases))
 
 
 def show_ambiguous(db, default: str) -> None:
@@ -90,7 +91,7 @@ def show_ambiguous(db, default: str) -> None:
     try:
         rows = ambiguous_modes(human_report(db, ref))
     except NoLabelsError as exc:
-        st.info(f"Nothing to rank yet: {exc}.", icon=":material/info:")
+        st.info(md_literal(f"Nothing to rank yet: {exc}."), icon=":material/info:")
         return
     st.caption("Least agreement first. Co-confusion: on the same segment one person marks this mode (not the "
                "other) and another person marks the other (not this). A mode confused with the same partner "
@@ -99,18 +100,18 @@ def show_ambiguous(db, default: str) -> None:
     _show_closer_look(db, ref, rows)
 
 
-def _show_closer_look(db, ref: str, rows: list[dict]) -> None:
+def _show_closer_look(db, ref: str, rows: list[AmbiguousMode]) -> None:
     stored = store.get_taxonomy(db, ref)
     by_code = {m.code: m for m in stored.taxonomy.modes}
-    names = {r["code"]: f"{r['code']} {r['name']}" for r in rows}
+    names = {r["code"]: plain(f"{r['code']} {r['name']}") for r in rows}
     code = st.selectbox("Look closer at", list(names), key="tx_amb_mode", format_func=names.get, width=420)
     row = next(r for r in rows if r["code"] == code)
     partners = [p["mode"] for p in row["confused_with"][:2]]
     cols = st.columns(1 + len(partners))
     for col, other in zip(cols, [code, *partners]):
         with col.container(border=True):
-            st.markdown(f"**{safe_label(other)} {safe_label(by_code[other].name, limit=60)}**")
-            st.text(by_code[other].definition)
+            st.markdown(f"**{md_literal(other)} {md_literal(by_code[other].name)}**")
+            st.text(plain_body(by_code[other].definition))
     examples = list(dict.fromkeys([*row["contested_examples"],
                                    *(e for p in row["confused_with"][:2] for e in p["examples"])]))[:5]
     for segment_id in examples:
@@ -123,6 +124,7 @@ def _example(db, stored, segment_id: int, code: str) -> None:
         return
     people = [r for r in store.labels_for_segment(db, segment_id, stored.id) if r.kind == "human"]
     marked = sum(r.values.get(code, 0) for r in people)
-    title = f"segment {segment_id} · trace {safe_label(segment.trace_external_id)} · {marked} of {len(people)} mark {safe_label(code)}"
+    title = (f"segment {segment_id} · trace {md_literal(segment.trace_external_id, limit=60)} · "
+             f"{marked} of {len(people)} mark {md_literal(code)}")
     with st.expander(title, icon=":material/description:"):
         show_text(segment.text, f"tx_ex_{segment_id}")

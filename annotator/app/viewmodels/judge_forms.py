@@ -7,21 +7,35 @@ The page never asks for an API key: litellm reads keys from the server's environ
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from annotator.core.errors import OptionError
+from annotator.core.plaintext import md_literal
+from annotator.core.report.fmt import fmt_flags, fmt_money, fmt_number, fmt_signed, fmt_with_ci
 from annotator.judge import JudgeOptions
 from annotator.judge.plan import SEGMENT_CHOICES
-from annotator.judge.prompt import PROMPTS_DIR
+from annotator.judge.prompt import PROMPTS_DIR, USER_PROMPTS_DIR, shipped_prompts, user_prompts
+
+if TYPE_CHECKING:
+    from annotator.services.judgelab import Comparison
 
 ACTIVE = ("planning", "running")
 KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY",
                  "TOGETHERAI_API_KEY", "OPENROUTER_API_KEY", "LITELLM_PROXY_API_KEY", "AZURE_API_KEY")
 
 
-def prompt_files(directory: Path = PROMPTS_DIR) -> list[Path]:
-    """The prompt templates a run may use: prompts/*.md, by name."""
-    return sorted(directory.glob("*.md"))
+def prompt_files(user_dir: Path = USER_PROMPTS_DIR) -> list[Path]:
+    """The prompt templates a run may use: the shipped ones, then the team's own *.md files in prompts/ of
+    the server's working directory (`annotator judge prompt-copy` starts one)."""
+    return shipped_prompts() + user_prompts(user_dir)
+
+
+def prompt_label(path: str | Path) -> str:
+    """How the page names a prompt: shipped ones by name, the team's own by their path under prompts/."""
+    path = Path(path)
+    return f"{path.name} (shipped)" if path.parent == PROMPTS_DIR else f"{USER_PROMPTS_DIR.name}/{path.name}"
 
 
 def keys_present(environ) -> list[str]:
@@ -31,14 +45,14 @@ def keys_present(environ) -> list[str]:
 
 def run_options(*, model: str, api_base: str, prompt: Path, segments: str, limit: int, concurrency: int,
                 samples: int, taxonomy: str) -> JudgeOptions:
-    """Options for a run from the form; ValueError with a one-line reason for bad input."""
+    """Options for a run from the form; OptionError (a ValueError) with a one-line reason for bad input."""
     model = model.strip()
     if not model:
-        raise ValueError("give a model, e.g. openai/gpt-4o-mini or hosted_vllm/<served name>")
+        raise OptionError("give a model, e.g. openai/gpt-4o-mini or hosted_vllm/<served name>")
     if segments not in SEGMENT_CHOICES:
-        raise ValueError(f"segments must be one of {', '.join(SEGMENT_CHOICES)}")
-    if prompt.resolve().parent != PROMPTS_DIR.resolve() or prompt.suffix != ".md":
-        raise ValueError(f"choose a prompt from {PROMPTS_DIR.name}/")  # the page offers only those files
+        raise OptionError(f"segments must be one of {', '.join(SEGMENT_CHOICES)}")
+    if prompt.resolve() not in {offered.resolve() for offered in prompt_files()}:  # the page offers only those
+        raise OptionError(f"choose a prompt from {USER_PROMPTS_DIR.name}/ or a shipped one")
     options = JudgeOptions(model=model, api_base=api_base.strip() or None, prompt_path=prompt, segments=segments,
                            limit=int(limit) or None, concurrency=int(concurrency), samples=int(samples),
                            taxonomy=taxonomy)
@@ -46,16 +60,12 @@ def run_options(*, model: str, api_base: str, prompt: Path, segments: str, limit
     return options
 
 
-def _money(cost: float | None) -> str:
-    return "unknown" if cost is None else f"${cost:,.4f}"
-
-
 def estimate_lines(estimate) -> list[str]:
     """What a dry run found, for people."""
     lines = [f"{estimate.calls:,} calls to make, {estimate.cached:,} answers cached (of {estimate.total:,}).",
              f"About {estimate.prompt_tokens:,} prompt tokens and {estimate.completion_tokens:,} answer tokens; "
-             f"cost {_money(estimate.cost)}" + (" (the model's price is not in litellm's list)"
-                                                  if estimate.cost is None else ".")]
+             f"cost {fmt_money(estimate.cost)}" + (": the model is not in litellm's price list."
+                                                     if estimate.cost is None else ".")]
     if estimate.truncated:
         lines.append(f"{estimate.truncated:,} segments are longer than the input limit "
                      f"({estimate.input_limit:,} tokens) and will be cut in the middle.")
@@ -66,7 +76,7 @@ def run_rows(runs: list[dict]) -> list[dict]:
     """The runs table: newest first, one row per run."""
     return [{"run": r["run_id"], "rater": r["rater"], "status": r["status"],
              "progress": f"{r['finished']:,} / {r['total']:,}", "failed": r["failed"], "cached": r["cached"],
-             "segments": r["selection"], "tokens": r["tokens"], "cost": _money(r["cost"]),
+             "segments": r["selection"], "tokens": r["tokens"], "cost": fmt_money(r["cost"]),
              "p50 ms": _round(r["latency_p50_ms"]), "p95 ms": _round(r["latency_p95_ms"]),
              "started": (r["started_at"] or "")[:19].replace("T", " "), "error": r["error"] or ""} for r in runs]
 
@@ -77,7 +87,7 @@ def _round(value: float | None) -> int | None:
 
 def progress_text(progress: dict) -> str:
     return (f"{progress['status']}: {progress['finished']:,} / {progress['total']:,} done, "
-            f"{progress['failed']:,} failed, {progress['tokens']:,} tokens, cost {_money(progress['cost'])}")
+            f"{progress['failed']:,} failed, {progress['tokens']:,} tokens, cost {fmt_money(progress['cost'])}")
 
 
 def prompt_versions(runs: list[dict]) -> dict[str, str]:
@@ -88,54 +98,38 @@ def prompt_versions(runs: list[dict]) -> dict[str, str]:
     return out
 
 
-def _fmt(value, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def compare_rows(result: dict) -> list[dict]:
+def compare_rows(result: Comparison) -> list[dict[str, object]]:
     """Per mode and judge: kappa [95% CI], change from the previous judge, P, R, F1, counts, flags."""
-    rows = []
+    rows: list[dict[str, object]] = []
     for mode in result["modes"]:
         for judge in mode["judges"]:
-            kappa = _fmt(judge["kappa"])
-            if judge["kappa"] is not None and judge["ci_low"] is not None:
-                kappa += f" [{_fmt(judge['ci_low'])}, {_fmt(judge['ci_high'])}]"
-            change = judge.get("kappa_change")
             rows.append({"mode": f"{mode['code']} {mode['name']}", "judge": judge["rater"], "n": judge["n"],
-                         "kappa [95% CI]": kappa,
-                         "change": "" if "kappa_change" not in judge else (
-                             "n/a" if change is None else f"{change:+.2f}"),
-                         "precision": _fmt(judge["precision"]), "recall": _fmt(judge["recall"]),
-                         "F1": _fmt(judge["f1"]), "TP": judge["tp"], "FP": judge["fp"], "FN": judge["fn"],
-                         "flags": ", ".join(judge["flags"] or [])})
+                         "kappa [95% CI]": fmt_with_ci(judge["kappa"], judge["ci_low"], judge["ci_high"]),
+                         "change": fmt_signed(judge["kappa_change"]) if "kappa_change" in judge else "",
+                         "precision": fmt_number(judge["precision"]), "recall": fmt_number(judge["recall"]),
+                         "F1": fmt_number(judge["f1"]), "TP": judge["tp"], "FP": judge["fp"], "FN": judge["fn"],
+                         "flags": fmt_flags(judge["flags"])})
     return rows
 
 
-def overall_rows(result: dict) -> list[dict]:
-    return [{"judge": o["rater"], "mean kappa": _fmt(o["mean_kappa"]),
-             "modes covered": o["mean_kappa_modes_covered"], "precision": _fmt(o.get("precision")),
-             "recall": _fmt(o.get("recall")), "F1": _fmt(o.get("f1"))} for o in result["overall"]]
+def overall_rows(result: Comparison) -> list[dict[str, object]]:
+    return [{"judge": o["rater"], "mean kappa": fmt_number(o["mean_kappa"]),
+             "modes covered": o["mean_kappa_modes_covered"], "precision": fmt_number(o["precision"]),
+             "recall": fmt_number(o["recall"]), "F1": fmt_number(o["f1"])} for o in result["overall"]]
 
 
-def chart_rows(result: dict) -> pd.DataFrame:
+def chart_rows(result: Comparison) -> pd.DataFrame:
     """The comparison in the shape report_views.kappa_chart draws (one "pair" per judge)."""
     rows = [{"order": i, "mode": f"{mode['code']} {mode['name']}", "pair": judge["rater"], "kappa": judge["kappa"],
              "ci_low": judge["ci_low"], "ci_high": judge["ci_high"], "n": judge["n"], "observed_agreement": None,
-             "flags": ", ".join(judge["flags"] or [])}
+             "flags": fmt_flags(judge["flags"])}
             for i, mode in enumerate(result["modes"]) for judge in mode["judges"]]
     return pd.DataFrame(rows, columns=["order", "mode", "pair", "kappa", "ci_low", "ci_high", "n",
                                        "observed_agreement", "flags"])
 
 
-def _md_name(name: str) -> str:
-    """A rater name (it holds a model name someone typed) for a Markdown message: nothing in it formats."""
-    from annotator.core.report.fmt import md_escape
-
-    return md_escape(name).replace("$", "\\$")
-
-
-def leakage_lines(result: dict) -> list[str]:
+def leakage_lines(result: Comparison) -> list[str]:
     """Warnings for judges whose prompt shows test-split segments as few-shot examples (Markdown)."""
-    return [f"{_md_name(rater)}: its prompt's few-shot examples contain test-split segment(s) "
+    return [f"{md_literal(rater)}: its prompt's few-shot examples contain test-split segment(s) "
             f"{', '.join(str(s) for s in segments)}; its test figures are not a fair test."
             for rater, segments in (result.get("leakage") or {}).items() if segments]

@@ -1,7 +1,7 @@
 """Tables and Altair charts of an agreement report (the "report JSON" contract). No Streamlit here.
 
 Undefined values stay None in the tables (shown as "n/a") and are left out of the charts, never
-drawn as zero.
+drawn as zero. Every figure shown as text is formatted by `annotator.core.report.fmt`.
 """
 
 from __future__ import annotations
@@ -9,18 +9,18 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from annotator.core.report.fmt import DIGITS, fmt_flags, fmt_number
+from annotator.core.report.model import Mode, Report
+
 KAPPA_DOMAIN = [-1.0, 1.0]
+NUMBER = f".{DIGITS}f"  # the d3 format of a figure in a chart tooltip: as fmt_number writes it
 
 
-def _mode_label(mode: dict) -> str:
+def _mode_label(mode: Mode) -> str:
     return f"{mode['code']} {mode.get('name') or ''}".strip()
 
 
-def _fmt(value) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
-def kappa_rows(report: dict) -> pd.DataFrame:
+def kappa_rows(report: Report) -> pd.DataFrame:
     """One row per (mode, rater pair): kappa with its 95% interval, n, agreement, flags."""
     rows = []
     for order, mode in enumerate(report.get("modes", [])):
@@ -32,36 +32,36 @@ def kappa_rows(report: dict) -> pd.DataFrame:
                 "both": pair.get("both"), "a_only": pair.get("a_only"), "b_only": pair.get("b_only"),
                 "observed_agreement": pair.get("observed_agreement"),
                 "positive_agreement": pair.get("positive_agreement"), "ac1": pair.get("ac1"),
-                "pabak": pair.get("pabak"), "flags": ", ".join(pair.get("flags") or []),
-                "kappa_text": _fmt(pair.get("kappa")),
+                "pabak": pair.get("pabak"), "flags": fmt_flags(pair.get("flags")),
+                "kappa_text": fmt_number(pair.get("kappa")),
             })
     columns = ["order", "mode", "category", "pair", "kappa", "ci_low", "ci_high", "n", "both", "a_only", "b_only",
                "observed_agreement", "positive_agreement", "ac1", "pabak", "flags", "kappa_text"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def mode_summary(report: dict) -> pd.DataFrame:
+def mode_summary(report: Report) -> pd.DataFrame:
     """One row per mode: the multi-rater figures and the mode's flags."""
     rows = [{
         "mode": _mode_label(mode), "category": mode.get("category"),
         "mean pairwise kappa": mode.get("mean_pairwise_kappa"), "Fleiss kappa": mode.get("fleiss_kappa"),
-        "Krippendorff alpha": mode.get("krippendorff_alpha"), "flags": ", ".join(mode.get("flags") or []),
+        "Krippendorff alpha": mode.get("krippendorff_alpha"), "flags": fmt_flags(mode.get("flags")),
     } for mode in report.get("modes", [])]
     return pd.DataFrame(rows, columns=["mode", "category", "mean pairwise kappa", "Fleiss kappa",
                                        "Krippendorff alpha", "flags"])
 
 
-def pair_matrix(report: dict) -> pd.DataFrame:
+def pair_matrix(report: Report) -> pd.DataFrame:
     """Pooled kappa for every rater pair, both ways round (a symmetric matrix for a heatmap)."""
     rows = []
     for pair in (report.get("pooled") or {}).get("pairs", []):
         for a, b in ((pair["a"], pair["b"]), (pair["b"], pair["a"])):
             rows.append({"rater": a, "other": b, "kappa": pair.get("kappa"), "n": pair.get("n"),
-                         "kappa_text": _fmt(pair.get("kappa"))})
+                         "kappa_text": fmt_number(pair.get("kappa"))})
     return pd.DataFrame(rows, columns=["rater", "other", "kappa", "n", "kappa_text"])
 
 
-def co_confusion(report: dict) -> pd.DataFrame:
+def co_confusion(report: Report) -> pd.DataFrame:
     rows = [{"a_mode": c["a_mode"], "b_mode": c["b_mode"], "count": c.get("count"), "rate": c.get("rate"),
              "examples": ", ".join(str(x) for x in (c.get("examples") or [])[:10])}
             for c in report.get("co_confusion", [])]
@@ -74,12 +74,8 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if out[column].dtype.kind == "f" or (out[column].dtype == object and
                                              out[column].map(lambda v: v is None or isinstance(v, float)).all()):
-            out[column] = out[column].map(_fmt_any)
+            out[column] = out[column].map(fmt_number)  # NaN (pandas' None) reads n/a too
     return out
-
-
-def _fmt_any(value) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{value:.2f}"
 
 
 def kappa_chart(rows: pd.DataFrame, *, color_title: str = "rater pair") -> alt.Chart:
@@ -91,8 +87,8 @@ def kappa_chart(rows: pd.DataFrame, *, color_title: str = "rater pair") -> alt.C
     modes = list(dict.fromkeys(rows.sort_values("order")["mode"]))
     y = alt.Y("mode:N", sort=modes, title=None, axis=alt.Axis(labelLimit=260))
     x_scale = alt.Scale(domain=KAPPA_DOMAIN, padding=10, nice=False)  # room for the marks at -1 and 1
-    tooltip = ["mode", "pair", alt.Tooltip("kappa:Q", format=".2f"), alt.Tooltip("ci_low:Q", format=".2f"),
-               alt.Tooltip("ci_high:Q", format=".2f"), "n", alt.Tooltip("observed_agreement:Q", format=".2f"),
+    tooltip = ["mode", "pair", alt.Tooltip("kappa:Q", format=NUMBER), alt.Tooltip("ci_low:Q", format=NUMBER),
+               alt.Tooltip("ci_high:Q", format=NUMBER), "n", alt.Tooltip("observed_agreement:Q", format=NUMBER),
                "flags"]
     legend = alt.Legend(orient="bottom", columns=3, labelLimit=360)
     base = alt.Chart(data).encode(y=y, yOffset=alt.YOffset("pair:N"),
@@ -113,7 +109,7 @@ def matrix_chart(matrix: pd.DataFrame) -> alt.Chart:
     base = alt.Chart(matrix).encode(x=alt.X("other:N", title=None), y=alt.Y("rater:N", title=None))
     cells = base.mark_rect().encode(
         color=alt.Color("kappa:Q", scale=alt.Scale(domain=KAPPA_DOMAIN, scheme="redblue"), title="kappa"),
-        tooltip=["rater", "other", alt.Tooltip("kappa:Q", format=".2f"), "n"])
+        tooltip=["rater", "other", alt.Tooltip("kappa:Q", format=NUMBER), "n"])
     labels = base.mark_text(fontSize=12).encode(text="kappa_text:N")
     return (cells + labels).properties(height=max(160, 48 * matrix["rater"].nunique()))
 
@@ -123,7 +119,7 @@ def co_confusion_chart(pairs: pd.DataFrame) -> alt.Chart:
     base = alt.Chart(pairs).encode(x=alt.X("b_mode:N", title="the other rater marks"),
                                    y=alt.Y("a_mode:N", title="one rater marks"))
     cells = base.mark_rect().encode(color=alt.Color("count:Q", scale=alt.Scale(scheme="oranges"), title="count"),
-                                    tooltip=["a_mode", "b_mode", "count", alt.Tooltip("rate:Q", format=".2f"),
+                                    tooltip=["a_mode", "b_mode", "count", alt.Tooltip("rate:Q", format=NUMBER),
                                              "examples"])
     labels = base.mark_text(fontSize=11).encode(text="count:Q")
     return (cells + labels).properties(height=max(200, 30 * pairs["a_mode"].nunique()))

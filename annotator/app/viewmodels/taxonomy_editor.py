@@ -6,6 +6,8 @@ preview, and rows of the ambiguity and before/after views. Pure functions, no St
 from __future__ import annotations
 
 from annotator.core.refinement import Change, Plan, change_from_dict, plan
+from annotator.core.report.fmt import fmt_flags, fmt_number
+from annotator.core.report.modes import AmbiguousMode, VersionChange
 from annotator.core.taxonomy import Taxonomy, TaxonomyError
 
 KINDS = ("edit", "rename", "add", "retire", "merge", "split")
@@ -100,23 +102,19 @@ def preview_rows(new_plan: Plan) -> list[dict]:
     return rows
 
 
-def _fmt(value) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
-def ambiguity_rows(modes: list[dict]) -> list[dict]:
+def ambiguity_rows(modes: list[AmbiguousMode]) -> list[dict[str, str]]:
     """`annotator.core.report.modes.ambiguous_modes` as a table: least agreement first."""
-    return [{"mode": f"{m['code']} {m['name']}", "human kappa": _fmt(m["human_kappa"]),
+    return [{"mode": f"{m['code']} {m['name']}", "human kappa": fmt_number(m["human_kappa"]),
              "confused with": ", ".join(f"{p['mode']} ({p['count']}x)" for p in m["confused_with"][:4]),
-             "contested segments": ", ".join(m["contested_examples"]), "flags": ", ".join(m["flags"])}
+             "contested segments": ", ".join(m["contested_examples"]), "flags": fmt_flags(m["flags"])}
             for m in modes]
 
 
-def comparison_rows(rows: list[dict]) -> list[dict]:
+def comparison_rows(rows: list[VersionChange]) -> list[dict[str, str]]:
     """`annotator.core.report.modes.compare_versions` as a table."""
     return [{"mode": f"{r['code']} {r['name']}".strip(), "change": r["change"], "from": ", ".join(r["from"]),
-             "kappa before": " / ".join(_fmt(k) for k in r["kappa_before"]) or "–",
-             "kappa after": _fmt(r["kappa_after"])} for r in rows]
+             "kappa before": " / ".join(fmt_number(k) for k in r["kappa_before"]) or "–",
+             "kappa after": fmt_number(r["kappa_after"])} for r in rows]
 
 
 def refinement_lines(done) -> list[str]:

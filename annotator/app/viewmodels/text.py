@@ -1,33 +1,45 @@
-"""Turning untrusted trace text into what the page shows. Pure functions, no Streamlit.
+"""Turning untrusted text into what the page shows. Pure functions, no Streamlit.
 
-Trace text is only ever shown through elements that render plain text (st.text, st.code); the few
-short strings that must go into a Markdown-rendering place (a speaker badge, an expander label) are
-reduced here to a harmless character set first.
+Text from data (trace text and ids, speakers, tags, rater and user names, taxonomy names, versions, codes,
+names and definitions, judge evidence, import errors that quote a file) reaches the page in one of
+three ways, and only these:
+
+- where Streamlit renders Markdown (st.markdown, captions, alerts, toasts, widget and expander labels,
+  radio options, badges, help tooltips): through :func:`md_literal`, which renders as the text itself:
+  no emphasis, link, image (a remote fetch), HTML, maths or directive, no visible backslash;
+- where Streamlit shows plain text (st.text, select and multiselect options, dataframe cells): as is,
+  through :func:`plain` for short one-line texts (ids, names: bidi controls stripped) and
+  :func:`plain_body` for trace text (bidi overrides made visible);
+- st.code for diffs.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from annotator.core.plaintext import md_literal, strip_bidi
+
+__all__ = ["md_literal", "plain", "plain_body"]
 
 TURN_PREVIEW_CHARS = 2_000  # a longer turn is folded: this much first, then "show more"
 SHOW_MORE_FACTOR = 10  # each "show more" shows ten times as much
 TURNS_PREVIEW = 40  # a segment with more turns shows this many first
 
-_UNSAFE_LABEL = re.compile(r"[^\w .,'\-]", re.UNICODE)
+_BIDI_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
-def safe_label(value: object, *, limit: int = 40) -> str:
-    """A short label safe to put where Streamlit renders Markdown (badges, expander titles).
+def plain(value: object) -> str:
+    """A short text from data for a widget that shows plain text (a select option, a line of st.text):
+    without bidi controls, so a U+202E in a trace id cannot reverse the rest of the line."""
+    return strip_bidi("" if value is None else value)
 
-    Keeps letters, digits, space, apostrophe, comma, '.', '-' and '_' (the last three backslash-escaped,
-    so they cannot start a list or emphasis); everything else, including every Markdown, HTML and
-    maths character, becomes a space. Never empty.
-    """
-    text = unicodedata.normalize("NFKC", str(value or ""))
-    text = _UNSAFE_LABEL.sub(" ", text)
-    text = " ".join(text.split())[:limit].strip() or "?"
-    return re.sub(r"([._\-])", r"\\\1", text)
+
+def plain_body(text: str) -> str:
+    """Trace text for st.text: bidi embeddings, overrides and isolates shown as ``[U+202E]`` instead of
+    acting (an annotator should see that a trace holds one, as in a "Trojan Source" attack, and the rest
+    of the line must not be reordered). Directional marks (U+200E, U+200F, U+061C) stay: they reorder
+    nothing, and right-to-left text uses them."""
+    return _BIDI_OVERRIDES.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
 
 
 def fold(text: str, limit: int) -> tuple[str, int]:

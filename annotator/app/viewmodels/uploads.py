@@ -12,6 +12,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from annotator.core.errors import OptionError, UserError
+
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -23,7 +25,7 @@ def parse_tags(text: str) -> dict[str, str]:
             continue
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"tag {item.strip()!r} is not KEY=VALUE")
+            raise OptionError(f"tag {item.strip()!r} is not KEY=VALUE")
         tags[key.strip()] = value.strip()
     return tags
 
@@ -39,7 +41,7 @@ def import_upload(db: sqlite_utils.Database, name: str, data: bytes, *, fmt: str
         path.write_bytes(data)
         try:
             result = import_file(db, path, fmt=fmt, scheme=scheme, tags=tags)
-        except (IngestError, ValueError, LookupError) as exc:
+        except UserError as exc:  # a bug keeps its traceback
             raise IngestError(str(exc).replace(str(path), name)) from None
     result.path = name
     return result

@@ -5,24 +5,28 @@ import streamlit as st
 
 from annotator.app import auth, state
 from annotator.app.components import agreement_panels as panels
+from annotator.app.viewmodels.text import md_literal
+from annotator.core.errors import UserError
+from annotator.core.report.fmt import taxonomy_ref
+from annotator.core.report.model import Report
 from annotator.services.report import NoLabelsError
 
 auth.require("reviewer")
 st.title("Agreement")
 with state.open_db() as db:
     filters = panels.show_filters(db)
+    report: Report | None
     try:
         report = panels.compute(filters)
     except NoLabelsError as exc:
-        st.info(f"Nothing to compare yet: {exc}.", icon=":material/info:")
+        st.info(md_literal(f"Nothing to compare yet: {exc}."), icon=":material/info:")
         report = None
-    except (ValueError, LookupError) as exc:
-        st.error(f"Could not compute agreement: {exc}")
+    except UserError as exc:
+        st.error(md_literal(f"Could not compute agreement: {exc}"))
         report = None
     if report is not None:
-        tax = report.get("taxonomy") or {}
-        st.caption(f"{tax.get('name')}@{tax.get('version')} · {report.get('level')} level · "
-                   f"{len(report.get('raters', []))} raters · bootstrap {report.get('params', {}).get('bootstrap')}")
+        st.caption(f"{md_literal(taxonomy_ref(report))} · {report['level']} level · {len(report['raters'])} raters · "
+                   f"bootstrap {report['params']['bootstrap']}")
         panels.show_downloads(report)
         kappa_tab, pairs_tab, confusion_tab, progress_tab = st.tabs(
             ["Kappa per mode", "Rater pairs", "Co-confusion", "Annotator progress"])

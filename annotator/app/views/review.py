@@ -7,6 +7,7 @@ from annotator import store
 from annotator.app import auth, state
 from annotator.app.components import review_panels as panels
 from annotator.app.components import segment_view
+from annotator.app.viewmodels.text import md_literal
 from annotator.services import annotate, review
 
 user = auth.require("reviewer")
@@ -29,7 +30,7 @@ with state.open_db() as db:
     rows = review.with_mode(everything, code)
     current = panels.current_segment(rows)
     names = "names shown" if settings.reviewers_see_names else "names hidden"
-    st.caption(f"{stored.taxonomy.ref} · disagreement among people · {names}")
+    st.caption(f"{md_literal(stored.taxonomy.ref)} · disagreement among people · {names}")
     panels.show_queue(rows, current)
     view = review.load_review(db, current, stored, show_names=settings.reviewers_see_names,
                               include_judges=include_judges) if current is not None else None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from annotator.core.report.model import CoConfusion, Contested
+
 from .labels import LabelSet, rater_pairs
 
 UNIT_CHUNK = 5_000  # units per chunk: the per-unit (unit, mode, mode) tensor stays small
 
 
-def co_confusion(label_set: LabelSet, *, max_examples: int = 5) -> list[dict]:
+def co_confusion(label_set: LabelSet, *, max_examples: int = 5) -> list[CoConfusion]:
     """Mode pairs that raters confuse with each other.
 
     For an unordered mode pair {A, B}, a *co-confusion* is a (unit, rater pair) where one rater
@@ -60,7 +62,8 @@ def _confusions_in_block(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return unordered, compared
 
 
-def _collect_examples(per_unit: np.ndarray, offset: int, examples: dict, limit: int) -> None:
+def _collect_examples(per_unit: np.ndarray, offset: int, examples: dict[tuple[int, int], list[int]],
+                      limit: int) -> None:
     u, m, _ = per_unit.shape
     happened = per_unit.reshape(u, m * m) > 0
     found = np.array([len(examples.get(divmod(col, m), ())) for col in range(m * m)])
@@ -70,9 +73,10 @@ def _collect_examples(per_unit: np.ndarray, offset: int, examples: dict, limit: 
         examples.setdefault(divmod(int(col), m), []).append(offset + int(unit))
 
 
-def _co_confusion_rows(label_set: LabelSet, counts, comparisons, examples) -> list[dict]:
+def _co_confusion_rows(label_set: LabelSet, counts: np.ndarray, comparisons: np.ndarray,
+                       examples: dict[tuple[int, int], list[int]]) -> list[CoConfusion]:
     codes = label_set.mode_codes
-    rows = []
+    rows: list[CoConfusion] = []
     for a, b in zip(*np.nonzero(counts)):
         a, b = int(a), int(b)
         rows.append({
@@ -87,7 +91,7 @@ def _co_confusion_rows(label_set: LabelSet, counts, comparisons, examples) -> li
     return rows
 
 
-def contested_units(label_set: LabelSet, *, limit: int = 20) -> list[dict]:
+def contested_units(label_set: LabelSet, *, limit: int = 20) -> list[Contested]:
     """Units ranked by how much their raters disagree.
 
     A unit *disputes* a mode when at least two raters labelled it and they did not all give the same

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from annotator.core.report.model import Classification, ModeScores, Scores
+
 from .labels import LabelSet
 
 
@@ -11,7 +13,7 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return None if denominator == 0 else numerator / denominator
 
 
-def scores_from_counts(tp: int, fp: int, fn: int, tn: int) -> dict:
+def scores_from_counts(tp: int, fp: int, fn: int, tn: int) -> Scores:
     """Precision, recall, F1 and accuracy of the positive class, None where undefined.
 
     Undefined policy: precision is None when the prediction has no positive (tp + fp = 0), recall
@@ -28,7 +30,7 @@ def scores_from_counts(tp: int, fp: int, fn: int, tn: int) -> dict:
     }
 
 
-def classification_scores(reference, predicted) -> list[dict]:
+def classification_scores(reference: object, predicted: object) -> list[Scores]:
     """Per-mode confusion counts and scores of ``predicted`` against ``reference``.
 
     Parameters
@@ -60,7 +62,7 @@ def classification_scores(reference, predicted) -> list[dict]:
     return [scores_from_counts(*map(int, cells)) for cells in zip(tp, fp, fn, tn)]
 
 
-def judge_scores(label_set: LabelSet, *, reference: str, predicted: str) -> dict:
+def judge_scores(label_set: LabelSet, *, reference: str, predicted: str) -> Classification:
     """Scores of rater ``predicted`` against rater ``reference``, per mode and pooled (micro).
 
     Examples
@@ -73,10 +75,10 @@ def judge_scores(label_set: LabelSet, *, reference: str, predicted: str) -> dict
     ref = label_set.values[:, label_set.rater_index(reference), :]
     pred = label_set.values[:, label_set.rater_index(predicted), :]
     per_mode = classification_scores(ref, pred)
-    totals = {cell: sum(row[cell] for row in per_mode) for cell in ("tp", "fp", "fn", "tn")}
+    modes: list[ModeScores] = [{"code": code, **row} for code, row in zip(label_set.mode_codes, per_mode)]
     return {
         "reference": reference,
         "predicted": predicted,
-        "modes": [{"code": code, **row} for code, row in zip(label_set.mode_codes, per_mode)],
-        "pooled": scores_from_counts(**totals),
+        "modes": modes,
+        "pooled": scores_from_counts(*(sum(row[cell] for row in per_mode) for cell in ("tp", "fp", "fn", "tn"))),
     }

@@ -1,8 +1,31 @@
-"""Assemble the agreement report (the "report JSON" contract of DESIGN.md) from a LabelSet."""
+"""Assemble the agreement report (the "report JSON" contract of DESIGN.md) from a LabelSet.
+
+The report's shape is :mod:`annotator.core.report.model`; this module fills it in, writing the keys
+in the order the JSON shows them.
+"""
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
+
+from annotator.core.report.model import (
+    CiMethods,
+    Classification,
+    Flag,
+    Level,
+    Mode,
+    Pair,
+    Pooled,
+    PooledPair,
+    RaterKind,
+    Report,
+    Resample,
+    Summary,
+    SummaryPair,
+    UndefinedReasons,
+)
 
 from . import intervals, pairwise
 from .ambiguity import co_confusion, contested_units
@@ -12,13 +35,21 @@ from .classification import judge_scores
 from .labels import LabelSet, rater_pairs, rollup
 from .multirater import fleiss_kappa, krippendorff_alpha, nan_mean
 
+# Bootstrap intervals by block ("pair", "pooled", "mode_mean", "pooled_mean"): (low, high[, undefined]).
+Intervals = dict[str, tuple[np.ndarray, ...]]
+# One interval: (low, high, resamples where the statistic was undefined; None without bootstrap or
+# when the interval does not come from resampling).
+Interval = tuple[float, float, int | None]
+# Intervals per (mode, pair): (low, high, undefined resamples or None), arrays of shape (m, P).
+PairIntervals = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+
 LEVELS = ("segment", "trace")
 RESAMPLE_BY = ("unit", "group")
 PAIR_STAT_FIELDS = ("observed_agreement", "kappa", "se", "positive_agreement", "negative_agreement",
                     "ac1", "pabak", "prevalence_a", "prevalence_b")
 
 
-def _num(x) -> float | None:
+def _num(x: float | np.ndarray) -> float | None:
     """A plain float for JSON, None for undefined (NaN never leaves this module)."""
     x = float(x)
     return None if np.isnan(x) else x
@@ -35,7 +66,7 @@ def compute_report(
     ci_level: float = 0.95,
     ci_method: str = intervals.DEFAULT_METHOD,
     contested_limit: int = 20,
-) -> dict:
+) -> Report:
     """Agreement per failure mode and rater pair, pooled, multi-rater, and ambiguity signals.
 
     Parameters
@@ -65,8 +96,8 @@ def compute_report(
 
     Returns
     -------
-    dict
-        The report JSON contract, plus ``summary``, ``contested`` and ``classification``. Every
+    Report
+        The report JSON contract (:class:`annotator.core.report.model.Report`). Every
         value is a plain int, float, str, list, dict or None; undefined values are None and
         averages leave them out and say how many modes (or pairs) they cover.
 
@@ -97,8 +128,8 @@ def compute_report(
     pooled_entry = _pooled_entry(sums.sum(axis=0), pooled, boot, names, shared_units)
     return {
         "taxonomy": {"name": taxonomy[0] if taxonomy else None, "version": taxonomy[1] if taxonomy else None},
-        "level": level,
-        "raters": [{"name": name, "kind": kind} for name, kind in zip(data.raters, data.rater_kinds)],
+        "level": cast(Level, level),  # checked by _check_options
+        "raters": [{"name": name, "kind": cast(RaterKind, kind)} for name, kind in zip(data.raters, data.rater_kinds)],
         "modes": modes,
         "pooled": pooled_entry,
         "co_confusion": co_confusion(data),
@@ -107,8 +138,8 @@ def compute_report(
         "summary": _summary(data, modes, pooled_entry, names),
         "params": {
             "bootstrap": int(bootstrap), "seed": int(seed), "ci_level": float(ci_level),
-            "ci_method": ci_method, "ci_methods": _ci_methods(ci_method), "resample": resample, "units": n,
-            "low_positive_threshold": pairwise.LOW_POSITIVE_THRESHOLD,
+            "ci_method": ci_method, "ci_methods": _ci_methods(ci_method), "resample": cast(Resample, resample),
+            "units": n, "low_positive_threshold": pairwise.LOW_POSITIVE_THRESHOLD,
             "few_units_threshold": pairwise.FEW_UNITS_THRESHOLD,
             "uninformative_width": intervals.UNINFORMATIVE_WIDTH,
         },
@@ -128,17 +159,18 @@ def _check_options(bootstrap: int, level: str, resample: str, ci_level: float, c
         raise ValueError(f"ci_method must be one of {', '.join(intervals.METHODS)}, got {ci_method!r}")
 
 
-def _ci_methods(ci_method: str) -> dict[str, str]:
+def _ci_methods(ci_method: str) -> CiMethods:
     """What each interval of the report is: the pair kappas per mode get ``ci_method``; the rest the
     percentile bootstrap over units (or traces with resample="group")."""
     return {"modes.pairs": ci_method, "modes.mean_pairwise_kappa": intervals.PERCENTILE,
             "pooled.pairs": intervals.PERCENTILE, "pooled.mean_pairwise_kappa": intervals.PERCENTILE}
 
 
-def _pair_intervals(sums: np.ndarray, boot: dict | None, ci_method: str, ci_level: float, seed: int) -> tuple | None:
-    """(low, high, undefined resamples or None) per (mode, pair), or None without intervals."""
+def _pair_intervals(sums: np.ndarray, boot: Intervals | None, ci_method: str, ci_level: float,
+                    seed: int) -> PairIntervals | None:
+    """The interval of every (mode, pair) kappa, or None without intervals (percentile, no bootstrap)."""
     if ci_method == intervals.PERCENTILE:
-        return None if boot is None else boot["pair"]
+        return None if boot is None else cast(PairIntervals, boot["pair"])
     low, high = intervals.kappa_interval(*pairwise.cells_from_indicator_sums(sums), method=ci_method,
                                          level=ci_level, seed=seed)
     return low, high, None
@@ -153,7 +185,8 @@ def _resample_groups(data: LabelSet, resample: str) -> np.ndarray | None:
     return inverse.ravel().astype(np.intp)
 
 
-def _bootstrap_intervals(indicators, n_resamples, seed, groups, ci_level) -> dict | None:
+def _bootstrap_intervals(indicators: np.ndarray, n_resamples: int, seed: int, groups: np.ndarray | None,
+                         ci_level: float) -> Intervals | None:
     """Percentile intervals of every pair kappa, pooled kappa and mean pairwise kappa.
 
     All come from the same resampled units. In each resample a mean pairwise kappa averages the
@@ -175,7 +208,7 @@ def _bootstrap_intervals(indicators, n_resamples, seed, groups, ci_level) -> dic
     low, high, undefined = percentile_interval(samples, level=ci_level)
     cuts = np.cumsum([m * p, p, m])  # column blocks, in the order statistic() concatenates them
 
-    def split(columns: np.ndarray) -> dict:
+    def split(columns: np.ndarray) -> dict[str, np.ndarray]:
         return dict(zip(("pair", "pooled", "mode_mean", "pooled_mean"), np.split(columns, cuts)))
 
     lo, hi, und = split(low), split(high), split(undefined)
@@ -187,38 +220,56 @@ def _bootstrap_intervals(indicators, n_resamples, seed, groups, ci_level) -> dic
     }
 
 
-def _at(stats: dict, index) -> dict:
+def _at(stats: dict[str, np.ndarray], index: int | tuple[int, int]) -> dict[str, float]:
     return {key: stats[key][index] for key in PAIR_STAT_FIELDS}
 
 
-def _ci_at(ci, index) -> tuple:
-    return (np.nan, np.nan, None) if ci is None else tuple(None if part is None else part[index] for part in ci)
+def _ci_at(ci: tuple[np.ndarray, ...] | PairIntervals | None, index: int | tuple[int, int]) -> Interval:
+    if ci is None:
+        return (np.nan, np.nan, None)
+    low, high, undefined = ci
+    return (low[index], high[index], None if undefined is None else int(undefined[index]))
 
 
-def _pair_entry(names, cell_sums, values: dict, ci: tuple, ci_method: str, units: int | None = None) -> dict:
+def _pair_entry(names: tuple[str, str], cell_sums: np.ndarray, values: dict[str, float], ci: Interval,
+                ci_method: str, units: int | None = None) -> Pair:
     """One rater pair's contract fields plus extras, from its indicator sums and statistics.
 
-    ``ci`` is (low, high, undefined resamples or None), computed by ``ci_method``; ``units``
-    (pooled entries only) is the number of units behind the n (unit, mode) cells.
+    ``ci`` was computed by ``ci_method``. ``units`` (pooled entries only) is the number of units
+    behind the n (unit, mode) cells; it decides the ``few_units`` flag.
     """
-    both, a_only, b_only, neither = (int(round(float(x))) for x in pairwise.cells_from_indicator_sums(cell_sums))
-    kappa = float(values["kappa"])
-    entry = {"a": names[0], "b": names[1], "n": both + a_only + b_only + neither,
-             "both": both, "a_only": a_only, "b_only": b_only, "neither": neither}
-    entry.update({key: _num(values[key]) for key in PAIR_STAT_FIELDS})
-    entry["ci_low"], entry["ci_high"] = _num(ci[0]), _num(ci[1])
-    entry["ci_method"] = ci_method
-    entry["undefined_resamples"] = None if ci[2] is None else int(ci[2])
-    if units is not None:
-        entry["units"] = units
-    width = None if entry["ci_low"] is None else entry["ci_high"] - entry["ci_low"]
-    entry["flags"] = pairwise.pair_flags(both, a_only, b_only, neither, kappa, units=units, ci_width=width)
-    entry["undefined_reason"] = pairwise.undefined_reason(both, a_only, b_only, neither)
-    return entry
+    both, a_only, b_only, neither = (round(float(x)) for x in pairwise.cells_from_indicator_sums(cell_sums))
+    low, high = _num(ci[0]), _num(ci[1])
+    width = None if low is None or high is None else high - low
+    return {
+        "a": names[0], "b": names[1], "n": both + a_only + b_only + neither,
+        "both": both, "a_only": a_only, "b_only": b_only, "neither": neither,
+        # the statistics in PAIR_STAT_FIELDS order
+        "observed_agreement": _num(values["observed_agreement"]), "kappa": _num(values["kappa"]),
+        "se": _num(values["se"]), "positive_agreement": _num(values["positive_agreement"]),
+        "negative_agreement": _num(values["negative_agreement"]), "ac1": _num(values["ac1"]),
+        "pabak": _num(values["pabak"]), "prevalence_a": _num(values["prevalence_a"]),
+        "prevalence_b": _num(values["prevalence_b"]),
+        "ci_low": low, "ci_high": high, "ci_method": ci_method,
+        "undefined_resamples": ci[2],
+        "flags": pairwise.pair_flags(both, a_only, b_only, neither, float(values["kappa"]), units=units,
+                                     ci_width=width),
+        "undefined_reason": pairwise.undefined_reason(both, a_only, b_only, neither),
+    }
 
 
-def _mode_entry(data: LabelSet, k: int, mode_sums, stats, pair_ci: tuple, boot, names, multi: dict) -> dict:
-    """One mode's entry; ``pair_ci`` is (intervals per (mode, pair) or None, their method)."""
+def _pooled_pair(names: tuple[str, str], cell_sums: np.ndarray, values: dict[str, float], ci: Interval,
+                 units: int) -> PooledPair:
+    entry = dict(_pair_entry(names, cell_sums, values, ci, intervals.PERCENTILE, units))
+    # The JSON has "units" just before "flags" (the contract's key order): put it there.
+    tail = {key: entry.pop(key) for key in ("flags", "undefined_reason")}
+    return cast(PooledPair, {**entry, "units": units, **tail})
+
+
+def _mode_entry(data: LabelSet, k: int, mode_sums: np.ndarray, stats: dict[str, np.ndarray],
+                pair_ci: tuple[PairIntervals | None, str], boot: Intervals | None, names: list[tuple[str, str]],
+                multi: dict[str, np.ndarray]) -> Mode:
+    """One mode's entry; ``pair_ci`` is (the intervals per (mode, pair) or None, their method)."""
     code, name, category = data.modes[k]
     ci, ci_method = pair_ci
     pairs = [_pair_entry(names[p], mode_sums[p], _at(stats, (k, p)), _ci_at(ci, (k, p)), ci_method)
@@ -228,31 +279,32 @@ def _mode_entry(data: LabelSet, k: int, mode_sums, stats, pair_ci: tuple, boot, 
     kinds = dict(zip(data.raters, data.rater_kinds))
     human = [e["kappa"] for e in pairs if e["kappa"] is not None and kinds[e["a"]] == kinds[e["b"]] == "human"]
     values = data.values[:, :, k : k + 1]
-    entry = {
+    mean_kappa, fleiss, alpha = _num(mean), _num(multi["fleiss_kappa"][k]), _num(multi["krippendorff_alpha"][k])
+    return {
         "code": code, "name": name, "category": category, "pairs": pairs,
-        "mean_pairwise_kappa": _num(mean),
+        "mean_pairwise_kappa": mean_kappa,
         "mean_pairwise_kappa_pairs": int(defined_pairs),
         "mean_pairwise_kappa_ci_low": None if boot is None else _num(boot["mode_mean"][0][k]),
         "mean_pairwise_kappa_ci_high": None if boot is None else _num(boot["mode_mean"][1][k]),
         "mean_human_kappa": float(np.mean(human)) if human else None,
-        "fleiss_kappa": _num(multi["fleiss_kappa"][k]),
-        "krippendorff_alpha": _num(multi["krippendorff_alpha"][k]),
+        "fleiss_kappa": fleiss,
+        "krippendorff_alpha": alpha,
         "labelled_units": int((values >= 0).any(axis=1).sum()),
         "positive_labels": int((values == 1).sum()),
+        "flags": _mode_flags(values[:, :, 0], pairs),
+        "undefined_reasons": _mode_undefined_reasons(values[:, :, 0], mean_kappa=mean_kappa, fleiss=fleiss,
+                                                     alpha=alpha),
     }
-    entry["flags"] = _mode_flags(values[:, :, 0], pairs)
-    entry["undefined_reasons"] = _mode_undefined_reasons(values[:, :, 0], entry)
-    return entry
 
 
-def _mode_flags(values: np.ndarray, pairs: list[dict]) -> list[str]:
+def _mode_flags(values: np.ndarray, pairs: list[Pair]) -> list[Flag]:
     """Mode-level flags: ``undefined`` (no pair has a defined kappa), ``constant_rater`` (some
     rater gave one value to every unit they labelled), ``low_positive_count`` (fewer than 10
     positive labels from all raters together), ``kappa_paradox`` and ``few_units`` (some pair
     has it)."""
     labelled = (values >= 0).sum(axis=0)
     positives = (values == 1).sum(axis=0)
-    flags = []
+    flags: list[Flag] = []
     if not any(p["kappa"] is not None for p in pairs):
         flags.append("undefined")
     if ((labelled > 0) & ((positives == 0) | (positives == labelled))).any():
@@ -266,22 +318,23 @@ def _mode_flags(values: np.ndarray, pairs: list[dict]) -> list[str]:
     return flags
 
 
-def _mode_undefined_reasons(values: np.ndarray, entry: dict) -> dict[str, str]:
+def _mode_undefined_reasons(values: np.ndarray, *, mean_kappa: float | None, fleiss: float | None,
+                            alpha: float | None) -> UndefinedReasons:
     """Why each None multi-rater value is None (only keys whose value is None)."""
-    n, r = values.shape
+    r = values.shape[1]
     labelled = values >= 0
     seen = labelled.any(axis=1)
-    reasons = {}
-    if entry["mean_pairwise_kappa"] is None:
+    reasons: UndefinedReasons = {}
+    if mean_kappa is None:
         reasons["mean_pairwise_kappa"] = "no rater pair has a defined kappa"
-    if entry["fleiss_kappa"] is None:
+    if fleiss is None:
         if r < 2 or not seen.any():
             reasons["fleiss_kappa"] = "fewer than two raters or no labelled unit"
         elif not labelled[seen].all():
             reasons["fleiss_kappa"] = "not every labelled unit has a label from every rater"
         else:
             reasons["fleiss_kappa"] = "every label has the same value"
-    if entry["krippendorff_alpha"] is None:
+    if alpha is None:
         pairable = labelled.sum(axis=1) >= 2
         reasons["krippendorff_alpha"] = (
             "every label on units with two or more labels has the same value" if pairable.any()
@@ -290,10 +343,11 @@ def _mode_undefined_reasons(values: np.ndarray, entry: dict) -> dict[str, str]:
     return reasons
 
 
-def _pooled_entry(pooled_sums, stats, boot, names, shared_units) -> dict:
+def _pooled_entry(pooled_sums: np.ndarray, stats: dict[str, np.ndarray], boot: Intervals | None,
+                  names: list[tuple[str, str]], shared_units: np.ndarray) -> Pooled:
     ci = None if boot is None else boot["pooled"]
-    pairs = [_pair_entry(names[p], pooled_sums[p], _at(stats, p), _ci_at(ci, p), intervals.PERCENTILE,
-                         int(shared_units[p])) for p in range(len(names))]
+    pairs = [_pooled_pair(names[p], pooled_sums[p], _at(stats, p), _ci_at(ci, p), int(shared_units[p]))
+             for p in range(len(names))]
     mean, defined_pairs = nan_mean(np.array([np.nan if e["kappa"] is None else e["kappa"] for e in pairs]))
     return {
         "pairs": pairs,
@@ -304,32 +358,43 @@ def _pooled_entry(pooled_sums, stats, boot, names, shared_units) -> dict:
     }
 
 
-def _average(entries: list[dict], key: str) -> tuple[float | None, int]:
-    defined = [e[key] for e in entries if e[key] is not None]
+def _average(values: list[float | None]) -> tuple[float | None, int]:
+    """The mean of the defined values (None when there is none) and how many there are."""
+    defined = [v for v in values if v is not None]
     return (float(np.mean(defined)) if defined else None), len(defined)
 
 
-def _summary(data: LabelSet, modes: list[dict], pooled: dict, names) -> dict:
+def _summary(data: LabelSet, modes: list[Mode], pooled: Pooled, names: list[tuple[str, str]]) -> Summary:
     """Averages over modes (each with the number of modes it covers), the rater-pair matrix, and
     modes ranked by human-human kappa (lowest first: the most ambiguous)."""
-    summary = {"units": data.shape[0], "raters": data.shape[1], "modes_total": data.shape[2]}
-    for key, out in (("mean_pairwise_kappa", "mean_kappa"), ("fleiss_kappa", "mean_fleiss_kappa"),
-                     ("krippendorff_alpha", "mean_krippendorff_alpha"), ("mean_human_kappa", "mean_human_kappa")):
-        summary[out], summary[out + "_modes_covered"] = _average(modes, key)
-    summary["pooled_mean_pairwise_kappa"] = pooled["mean_pairwise_kappa"]
-    summary["pairs"] = []
-    for p, (a, b) in enumerate(names):
-        mean, covered = _average([mode["pairs"][p] for mode in modes], "kappa")
-        summary["pairs"].append({"a": a, "b": b, "mean_kappa": mean, "modes_covered": covered,
-                                 "pooled_kappa": pooled["pairs"][p]["kappa"]})
-    ranked = sorted((m for m in modes if m["mean_human_kappa"] is not None), key=lambda m: m["mean_human_kappa"])
-    summary["modes_by_human_kappa"] = [{"code": m["code"], "mean_human_kappa": m["mean_human_kappa"]} for m in ranked]
-    return summary
+    kappa, kappa_modes = _average([m["mean_pairwise_kappa"] for m in modes])
+    fleiss, fleiss_modes = _average([m["fleiss_kappa"] for m in modes])
+    alpha, alpha_modes = _average([m["krippendorff_alpha"] for m in modes])
+    human, human_modes = _average([m["mean_human_kappa"] for m in modes])
+    ranked = sorted(((m["code"], m["mean_human_kappa"]) for m in modes if m["mean_human_kappa"] is not None),
+                    key=lambda item: item[1])
+    return {
+        "units": data.shape[0], "raters": data.shape[1], "modes_total": data.shape[2],
+        "mean_kappa": kappa, "mean_kappa_modes_covered": kappa_modes,
+        "mean_fleiss_kappa": fleiss, "mean_fleiss_kappa_modes_covered": fleiss_modes,
+        "mean_krippendorff_alpha": alpha, "mean_krippendorff_alpha_modes_covered": alpha_modes,
+        "mean_human_kappa": human, "mean_human_kappa_modes_covered": human_modes,
+        "pooled_mean_pairwise_kappa": pooled["mean_pairwise_kappa"],
+        "pairs": [_summary_pair(a, b, [mode["pairs"][p]["kappa"] for mode in modes], pooled["pairs"][p]["kappa"])
+                  for p, (a, b) in enumerate(names)],
+        "modes_by_human_kappa": [{"code": code, "mean_human_kappa": value} for code, value in ranked],
+    }
 
 
-def _classification(data: LabelSet) -> list[dict]:
+def _summary_pair(a: str, b: str, kappas: list[float | None], pooled_kappa: float | None) -> SummaryPair:
+    mean, covered = _average(kappas)
+    return {"a": a, "b": b, "mean_kappa": mean, "modes_covered": covered, "pooled_kappa": pooled_kappa}
+
+
+def _classification(data: LabelSet) -> list[Classification]:
     """Each judge scored against each gold rater and each human (the reference side)."""
     judges = [name for name, kind in zip(data.raters, data.rater_kinds) if kind == "judge"]
     references = [name for kind_wanted in ("gold", "human")
                   for name, kind in zip(data.raters, data.rater_kinds) if kind == kind_wanted]
     return [judge_scores(data, reference=ref, predicted=judge) for judge in judges for ref in references]
+

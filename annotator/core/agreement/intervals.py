@@ -121,7 +121,8 @@ def _posterior_limits(cells: np.ndarray, *, prior: Prior, level: float, draws: i
 
 
 def dirichlet_interval(both, a_only, b_only, neither, *, level: float = 0.95, draws: int = POSTERIOR_DRAWS,
-                       seed: int = 0, prior: Prior = DEFAULT_PRIOR, widen: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                       seed: int = 0, prior: Prior = DEFAULT_PRIOR,
+                       widen: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The default interval (see the module docstring), for every table of the input shape.
 
     Parameters

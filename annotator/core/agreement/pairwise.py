@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from annotator.core.report.model import Flag
+
 from .intervals import UNINFORMATIVE_WIDTH
 from .labels import LabelSet, rater_pairs
 
@@ -126,8 +128,8 @@ def pair_statistics(both, a_only, b_only, neither) -> dict[str, np.ndarray]:
     }
 
 
-def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float, *, units: int | None = None,
-               ci_width: float | None = None) -> list[str]:
+def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float, *,
+               units: int | None = None, ci_width: float | None = None) -> list[Flag]:
     """Warning flags for one pair (scalar counts). Definitions:
 
     - ``undefined``: kappa is undefined (no unit labelled by both, or both raters gave every unit
@@ -146,7 +148,7 @@ def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float, 
     """
     n = both + a_only + b_only + neither
     a_pos, b_pos = both + a_only, both + b_only
-    flags = []
+    flags: list[Flag] = []
     if np.isnan(kappa):
         flags.append("undefined")
     if n > 0 and (a_pos in (0, n) or b_pos in (0, n)):

@@ -57,8 +57,8 @@ def interval_coverage(tables: np.ndarray, interval: Interval, truth: float) -> d
     tables = np.asarray(tables)
     defined = ~np.isnan(kappa_from_counts(*tables.T))
     distinct, counts = np.unique(tables[defined], axis=0, return_counts=True)
-    result = {"datasets": len(tables), "defined": int(defined.sum()), "coverage": None, "median_width": None,
-              "zero_width": 0}
+    result: dict[str, int | float | None] = {"datasets": len(tables), "defined": int(defined.sum()),
+                                             "coverage": None, "median_width": None, "zero_width": 0}
     if not len(distinct):
         return result
     low, high = (np.asarray(x, dtype=np.float64) for x in interval(*distinct.T))

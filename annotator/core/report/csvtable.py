@@ -4,30 +4,36 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Literal, get_args
 
 from annotator.core.csvsafe import csv_cell, csv_text
 from annotator.core.report.fmt import taxonomy_ref
+from annotator.core.report.model import Report
 
-PAIR_COLUMNS = ("a", "b", "n", "both", "a_only", "b_only", "neither", "observed_agreement", "kappa",
-                "ci_low", "ci_high", "ci_method", "se", "positive_agreement", "negative_agreement", "ac1", "pabak",
-                "prevalence_a", "prevalence_b", "undefined_resamples", "flags")
-MODE_COLUMNS = ("code", "name", "category", "mean_pairwise_kappa", "fleiss_kappa", "krippendorff_alpha", "flags")
+# The columns after level and taxonomy, in order: the mode's fields (headed mode_*), then the pair's.
+ModeKey = Literal["code", "name", "category", "mean_pairwise_kappa", "fleiss_kappa", "krippendorff_alpha", "flags"]
+PairKey = Literal["a", "b", "n", "both", "a_only", "b_only", "neither", "observed_agreement", "kappa", "ci_low",
+                  "ci_high", "ci_method", "se", "positive_agreement", "negative_agreement", "ac1", "pabak",
+                  "prevalence_a", "prevalence_b", "undefined_resamples", "flags"]
+MODE_COLUMNS: tuple[ModeKey, ...] = get_args(ModeKey)
+PAIR_COLUMNS: tuple[PairKey, ...] = get_args(PairKey)
 
 
-def render_csv(report: dict) -> str:
+def render_csv(report: Report) -> str:
     """A tidy table: one row per (mode, rater pair), mode-level values repeated on each row.
 
     Columns: level, taxonomy, mode_* (code, name, category, mean_pairwise_kappa, fleiss_kappa,
     krippendorff_alpha, flags), then the pair fields. Empty cell = undefined; flags are joined
-    with ";". Numbers keep full precision.
+    with ";". Numbers keep full precision: cells are raw values (:func:`csv_cell`), never the rounded
+    texts of :mod:`annotator.core.report.fmt`.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["level", "taxonomy", *(f"mode_{c}" for c in MODE_COLUMNS), *PAIR_COLUMNS])
     taxonomy = taxonomy_ref(report)
     for mode in report["modes"]:
-        mode_cells = [csv_cell(mode.get(c)) for c in MODE_COLUMNS]
+        mode_cells = [csv_cell(mode[c]) for c in MODE_COLUMNS]
         for pair in mode["pairs"]:
-            writer.writerow([report["level"], csv_text(taxonomy), *mode_cells,
-                             *(csv_cell(pair.get(c)) for c in PAIR_COLUMNS)])
+            pair_cells = (csv_cell(pair[c]) for c in PAIR_COLUMNS)
+            writer.writerow([report["level"], csv_text(taxonomy), *mode_cells, *pair_cells])
     return out.getvalue()

@@ -1,66 +1,134 @@
-"""Numbers and texts of a report for people: fixed digits, "n/a" for undefined, intervals in brackets.
-Shared by every renderer (Markdown, HTML, CSV) and the app."""
+"""Every figure a person reads, in one place: the report renderers (Markdown, HTML), the app and the CLI
+format numbers, intervals, percentages, counts, costs and flags here and nowhere else.
+
+Policy
+------
+- A number has fixed digits (two by default, :data:`DIGITS`): ``0.63``, ``-0.20``, ``1.00``. It is
+  rounded as Python's ``format`` rounds: the stored binary value to the nearest, exact ties to even
+  (0.125 gives "0.12", 0.375 gives "0.38", and 1.005, stored as 1.00499..., gives "1.00").
+- Undefined is :data:`NA` ("n/a"): ``None``, and NaN (pandas turns None into NaN in a float column).
+  Never "0.00", never a blank.
+- An interval follows its value in brackets: ``0.63 [0.51, 0.74]``. An undefined value is "n/a" alone
+  (an interval of an undefined statistic says nothing); a value without both bounds (no bootstrap) is
+  shown alone.
+- A change is signed: ``+0.12``, ``-0.05``. A percentage has no decimals by default: ``95%``.
+- A count is a whole number as is (``1234``); a count that was not taken (``None``, e.g. undefined
+  resamples without a bootstrap) is blank: nothing is undefined there, nothing was counted.
+- Flags read as a comma-separated list: ``low_positive_count, few_units``.
+
+Machines get full precision instead: the CSV report writes raw values through
+:func:`annotator.core.csvsafe.csv_cell` (undefined is an empty cell, text is kept from becoming a
+spreadsheet formula), and the JSON report writes ``null``.
+"""
 
 from __future__ import annotations
 
-import re
+import math
+import numbers
+from collections.abc import Callable, Iterable
+
+from annotator.core.plaintext import md_literal
+from annotator.core.report.model import Mode, Pooled, Report
+
+NA = "n/a"
+DIGITS = 2
 
 
-def taxonomy_ref(report: dict) -> str:
-    tax = report.get("taxonomy") or {}
-    if not tax.get("name"):
-        return "unknown taxonomy"
-    return f"{tax['name']}@{tax['version']}" if tax.get("version") else str(tax["name"])
+def is_undefined(value: float | None) -> bool:
+    """None or NaN (a Python, numpy or pandas float NaN)."""
+    return value is None or (isinstance(value, numbers.Real) and math.isnan(value))
 
 
-def fmt_number(value, digits: int = 2) -> str:
-    """A number for people: fixed digits, "n/a" for undefined."""
-    return "n/a" if value is None else f"{value:.{digits}f}"
+def fmt_number(value: float | None, digits: int = DIGITS) -> str:
+    """A number for people: fixed digits, "n/a" for undefined.
+
+    >>> fmt_number(0.6349), fmt_number(-0.2), fmt_number(None), fmt_number(0.06667, 3)
+    ('0.63', '-0.20', 'n/a', '0.067')
+    """
+    return NA if is_undefined(value) else f"{value:.{digits}f}"
 
 
-def fmt_with_ci(value, low, high, digits: int = 2) -> str:
-    """"0.63 [0.51, 0.74]"; "n/a" when undefined; no brackets when there is no interval."""
-    if value is None:
-        return "n/a"
-    if low is None or high is None:
+def fmt_with_ci(value: float | None, low: float | None, high: float | None, digits: int = DIGITS) -> str:
+    """A value with its interval: "0.63 [0.51, 0.74]"; "n/a" when undefined; no brackets without both bounds.
+
+    >>> fmt_with_ci(0.634, 0.512, 0.738), fmt_with_ci(0.634, None, None), fmt_with_ci(None, 0.1, 0.2)
+    ('0.63 [0.51, 0.74]', '0.63', 'n/a')
+    """
+    if is_undefined(value):
+        return NA
+    if is_undefined(low) or is_undefined(high):
         return fmt_number(value, digits)
-    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+    return f"{fmt_number(value, digits)} [{fmt_number(low, digits)}, {fmt_number(high, digits)}]"
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>|#!~])")
+def fmt_mean_kappa(entry: Mode | Pooled) -> str:
+    """A mode's (or the pooled) mean pairwise kappa with its interval."""
+    return fmt_with_ci(entry["mean_pairwise_kappa"], entry["mean_pairwise_kappa_ci_low"],
+                       entry["mean_pairwise_kappa_ci_high"])
 
 
-def md_escape(text) -> str:
-    """Untrusted text for a Markdown table cell: one line, Markdown and HTML characters escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+def fmt_signed(value: float | None, digits: int = DIGITS) -> str:
+    """A change, with its sign: "+0.12", "-0.05"; "n/a" when undefined."""
+    return NA if is_undefined(value) else f"{value:+.{digits}f}"
 
 
-def summary_sentence(report: dict, escape=str) -> str:
+def fmt_percent(value: float | None, digits: int = 0) -> str:
+    """A share as a percentage: 0.95 gives "95%"; "n/a" when undefined."""
+    return NA if is_undefined(value) else f"{value:.{digits}%}"
+
+
+def fmt_count(value: int | None) -> str:
+    """A count as is; blank when it was not taken (None)."""
+    return "" if value is None else str(value)
+
+
+def fmt_money(cost: float | None) -> str:
+    """A cost in US dollars to four decimals, "n/a (price unknown)" when the model's price is not known."""
+    return f"{NA} (price unknown)" if is_undefined(cost) else f"${cost:,.4f}"
+
+
+def fmt_flags(flags: Iterable[str] | None) -> str:
+    """Flags as one comma-separated text ("" when there is none)."""
+    return ", ".join(flags or ())
+
+
+def taxonomy_ref(report: Report) -> str:
+    tax = report["taxonomy"]
+    if not tax["name"]:
+        return "unknown taxonomy"
+    return f"{tax['name']}@{tax['version']}" if tax["version"] else str(tax["name"])
+
+
+def md_escape(text: object) -> str:
+    """Untrusted text for the Markdown report (a table cell, a heading): one line that renders as the
+    text itself, without bidi controls (see :mod:`annotator.core.plaintext`)."""
+    return md_literal(text)
+
+
+def summary_sentence(report: Report, escape: Callable[[object], str] = str) -> str:
     """One line that says what the headline number is and how much of the data it covers.
 
     ``escape`` is applied to every text that comes from data (rater names and kinds).
     """
-    s = report.get("summary", {})
+    s = report["summary"]
     params = report["params"]
-    pooled = report["pooled"]
     raters = ", ".join(f"{escape(r['name'])} ({escape(r['kind'])})" for r in report["raters"])
     return (
-        f"Mean pairwise Cohen's kappa {fmt_number(s.get('mean_kappa'))} over "
-        f"{s.get('mean_kappa_modes_covered', 0)} of {s.get('modes_total', len(report['modes']))} modes "
-        f"(undefined modes left out); pooled over all (unit, mode) cells "
-        f"{fmt_with_ci(pooled['mean_pairwise_kappa'], pooled.get('mean_pairwise_kappa_ci_low'), pooled.get('mean_pairwise_kappa_ci_high'))}. "
-        f"{s.get('units', '?')} {report['level']}s, raters: {raters}. "
-        f"Intervals {_interval_description(params)} ({params['bootstrap']} resamples), seed {params['seed']}."
+        f"Mean pairwise Cohen's kappa {fmt_number(s['mean_kappa'])} over "
+        f"{s['mean_kappa_modes_covered']} of {s['modes_total']} modes "
+        f"(undefined modes left out); pooled over all (unit, mode) cells {fmt_mean_kappa(report['pooled'])}. "
+        f"{s['units']} {report['level']}s, raters: {raters}. "
+        f"Intervals {interval_description(report)} ({params['bootstrap']} resamples), seed {params['seed']}."
     )
 
 
-def self_agreement_rows(report: dict) -> list[list[str]]:
+def self_agreement_rows(report: Report) -> list[list[str]]:
     """(judge, mode, segments, mean pairwise agreement, disagreement share, positive rate) cells,
     shared by the md and html renderers."""
     rows = []
     for rater, result in (report.get("judge_self_agreement") or {}).items():
         for mode in result["modes"]:
-            rows.append([rater, mode["code"], str(mode["n"]), fmt_number(mode["mean_pairwise_agreement"]),
+            rows.append([rater, mode["code"], fmt_count(mode["n"]), fmt_number(mode["mean_pairwise_agreement"]),
                          fmt_number(mode["disagreement_share"]), fmt_number(mode["positive_rate"])])
     return rows
 
@@ -69,21 +137,23 @@ SELF_AGREEMENT_HEADER = ["judge", "mode", "segments", "agreement between samples
                          "positive rate"]
 
 
-def _interval_description(params: dict) -> str:
-    return (f"{params.get('ci_level', 0.95):.0%}: {params.get('ci_method', 'percentile')} for each pair's kappa per "
-            f"mode; percentile bootstrap resampling {params.get('resample', 'unit')}s for pooled and mean kappas")
+def interval_description(report: Report) -> str:
+    """Which interval the figures have: the pair kappas per mode one method, the rest the bootstrap."""
+    params = report["params"]
+    return (f"{fmt_percent(params['ci_level'])}: {params['ci_method']} for each pair's kappa per mode; percentile "
+            f"bootstrap resampling {params['resample']}s for pooled and mean kappas")
 
 
-def parameter_rows(report: dict) -> list[tuple[str, str]]:
+def parameter_rows(report: Report) -> list[tuple[str, str]]:
     """(name, value) rows describing how the report was made, shared by the md and html renderers."""
     params = report["params"]
     filters = params.get("filters") or {}
     rows = [
         ("taxonomy", taxonomy_ref(report)),
         ("level", report["level"]),
-        ("bootstrap resamples", str(params["bootstrap"])),
+        ("bootstrap resamples", fmt_count(params["bootstrap"])),
         ("seed", str(params["seed"])),
-        ("confidence interval", _interval_description(params)),
+        ("confidence interval", interval_description(report)),
         ("data filter", "; ".join(f"{k}={', '.join(v) if isinstance(v, list) else v}" for k, v in filters.items())
          or "none"),
         ("generated", params.get("generated_at") or "not recorded"),

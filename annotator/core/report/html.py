@@ -7,7 +7,11 @@ the first is that every text from data is HTML-escaped.
 from __future__ import annotations
 
 from annotator.core.report.fmt import (
+    NA,
     SELF_AGREEMENT_HEADER,
+    fmt_count,
+    fmt_flags,
+    fmt_mean_kappa,
     fmt_number,
     fmt_with_ci,
     parameter_rows,
@@ -15,7 +19,8 @@ from annotator.core.report.fmt import (
     summary_sentence,
     taxonomy_ref,
 )
-from annotator.core.report.svg import band, esc, heatmap, kappa_chart, legend, sequential
+from annotator.core.report.model import Flag, Pair, PooledPair, Report, Scores
+from annotator.core.report.svg import HeatCell, KappaRow, band, esc, heatmap, kappa_chart, legend, sequential
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;color:#111;max-width:1100px;margin:2em auto;padding:0 1em}
@@ -29,26 +34,39 @@ details{margin:.3em 0}summary{cursor:pointer}
 .note{font-size:13px;color:#444}
 """
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-FLAG_HELP = {
-    "undefined": "kappa is undefined (no shared unit, or both raters gave every unit the same value); shown as n/a and left out of averages",
+FLAG_HELP: dict[Flag, str] = {
+    "undefined": "kappa is undefined (no shared unit, or both raters gave every unit the same value); "
+                 "shown as n/a and left out of averages",
     "constant_rater": "a rater gave the same value to every unit",
-    "low_positive_count": "fewer than 10 positive labels from the pair (2*both + a_only + b_only), or from all raters for a mode",
+    "low_positive_count": "fewer than 10 positive labels from the pair (2*both + a_only + b_only), "
+                          "or from all raters for a mode",
     "kappa_paradox": "observed agreement >= 0.9 but kappa < 0.4: read AC1, PABAK and specific agreement too",
-    "few_units": "fewer than 30 units shared by the pair: a percentile bootstrap interval from so few units is too narrow",
-    "uninformative": "the 95% interval is wider than 0.5: the data cannot place kappa (e.g. fair vs substantial)",
+    "few_units": "fewer than 30 units shared by the pair: "
+                 "a percentile bootstrap interval from so few units is too narrow",
+    "uninformative": "the pair's 95% interval is wider than 0.5: the data cannot place kappa "
+                     "(e.g. cannot tell fair from substantial agreement)",
 }
 
 
-def _num_cell(value, digits: int = 2) -> str:
-    return '<td class="na">n/a</td>' if value is None else f"<td>{value:.{digits}f}</td>"
+def _figure_cell(text: str) -> str:
+    """A figure formatted by fmt; "n/a" is set apart (greyed) so undefined never reads as a number."""
+    return f'<td class="na">{NA}</td>' if text == NA else f"<td>{text}</td>"
 
 
-def _text_cell(text) -> str:
+def _num_cell(value: float | None, digits: int = 2) -> str:
+    return _figure_cell(fmt_number(value, digits))
+
+
+def _count_cell(value: int | None) -> str:
+    return f"<td>{fmt_count(value)}</td>"
+
+
+def _text_cell(text: object) -> str:
     return f'<td class="t">{esc(text)}</td>'
 
 
-def _flags_cell(flags: list[str]) -> str:
-    return f'<td class="t flag">{esc(", ".join(flags))}</td>'
+def _flags_cell(flags: list[Flag]) -> str:
+    return f'<td class="t flag">{esc(fmt_flags(flags))}</td>'
 
 
 def _table(header: list[str], rows: list[str], *, left: int = 0) -> str:
@@ -56,44 +74,42 @@ def _table(header: list[str], rows: list[str], *, left: int = 0) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _pair_table(pairs: list[dict]) -> str:
+def _pair_table(pairs: list[Pair] | list[PooledPair]) -> str:
     header = ["a", "b", "n", "both", "a only", "b only", "neither", "p_o", "kappa [95% CI]", "SE",
               "pos. agr.", "neg. agr.", "AC1", "PABAK", "undefined resamples", "flags"]
     rows = []
     for p in pairs:
-        kappa = fmt_with_ci(p["kappa"], p["ci_low"], p["ci_high"])
         rows.append(
             "<tr>" + _text_cell(p["a"]) + _text_cell(p["b"])
-            + "".join(f"<td>{p[k]}</td>" for k in ("n", "both", "a_only", "b_only", "neither"))
+            + "".join(_count_cell(n) for n in (p["n"], p["both"], p["a_only"], p["b_only"], p["neither"]))
             + _num_cell(p["observed_agreement"])
-            + ('<td class="na">n/a</td>' if p["kappa"] is None else f"<td>{kappa}</td>")
-            + "".join(_num_cell(p[k]) for k in ("se", "positive_agreement", "negative_agreement", "ac1", "pabak"))
-            + f"<td>{'' if p.get('undefined_resamples') is None else p['undefined_resamples']}</td>"
-            + _flags_cell(p["flags"]) + "</tr>")
+            + _figure_cell(fmt_with_ci(p["kappa"], p["ci_low"], p["ci_high"]))
+            + "".join(_num_cell(x) for x in (p["se"], p["positive_agreement"], p["negative_agreement"], p["ac1"],
+                                             p["pabak"]))
+            + _count_cell(p["undefined_resamples"]) + _flags_cell(p["flags"]) + "</tr>")
     return _table(header, rows, left=2)
 
 
-def _mode_chart(report: dict) -> str:
-    rows = [{
+def _mode_chart(report: Report) -> str:
+    rows: list[KappaRow] = [{
         "label": f"{m['code']} {m['name']}",
-        "tooltip": f"{m['code']} {m['name']} ({m['category']}): "
-                   + fmt_with_ci(m["mean_pairwise_kappa"], m.get("mean_pairwise_kappa_ci_low"), m.get("mean_pairwise_kappa_ci_high")),
+        "tooltip": f"{m['code']} {m['name']} ({m['category']}): " + fmt_mean_kappa(m),
         "value": m["mean_pairwise_kappa"],
-        "low": m.get("mean_pairwise_kappa_ci_low"),
-        "high": m.get("mean_pairwise_kappa_ci_high"),
-        "flags": m["flags"],
+        "low": m["mean_pairwise_kappa_ci_low"],
+        "high": m["mean_pairwise_kappa_ci_high"],
+        "flags": list(m["flags"]),
     } for m in report["modes"]]
     return kappa_chart(rows, title="Cohen's kappa per failure mode with 95% bootstrap CI")
 
 
-def _pair_matrix(report: dict) -> str:
+def _pair_matrix(report: Report) -> str:
     names = [r["name"] for r in report["raters"]]
     lookup = {}
-    for p in report.get("summary", {}).get("pairs", []):
-        lookup[(p["a"], p["b"])] = lookup[(p["b"], p["a"])] = p
+    for pair in report["summary"]["pairs"]:
+        lookup[(pair["a"], pair["b"])] = lookup[(pair["b"], pair["a"])] = pair
     cells = []
     for a in names:
-        row = []
+        row: list[HeatCell | None] = []
         for b in names:
             p = lookup.get((a, b))
             if p is None:
@@ -107,7 +123,7 @@ def _pair_matrix(report: dict) -> str:
     return heatmap(names, names, cells, title="Mean kappa per rater pair (over modes where defined)", cell=56)
 
 
-def _co_confusion_map(report: dict) -> str:
+def _co_confusion_map(report: Report) -> str:
     codes = [m["code"] for m in report["modes"]]
     names = {m["code"]: m["name"] for m in report["modes"]}
     found = {(c["a_mode"], c["b_mode"]): c for c in report["co_confusion"]}
@@ -115,7 +131,7 @@ def _co_confusion_map(report: dict) -> str:
     top = max((c["rate"] for c in report["co_confusion"]), default=0.0) or 1.0
     cells = []
     for a in codes:
-        row = []
+        row: list[HeatCell | None] = []
         for b in codes:
             c = found.get((a, b))
             if a == b:
@@ -124,69 +140,71 @@ def _co_confusion_map(report: dict) -> str:
                 row.append({"fill": "#ffffff", "text": "", "tooltip": f"{a} {names[a]} / {b} {names[b]}: 0"})
             else:
                 row.append({"fill": sequential(c["rate"] / top), "text": str(c["count"]),
-                            "tooltip": f"{a} {names[a]} / {b} {names[b]}: {c['count']} of {c.get('comparisons', '?')} "
-                                       f"comparisons (rate {c['rate']:.3f}); e.g. {', '.join(c['examples'])}"})
+                            "tooltip": f"{a} {names[a]} / {b} {names[b]}: {c['count']} of {c['comparisons']} "
+                                       f"comparisons (rate {fmt_number(c['rate'], 3)}); "
+                                       f"e.g. {', '.join(c['examples'])}"})
         cells.append(row)
     return heatmap(codes, codes, cells, title="Co-confusion counts between modes (colour: rate)", cell=34, label_w=60)
 
 
-def _modes_overview(report: dict) -> str:
+def _modes_overview(report: Report) -> str:
     header = ["code", "mode", "category", "mean pairwise kappa [95% CI]", "pairs defined", "human-human kappa",
               "Fleiss' kappa", "Krippendorff's alpha", "positive labels", "flags"]
     rows = []
     for m in report["modes"]:
-        mean = fmt_with_ci(m["mean_pairwise_kappa"], m.get("mean_pairwise_kappa_ci_low"), m.get("mean_pairwise_kappa_ci_high"))
         rows.append("<tr>" + _text_cell(m["code"]) + _text_cell(m["name"]) + _text_cell(m["category"])
-                    + ('<td class="na">n/a</td>' if m["mean_pairwise_kappa"] is None else f"<td>{mean}</td>")
-                    + f"<td>{m.get('mean_pairwise_kappa_pairs', '')}</td>" + _num_cell(m.get("mean_human_kappa"))
-                    + _num_cell(m["fleiss_kappa"]) + _num_cell(m["krippendorff_alpha"])
-                    + f"<td>{m.get('positive_labels', '')}</td>" + _flags_cell(m["flags"]) + "</tr>")
+                    + _figure_cell(fmt_mean_kappa(m)) + _count_cell(m["mean_pairwise_kappa_pairs"])
+                    + _num_cell(m["mean_human_kappa"]) + _num_cell(m["fleiss_kappa"])
+                    + _num_cell(m["krippendorff_alpha"]) + _count_cell(m["positive_labels"])
+                    + _flags_cell(m["flags"]) + "</tr>")
     return _table(header, rows, left=3)
 
 
-def _mode_details(report: dict) -> str:
+def _mode_details(report: Report) -> str:
     parts = []
     for m in report["modes"]:
-        reasons = "".join(f"<li>{esc(k)}: {esc(v)}</li>" for k, v in (m.get("undefined_reasons") or {}).items())
+        reasons = "".join(f"<li>{esc(k)}: {esc(v)}</li>" for k, v in m["undefined_reasons"].items())
         parts.append(f"<details><summary>{esc(m['code'])} {esc(m['name'])} ({esc(m['category'])})</summary>"
                      + (f'<ul class="note">{reasons}</ul>' if reasons else "") + _pair_table(m["pairs"]) + "</details>")
     return "".join(parts)
 
 
-def _classification(report: dict) -> str:
-    blocks = report.get("classification") or []
+def _score_row(judge: str, reference: str, code: str, m: Scores) -> str:
+    return ("<tr>" + _text_cell(judge) + _text_cell(reference) + _text_cell(code)
+            + "".join(_count_cell(n) for n in (m["n"], m["tp"], m["fp"], m["fn"], m["tn"]))
+            + "".join(_num_cell(x) for x in (m["precision"], m["recall"], m["f1"], m["accuracy"])) + "</tr>")
+
+
+def _classification(report: Report) -> str:
+    blocks = report["classification"]
     if not blocks:
         return ""
     header = ["judge", "reference", "mode", "n", "TP", "FP", "FN", "TN", "precision", "recall", "F1", "accuracy"]
-    rows = []
-    for b in blocks:
-        for m in [*b["modes"], {"code": "all (micro)", **b["pooled"]}]:
-            rows.append("<tr>" + _text_cell(b["predicted"]) + _text_cell(b["reference"]) + _text_cell(m["code"])
-                        + "".join(f"<td>{m[k]}</td>" for k in ("n", "tp", "fp", "fn", "tn"))
-                        + "".join(_num_cell(m[k]) for k in ("precision", "recall", "f1", "accuracy")) + "</tr>")
+    rows = [_score_row(b["predicted"], b["reference"], code, scores) for b in blocks
+            for code, scores in [*((m["code"], m) for m in b["modes"]), ("all (micro)", b["pooled"])]]
     return "<h2>Judge against reference (positive class)</h2>" + _table(header, rows, left=3)
 
 
-def _co_confusion_table(report: dict) -> str:
+def _co_confusion_table(report: Report) -> str:
     if not report["co_confusion"]:
         return "<p>No co-confused mode pairs.</p>"
-    rows = ["<tr>" + _text_cell(c["a_mode"]) + _text_cell(c["b_mode"]) + f"<td>{c['count']}</td>"
-            + f"<td>{c.get('comparisons', '')}</td>" + _num_cell(c["rate"], 3)
+    rows = ["<tr>" + _text_cell(c["a_mode"]) + _text_cell(c["b_mode"]) + _count_cell(c["count"])
+            + _count_cell(c["comparisons"]) + _num_cell(c["rate"], 3)
             + _text_cell(", ".join(c["examples"])) + "</tr>" for c in report["co_confusion"]]
     return _table(["mode A", "mode B", "count", "comparisons", "rate", "examples"], rows, left=2)
 
 
-def _contested(report: dict) -> str:
-    contested = report.get("contested") or []
+def _contested(report: Report) -> str:
+    contested = report["contested"]
     if not contested:
         return ""
-    rows = ["<tr>" + _text_cell(c["unit"]) + f"<td>{c['disputed_count']}</td><td>{c['discordant_pairs']}</td>"
+    rows = ["<tr>" + _text_cell(c["unit"]) + _count_cell(c["disputed_count"]) + _count_cell(c["discordant_pairs"])
             + _text_cell(", ".join(c["disputed_modes"])) + "</tr>" for c in contested]
     return "<h2>Contested units (most disputed first)</h2>" + _table(
         ["unit", "disputed modes", "discordant pairs", "modes"], rows, left=1)
 
 
-def _self_agreement(report: dict) -> str:
+def _self_agreement(report: Report) -> str:
     rows = ["<tr>" + "".join(_text_cell(cell) for cell in row) + "</tr>" for row in self_agreement_rows(report)]
     if not rows:
         return ""
@@ -195,12 +213,12 @@ def _self_agreement(report: dict) -> str:
             + _table(SELF_AGREEMENT_HEADER, rows, left=2))
 
 
-def _parameters(report: dict) -> str:
+def _parameters(report: Report) -> str:
     rows = [f'<tr><th class="t">{esc(k)}</th>{_text_cell(v)}</tr>' for k, v in parameter_rows(report)]
     return "<h2>Parameters</h2><table><tbody>" + "".join(rows) + "</tbody></table>"
 
 
-def render_html(report: dict) -> str:
+def render_html(report: Report) -> str:
     """The whole report as one HTML document that opens offline."""
     title = f"Agreement report: {taxonomy_ref(report)}, {report['level']} level"
     flags = "".join(f"<li><b>{esc(k)}</b>: {esc(v)}</li>" for k, v in FLAG_HELP.items())

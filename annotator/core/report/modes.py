@@ -1,27 +1,61 @@
-"""Views over agreement reports that point at ambiguous definitions. Pure: report dicts in, rows out."""
+"""Views over agreement reports that point at ambiguous definitions. Pure: reports in, rows out.
+
+The rows are what `annotator taxonomy ambiguous --json` and `taxonomy compare --json` print.
+"""
 
 from __future__ import annotations
 
+from typing import TypedDict
 
-def ambiguous_modes(report: dict, *, examples: int = 3) -> list[dict]:
+from annotator.core.report.model import CoConfusion, Flag, Report
+
+
+class Partner(TypedDict):
+    """A mode confused with the one of the row (co-confusion, either way round)."""
+
+    mode: str
+    count: int
+    rate: float
+    examples: list[str]
+
+
+class AmbiguousMode(TypedDict):
+    code: str
+    name: str
+    category: str
+    human_kappa: float | None
+    flags: list[Flag]
+    confused_with: list[Partner]
+    contested_examples: list[str]
+
+
+# "from" is a Python keyword, hence the functional form.
+VersionChange = TypedDict("VersionChange", {
+    "code": str, "name": str, "change": str, "from": list[str],
+    "kappa_before": list[float | None], "kappa_after": float | None,
+})
+
+
+def ambiguous_modes(report: Report, *, examples: int = 3) -> list[AmbiguousMode]:
     """Modes ranked from least to most human-human agreement, each with the modes it is confused with
     (co-confusion pairs, most frequent first) and example segments where raters disagreed on it.
 
     Modes whose human kappa is undefined come last (nothing to rank them by).
     """
-    kappa = {row["code"]: row["mean_human_kappa"] for row in report.get("summary", {}).get("modes_by_human_kappa", [])}
+    kappa = {row["code"]: row["mean_human_kappa"] for row in report["summary"]["modes_by_human_kappa"]}
     contested: dict[str, list[str]] = {}
-    for unit in report.get("contested", []):
-        for code in unit.get("disputed_modes", []):
+    for unit in report["contested"]:
+        for code in unit["disputed_modes"]:
             contested.setdefault(code, []).append(unit["unit"])
-    rows = []
+    rows: list[AmbiguousMode] = []
     for mode in report["modes"]:
-        partners = [(c["b_mode"] if c["a_mode"] == mode["code"] else c["a_mode"], c)
-                    for c in report.get("co_confusion", []) if mode["code"] in (c["a_mode"], c["b_mode"])]
+        partners: list[tuple[str, CoConfusion]] = [
+            (c["b_mode"] if c["a_mode"] == mode["code"] else c["a_mode"], c)
+            for c in report["co_confusion"] if mode["code"] in (c["a_mode"], c["b_mode"])]
         partners.sort(key=lambda p: (-p[1]["count"], p[0]))
         rows.append({
             "code": mode["code"], "name": mode["name"], "category": mode["category"],
-            "human_kappa": kappa.get(mode["code"], mode.get("mean_human_kappa")),
+            "human_kappa": kappa.get(mode["code"], mode["mean_human_kappa"]),
             "flags": mode["flags"],
             "confused_with": [{"mode": other, "count": c["count"], "rate": c["rate"],
                                "examples": c["examples"][:examples]} for other, c in partners],
@@ -32,7 +66,8 @@ def ambiguous_modes(report: dict, *, examples: int = 3) -> list[dict]:
     return rows
 
 
-def compare_versions(before: dict, after: dict, mapping: list[tuple[str, str | None, str]]) -> list[dict]:
+def compare_versions(before: Report, after: Report,
+                     mapping: list[tuple[str, str | None, str]]) -> list[VersionChange]:
     """Per mode of the newer version: where it came from and its mean pairwise kappa before and after.
 
     `mapping` rows are (old code, new code or None, kind), as stored for a refinement.
@@ -42,7 +77,7 @@ def compare_versions(before: dict, after: dict, mapping: list[tuple[str, str | N
     for old, new, kind in mapping:
         if new is not None:
             sources.setdefault(new, []).append((old, kind))
-    rows = []
+    rows: list[VersionChange] = []
     for mode in after["modes"]:
         olds = sources.get(mode["code"], [])
         rows.append({

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable, Sequence
+from typing import TypedDict
+
+from annotator.core.plaintext import strip_bidi
+from annotator.core.report.fmt import NA, fmt_flags, fmt_with_ci
 
 # Landis & Koch (1977) bands for kappa: (upper bound, name, colour); colours from ColorBrewer RdBu.
 LANDIS_KOCH = (
@@ -20,10 +25,33 @@ LANDIS_KOCH = (
 )
 UNDEFINED_COLOUR = "#bdbdbd"
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+Scale = Callable[[float], float]
 
 
-def esc(text) -> str:
-    return html.escape(str(text), quote=True)
+class KappaRow(TypedDict):
+    """One row of :func:`kappa_chart` (value None: undefined)."""
+
+    label: str
+    tooltip: str
+    value: float | None
+    low: float | None
+    high: float | None
+    flags: list[str]
+
+
+class HeatCell(TypedDict):
+    """One cell of :func:`heatmap`."""
+
+    fill: str
+    text: str
+    tooltip: str
+
+
+def esc(text: object) -> str:
+    """Text from data for HTML or SVG: escaped, and without bidi controls (a U+202E in a rater name would
+    reverse the rest of its line; stripped rather than isolated with <bdi>, as in the app and the Markdown
+    report, so the three show the same text)."""
+    return html.escape(strip_bidi(text), quote=True)
 
 
 def band(kappa: float | None) -> tuple[str, str]:
@@ -38,7 +66,7 @@ def band(kappa: float | None) -> tuple[str, str]:
     return LANDIS_KOCH[-1][1], LANDIS_KOCH[-1][2]
 
 
-def shorten(text: str, limit: int) -> str:
+def shorten(text: object, limit: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -50,16 +78,18 @@ def _svg(width: float, height: float, body: list[str], title: str) -> str:
             f"<title>{esc(title)}</title>" + "".join(body) + "</svg>")
 
 
-def kappa_chart(rows: list[dict], *, title: str) -> str:
+def kappa_chart(rows: list[KappaRow], *, title: str) -> str:
     """Horizontal dot-and-whisker chart: one row per mode, kappa with its CI, coloured by band.
 
-    Each row: {"label", "tooltip", "value", "low", "high", "flags"} (value None = undefined).
     Flagged rows get a triangle marker; undefined rows say "n/a".
     """
     label_w, plot_w, value_w, row_h, top, bottom = 300, 380, 190, 22, 10, 34
     numbers = [x for r in rows for x in (r["value"], r["low"], r["high"]) if x is not None]
     x_min = max(-1.0, min([0.0] + [math.floor(x * 5) / 5 for x in numbers]))
-    scale = lambda x: label_w + (x - x_min) / (1 - x_min) * plot_w
+
+    def scale(x: float) -> float:
+        return label_w + (x - x_min) / (1 - x_min) * plot_w
+
     height = top + row_h * max(len(rows), 1) + bottom
     body = _band_backgrounds(x_min, scale, top, height - bottom)
     body += _x_axis(x_min, scale, top, height - bottom)
@@ -68,7 +98,7 @@ def kappa_chart(rows: list[dict], *, title: str) -> str:
     return _svg(label_w + plot_w + value_w, height, body, title)
 
 
-def _band_backgrounds(x_min, scale, y0, y1) -> list[str]:
+def _band_backgrounds(x_min: float, scale: Scale, y0: float, y1: float) -> list[str]:
     out, lower = [], -1.0
     for upper, name, colour in LANDIS_KOCH:
         lo, hi = max(lower, x_min), upper
@@ -79,7 +109,7 @@ def _band_backgrounds(x_min, scale, y0, y1) -> list[str]:
     return out
 
 
-def _x_axis(x_min, scale, y0, y1) -> list[str]:
+def _x_axis(x_min: float, scale: Scale, y0: float, y1: float) -> list[str]:
     out = []
     tick = x_min
     while tick <= 1.0 + 1e-9:
@@ -93,30 +123,33 @@ def _x_axis(x_min, scale, y0, y1) -> list[str]:
     return out
 
 
-def _kappa_row(row: dict, y: float, scale, label_w: float, plot_w: float) -> list[str]:
+def _kappa_row(row: KappaRow, y: float, scale: Scale, label_w: float, plot_w: float) -> list[str]:
     name, colour = band(row["value"])
-    tip = esc(f"{row['tooltip']} | {name}" + (f" | flags: {', '.join(row['flags'])}" if row["flags"] else ""))
+    tip = esc(f"{row['tooltip']} | {name}" + (f" | flags: {fmt_flags(row['flags'])}" if row["flags"] else ""))
     out = [f'<g><title>{tip}</title>',
-           f'<text x="{label_w - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#111">{esc(shorten(row["label"], 42))}</text>']
+           f'<text x="{label_w - 8}" y="{y + 4:.1f}" text-anchor="end" fill="#111">'
+           f'{esc(shorten(row["label"], 42))}</text>']
     right = label_w + plot_w + 8
-    if row["value"] is None:
-        out.append(f'<text x="{scale(0):.1f}" y="{y + 4:.1f}" fill="#777" font-style="italic">n/a (undefined)</text>')
+    value, low, high = row["value"], row["low"], row["high"]
+    if value is None:
+        out.append(f'<text x="{scale(0):.1f}" y="{y + 4:.1f}" fill="#777" font-style="italic">{NA} (undefined)</text>')
     else:
-        if row["low"] is not None and row["high"] is not None:
-            out.append(f'<line x1="{scale(row["low"]):.1f}" y1="{y:.1f}" x2="{scale(row["high"]):.1f}" y2="{y:.1f}" '
+        if low is not None and high is not None:
+            out.append(f'<line x1="{scale(low):.1f}" y1="{y:.1f}" x2="{scale(high):.1f}" y2="{y:.1f}" '
                        f'stroke="{colour}" stroke-width="2.5"/>')
-        out.append(f'<circle cx="{scale(row["value"]):.1f}" cy="{y:.1f}" r="5" fill="{colour}" stroke="#222" stroke-width="0.8"/>')
-        text = f"{row['value']:.2f}" + (f" [{row['low']:.2f}, {row['high']:.2f}]" if row["low"] is not None else "")
-        out.append(f'<text x="{right + 14}" y="{y + 4:.1f}" fill="#111">{text}</text>')
+        out.append(f'<circle cx="{scale(value):.1f}" cy="{y:.1f}" r="5" fill="{colour}" '
+                   'stroke="#222" stroke-width="0.8"/>')
+        out.append(f'<text x="{right + 14}" y="{y + 4:.1f}" fill="#111">{fmt_with_ci(value, low, high)}</text>')
     if row["flags"]:
-        out.append(f'<path d="M{right} {y + 5:.1f} L{right + 5} {y - 5:.1f} L{right + 10} {y + 5:.1f} Z" fill="#e08214"/>')
+        out.append(f'<path d="M{right} {y + 5:.1f} L{right + 5} {y - 5:.1f} L{right + 10} {y + 5:.1f} Z" '
+                   'fill="#e08214"/>')
     out.append("</g>")
     return out
 
 
 def legend() -> str:
     """Band swatches (Landis & Koch 1977), the undefined grey, and the flag marker."""
-    items = [(colour, name) for _, name, colour in LANDIS_KOCH] + [(UNDEFINED_COLOUR, "undefined (n/a)")]
+    items = [(colour, name) for _, name, colour in LANDIS_KOCH] + [(UNDEFINED_COLOUR, f"undefined ({NA})")]
     body = ['<text x="0" y="14" fill="#111">Landis &amp; Koch (1977) agreement bands:</text>']
     for i, (colour, name) in enumerate(items):
         x, y = (i % 4) * 210, 24 + (i // 4) * 20
@@ -128,8 +161,9 @@ def legend() -> str:
     return _svg(880, 24 + 2 * 20, body, "Legend")
 
 
-def heatmap(row_labels, col_labels, cells, *, title: str, cell: int = 44, label_w: int = 150) -> str:
-    """A grid of coloured cells. ``cells[i][j]`` is None (blank) or {"fill", "text", "tooltip"}."""
+def heatmap(row_labels: Sequence[str], col_labels: Sequence[str], cells: Sequence[Sequence[HeatCell | None]], *,
+            title: str, cell: int = 44, label_w: int = 150) -> str:
+    """A grid of coloured cells. ``cells[i][j]`` is None (blank) or a :class:`HeatCell`."""
     top = 90
     # Rotated column labels lean right, past the last column: leave room for them.
     width, height = label_w + cell * len(col_labels) + 80, top + cell * len(row_labels) + 10
@@ -140,7 +174,8 @@ def heatmap(row_labels, col_labels, cells, *, title: str, cell: int = 44, label_
                     f"{esc(shorten(label, 16))}</text>")
     for i, label in enumerate(row_labels):
         y = top + i * cell + cell / 2 + 4
-        body.append(f'<text x="{label_w - 6}" y="{y:.1f}" text-anchor="end" fill="#111">{esc(shorten(label, 20))}</text>')
+        body.append(f'<text x="{label_w - 6}" y="{y:.1f}" text-anchor="end" fill="#111">'
+                    f'{esc(shorten(label, 20))}</text>')
         for j, item in enumerate(cells[i]):
             if item is None:
                 continue

@@ -1,0 +1,253 @@
+"""The agreement report as types: the "report JSON" contract of DESIGN.md, one TypedDict per object.
+
+Why TypedDicts and not dataclasses
+----------------------------------
+The report *is* a JSON document: the CLI writes it with ``json.dumps``, the app caches it with
+``st.cache_data`` (which pickles plain data), and every reader (renderers, app tables, the judge lab,
+the CLI) indexes it by key. A TypedDict is a plain ``dict`` at run time, so the JSON output and every
+reader stay as they are, byte for byte, while mypy checks each key and value type where the report is
+built and where it is read. Dataclasses would need a ``to_json()`` whose output must be kept in step
+with the contract by hand, and would change every reader from ``report["modes"]`` to ``report.modes``
+for no gain in what is checked. The key order of the JSON is the order in which the builder
+(``annotator.core.agreement.compute``) writes the keys; the fields below follow it (but for
+``PooledPair.units``, which the JSON has just before ``flags``).
+
+Undefined policy: a statistic that is undefined is ``None`` (JSON ``null``), never 0, 1 or NaN;
+``float | None`` marks every such field. Counts are never undefined; a count that was not taken
+(``undefined_resamples`` without a bootstrap) is None too.
+
+Extending the report
+--------------------
+Add the field to the TypedDict here, then write it where the report is built (a new per-pair field, say
+``ci_method``, goes into :class:`Pair` and ``_pair_entry`` of ``annotator.core.agreement.compute``).
+``NotRequired`` is for keys that only some reports carry (marked below); a key every report has is a
+plain field. ``tests/test_report_render.py`` checks reports built from synthetic data, the MAST file and
+the demo against these types at run time (no missing key, no unknown key, every value of its declared
+type), so a key written but not declared here, or declared as required but not written, fails it.
+
+Who builds what
+---------------
+- ``annotator.core.agreement.compute_report``: everything except the keys marked below;
+- ``annotator.core.agreement.build_report``: ``params.filters``, ``params.generated_at`` and, for data
+  whose licence asks for credit, ``params.attribution``;
+- ``annotator.services.report.report_for``: ``judge_self_agreement``, when a judge was sampled more than
+  once per segment.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict, get_args
+
+Level = Literal["segment", "trace"]
+Resample = Literal["unit", "group"]
+RaterKind = Literal["human", "judge", "gold"]
+Flag = Literal["undefined", "constant_rater", "low_positive_count", "kappa_paradox", "few_units", "uninformative"]
+FLAGS: tuple[Flag, ...] = get_args(Flag)
+
+# A filter as given by the caller, made JSON-friendly (see build_report): lists of names, or a text.
+FilterValue = int | float | bool | str | list[str] | None
+
+
+class TaxonomyRef(TypedDict):
+    name: str | None  # None when the caller did not say which taxonomy
+    version: str | None
+
+
+class Rater(TypedDict):
+    name: str
+    kind: RaterKind
+
+
+class Pair(TypedDict):
+    """Two raters on one mode (or pooled over modes): the 2x2 counts and the statistics from them."""
+
+    a: str
+    b: str
+    n: int  # units both raters labelled
+    both: int
+    a_only: int
+    b_only: int
+    neither: int
+    observed_agreement: float | None
+    kappa: float | None
+    se: float | None  # large-sample standard error of kappa
+    positive_agreement: float | None
+    negative_agreement: float | None
+    ac1: float | None
+    pabak: float | None
+    prevalence_a: float | None
+    prevalence_b: float | None
+    ci_low: float | None  # None when kappa is undefined, or (percentile) without bootstrap or defined resamples
+    ci_high: float | None
+    ci_method: str  # how ci_low and ci_high were computed: "dirichlet", "goodness-of-fit" or "percentile"
+    undefined_resamples: int | None  # resamples where kappa was undefined; None when not resampled
+    flags: list[Flag]
+    undefined_reason: str | None  # why kappa is None; None when it is defined
+
+
+class PooledPair(Pair):
+    """A pair pooled over all (unit, mode) cells: ``n`` counts cells, ``units`` the units behind them."""
+
+    units: int
+
+
+class UndefinedReasons(TypedDict, total=False):
+    """Why a mode's multi-rater figure is None: only the keys whose value is None are present."""
+
+    mean_pairwise_kappa: str
+    fleiss_kappa: str
+    krippendorff_alpha: str
+
+
+class Mode(TypedDict):
+    code: str
+    name: str
+    category: str
+    pairs: list[Pair]  # one per rater pair, in rater order (a before b)
+    mean_pairwise_kappa: float | None
+    mean_pairwise_kappa_pairs: int  # pairs whose kappa is defined (the mean covers these)
+    mean_pairwise_kappa_ci_low: float | None
+    mean_pairwise_kappa_ci_high: float | None
+    mean_human_kappa: float | None  # mean over human-human pairs only
+    fleiss_kappa: float | None
+    krippendorff_alpha: float | None
+    labelled_units: int
+    positive_labels: int
+    flags: list[Flag]
+    undefined_reasons: UndefinedReasons
+
+
+class Pooled(TypedDict):
+    pairs: list[PooledPair]
+    mean_pairwise_kappa: float | None
+    mean_pairwise_kappa_pairs: int
+    mean_pairwise_kappa_ci_low: float | None
+    mean_pairwise_kappa_ci_high: float | None
+
+
+class CoConfusion(TypedDict):
+    """On one unit one rater marks ``a_mode`` and not ``b_mode``, the other the reverse."""
+
+    a_mode: str
+    b_mode: str
+    count: int
+    comparisons: int  # (unit, rater pair) where both raters labelled both modes
+    rate: float  # count / comparisons (only pairs with count > 0 are listed, so comparisons > 0)
+    examples: list[str]  # unit ids
+
+
+class Contested(TypedDict):
+    unit: str
+    disputed_modes: list[str]
+    disputed_count: int
+    discordant_pairs: int
+
+
+class Scores(TypedDict):
+    """A judge against a reference on the positive class; None where a ratio has a zero denominator."""
+
+    n: int
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    accuracy: float | None
+
+
+class ModeScores(Scores):
+    code: str
+
+
+class Classification(TypedDict):
+    reference: str
+    predicted: str
+    modes: list[ModeScores]
+    pooled: Scores  # micro: counts summed over modes
+
+
+class SummaryPair(TypedDict):
+    a: str
+    b: str
+    mean_kappa: float | None
+    modes_covered: int
+    pooled_kappa: float | None
+
+
+class ModeRank(TypedDict):
+    code: str
+    mean_human_kappa: float
+
+
+class Summary(TypedDict):
+    """Averages over modes, each with the number of modes where the averaged value is defined."""
+
+    units: int
+    raters: int
+    modes_total: int
+    mean_kappa: float | None
+    mean_kappa_modes_covered: int
+    mean_fleiss_kappa: float | None
+    mean_fleiss_kappa_modes_covered: int
+    mean_krippendorff_alpha: float | None
+    mean_krippendorff_alpha_modes_covered: int
+    mean_human_kappa: float | None
+    mean_human_kappa_modes_covered: int
+    pooled_mean_pairwise_kappa: float | None
+    pairs: list[SummaryPair]
+    modes_by_human_kappa: list[ModeRank]  # least agreement first; modes without a human kappa left out
+
+
+# Which interval each figure has (its method), by where the figure sits in the report.
+CiMethods = TypedDict("CiMethods", {"modes.pairs": str, "modes.mean_pairwise_kappa": str, "pooled.pairs": str,
+                                    "pooled.mean_pairwise_kappa": str})
+
+
+class Params(TypedDict):
+    bootstrap: int
+    seed: int
+    ci_level: float
+    ci_method: str  # the interval of each pair's kappa per mode (ci_methods has the others)
+    ci_methods: CiMethods
+    resample: Resample
+    units: int
+    low_positive_threshold: int
+    few_units_threshold: int
+    uninformative_width: float  # a pair whose interval is wider is flagged "uninformative"
+    filters: NotRequired[dict[str, FilterValue]]  # build_report
+    generated_at: NotRequired[str]  # build_report: UTC, ISO 8601
+    attribution: NotRequired[str]  # build_report, when the data asks for credit
+
+
+class SelfAgreementMode(TypedDict):
+    code: str
+    n: int  # segments with two or more samples of this mode
+    mean_pairwise_agreement: float | None
+    disagreement_share: float | None
+    positive_rate: float | None
+
+
+class SelfAgreement(TypedDict):
+    """A judge asked several times per segment, against itself (``annotator.judge.selfagree``)."""
+
+    segments: int
+    max_samples: int
+    modes: list[SelfAgreementMode]
+
+
+class Report(TypedDict):
+    """The whole document, as ``annotator report --format json`` writes it."""
+
+    taxonomy: TaxonomyRef
+    level: Level
+    raters: list[Rater]
+    modes: list[Mode]
+    pooled: Pooled
+    co_confusion: list[CoConfusion]
+    contested: list[Contested]
+    classification: list[Classification]
+    summary: Summary
+    params: Params
+    judge_self_agreement: NotRequired[dict[str, SelfAgreement]]  # report_for, judges with --samples > 1
