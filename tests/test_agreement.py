@@ -49,7 +49,9 @@ def assert_json_clean(report) -> None:
 
 
 def test_all_zeros_is_undefined_not_zero():
-    report = compute_report(make_label_set(np.zeros((20, 3, 2), np.int8)), bootstrap=50)
+    report = compute_report(make_label_set(np.zeros((20, 3, 2), np.int8)), bootstrap=50, ci_method="percentile")
+    default = compute_report(make_label_set(np.zeros((20, 3, 2), np.int8)), bootstrap=50)
+    assert all(p["ci_low"] is None and p["ci_high"] is None for m in default["modes"] for p in m["pairs"])
     for mode in report["modes"]:
         assert mode["mean_pairwise_kappa"] is None and mode["fleiss_kappa"] is None
         assert mode["krippendorff_alpha"] is None
@@ -80,7 +82,7 @@ def test_one_positive_label():
     n, n_resamples = 40, 1000
     a = [1] + [0] * (n - 1)
     b = [0] * n
-    pair = only_pair(compute_report(two_raters(a, b), bootstrap=n_resamples, seed=3))
+    pair = only_pair(compute_report(two_raters(a, b), bootstrap=n_resamples, seed=3, ci_method="percentile"))
     assert pair["kappa"] == pytest.approx(sk_kappa(a, b))
     assert {"constant_rater", "low_positive_count"} <= set(pair["flags"])
     # A resample is undefined exactly when it misses the one positive unit: P = (1 - 1/n)^n.
@@ -96,7 +98,9 @@ def test_perfect_agreement():
     mode = report["modes"][0]
     for pair in mode["pairs"]:
         assert pair["kappa"] == 1.0 and pair["se"] == 0.0
-        assert pair["ci_low"] == 1.0 and pair["ci_high"] == 1.0
+        # Ten units agreeing perfectly do not prove kappa is 1: the interval reaches 1 but has width
+        # (the percentile bootstrap gives [1, 1] here, since every resample agrees perfectly too).
+        assert pair["ci_high"] == 1.0 and 0.0 < pair["ci_low"] < 0.9 and pair["ci_method"] == "dirichlet"
         assert pair["ac1"] == 1.0 and pair["pabak"] == 1.0 and pair["positive_agreement"] == 1.0
     assert mode["fleiss_kappa"] == pytest.approx(1.0) and mode["krippendorff_alpha"] == pytest.approx(1.0)
     assert mode["mean_pairwise_kappa"] == 1.0
@@ -336,7 +340,8 @@ def test_same_seed_same_report_and_seed_matters():
 def test_every_mode_and_pair_sees_the_same_resampled_units():
     """Two identical modes must get identical intervals; the pooled interval comes from the same draws."""
     base = random_label_set(16, 50, 3, 1, prevalence=0.3).values
-    report = compute_report(make_label_set(np.concatenate([base, base], axis=2)), bootstrap=300, seed=4)
+    report = compute_report(make_label_set(np.concatenate([base, base], axis=2)), bootstrap=300, seed=4,
+                            ci_method="percentile")
     first, second = report["modes"]
     for p1, p2 in zip(first["pairs"], second["pairs"]):
         assert (p1["ci_low"], p1["ci_high"]) == (p2["ci_low"], p2["ci_high"])
@@ -351,14 +356,18 @@ def test_resample_weights_do_not_depend_on_chunk_size():
     assert whole.shape == (50, 37) and (whole == chunked).all() and (whole.sum(axis=1) == 37).all()
 
 
-def test_bootstrap_zero_gives_no_intervals():
-    pair = only_pair(compute_report(random_label_set(17, 30, 2, 1), bootstrap=0))
+def test_bootstrap_zero_gives_no_bootstrap_intervals():
+    ls = random_label_set(17, 30, 2, 1)
+    pair = only_pair(compute_report(ls, bootstrap=0, ci_method="percentile"))
     assert pair["ci_low"] is None and pair["ci_high"] is None and pair["undefined_resamples"] is None
+    report = compute_report(ls, bootstrap=0)  # the default pair interval needs no resampling
+    assert only_pair(report)["ci_low"] is not None and only_pair(report)["undefined_resamples"] is None
+    assert report["modes"][0]["mean_pairwise_kappa_ci_low"] is None and report["pooled"]["pairs"][0]["ci_low"] is None
 
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(bootstrap=-1), "bootstrap"), (dict(level="span"), "level"),
-    (dict(resample="trace"), "resample"), (dict(ci_level=1.5), "ci_level"),
+    (dict(resample="trace"), "resample"), (dict(ci_level=1.5), "ci_level"), (dict(ci_method="bca"), "ci_method"),
 ])
 def test_bad_options_are_rejected(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -246,7 +246,7 @@ def test_mast_rounds_match_references(mast_human_path):
 
 def test_mast_modes_without_positives_are_undefined(mast_human_path):
     for round_name, ls in mast_round_label_sets(mast_human_path).items():
-        report = compute_report(ls, bootstrap=100, level="trace")
+        report = compute_report(ls, bootstrap=100, level="trace", ci_method="percentile")
         for k, mode in enumerate(report["modes"]):
             if (ls.values[:, :, k] == 1).any():
                 continue
@@ -281,7 +281,7 @@ def test_bootstrap_interval_equals_naive_resampling():
     """The weight-matrix bootstrap equals resampling unit indices and calling sklearn per resample."""
     ls = random_label_set(11, 30, 3, 2, prevalence=0.3, noise=0.25)
     n_resamples, seed = 300, 5
-    report = compute_report(ls, bootstrap=n_resamples, seed=seed)
+    report = compute_report(ls, bootstrap=n_resamples, seed=seed, ci_method="percentile")
     draws = np.random.default_rng(seed).integers(0, 30, size=(n_resamples, 30))  # same stream, row-major
     for k, mode in enumerate(report["modes"]):
         for pair in mode["pairs"]:
@@ -318,6 +318,6 @@ def test_bootstrap_ci_coverage_simulation(joint):
     cells = np.array([[1, 1], [1, 0], [0, 1], [0, 0]], dtype=np.int8)
     for sim in range(n_sims):
         labels = cells[rng.choice(4, size=n_units, p=joint)][:, :, None]
-        pair = compute_report(make_label_set(labels), bootstrap=500, seed=sim)["modes"][0]["pairs"][0]
+        pair = compute_report(make_label_set(labels), bootstrap=500, seed=sim, ci_method="percentile")["modes"][0]["pairs"][0]
         covered += pair["ci_low"] <= truth <= pair["ci_high"]
     assert 0.92 <= covered / n_sims <= 0.975, f"coverage {covered / n_sims:.3f} for true kappa {truth:.3f}"

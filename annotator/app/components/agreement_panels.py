@@ -79,7 +79,7 @@ def show_kappa(report: Report) -> None:
         st.info("No pair of raters has labels in common under these filters.")
         return
     undefined = int(rows["kappa"].isna().sum())
-    st.caption("Points: kappa of each rater pair; bars: 95% bootstrap interval; triangles: flagged pairs."
+    st.caption("Points: kappa of each rater pair; bars: its 95% interval; triangles: flagged pairs."
                + (f" {undefined} pair(s) have undefined kappa (n/a) and are not drawn." if undefined else ""))
     st.altair_chart(report_views.kappa_chart(rows), width="stretch")
     with st.expander("Per-pair figures", icon=":material/table:"):

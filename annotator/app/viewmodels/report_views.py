@@ -79,7 +79,7 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def kappa_chart(rows: pd.DataFrame, *, color_title: str = "rater pair") -> alt.Chart:
-    """Kappa per mode and pair, with its 95% bootstrap interval; flagged pairs drawn as triangles.
+    """Kappa per mode and pair, with its 95% interval; flagged pairs drawn as triangles.
 
     `color_title` names what the colours stand for (rater pairs, or judges in the judge lab).
     """

@@ -11,6 +11,7 @@ from typing import cast
 import numpy as np
 
 from annotator.core.report.model import (
+    CiMethods,
     Classification,
     Flag,
     Level,
@@ -26,7 +27,7 @@ from annotator.core.report.model import (
     UndefinedReasons,
 )
 
-from . import pairwise
+from . import intervals, pairwise
 from .ambiguity import co_confusion, contested_units
 from .bootstrap import bootstrap as run_bootstrap
 from .bootstrap import percentile_interval
@@ -36,8 +37,11 @@ from .multirater import fleiss_kappa, krippendorff_alpha, nan_mean
 
 # Bootstrap intervals by block ("pair", "pooled", "mode_mean", "pooled_mean"): (low, high[, undefined]).
 Intervals = dict[str, tuple[np.ndarray, ...]]
-# One interval: (low, high, resamples where the statistic was undefined; None without bootstrap).
+# One interval: (low, high, resamples where the statistic was undefined; None without bootstrap or
+# when the interval does not come from resampling).
 Interval = tuple[float, float, int | None]
+# Intervals per (mode, pair): (low, high, undefined resamples or None), arrays of shape (m, P).
+PairIntervals = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
 LEVELS = ("segment", "trace")
 RESAMPLE_BY = ("unit", "group")
@@ -60,6 +64,7 @@ def compute_report(
     taxonomy: tuple[str, str] | None = None,
     resample: str = "unit",
     ci_level: float = 0.95,
+    ci_method: str = intervals.DEFAULT_METHOD,
     contested_limit: int = 20,
 ) -> Report:
     """Agreement per failure mode and rater pair, pooled, multi-rater, and ambiguity signals.
@@ -68,9 +73,10 @@ def compute_report(
     ----------
     label_set : LabelSet
     bootstrap : int, default 1000
-        Percentile-bootstrap resamples for the confidence intervals (0: no intervals, all None).
+        Percentile-bootstrap resamples for the intervals of the pooled and mean pairwise kappas, and
+        of the pair kappas with ``ci_method="percentile"`` (0: those intervals are all None).
     seed : int, default 0
-        Seed of the resampling; the same input and seed give the same report.
+        Seed of the resampling and of the posterior draws; the same input and seed give the same report.
     level : {"segment", "trace"}
         With "trace" and ``label_set.unit_groups`` set, units are first rolled up to traces
         (:func:`rollup`); without unit_groups the units are taken to be traces already.
@@ -81,6 +87,10 @@ def compute_report(
         (``unit_groups``), which is honest when segments of a trace are correlated and gives wider
         intervals.
     ci_level : float, default 0.95
+    ci_method : {"dirichlet", "goodness-of-fit", "percentile"}, default "dirichlet"
+        Interval of each pair's kappa per mode (:mod:`.intervals`; the default holds its coverage on
+        rare modes, see BENCHMARKS.md). Pooled pair kappas and mean pairwise kappas always get the
+        percentile bootstrap (their units are not independent cells of one 2x2 table).
     contested_limit : int, default 20
         How many contested units to list.
 
@@ -101,7 +111,7 @@ def compute_report(
     >>> report["modes"][0]["pairs"][0]["kappa"]
     0.5
     """
-    _check_options(bootstrap, level, resample, ci_level)
+    _check_options(bootstrap, level, resample, ci_level, ci_method)
     data = rollup(label_set) if level == "trace" and label_set.unit_groups is not None else label_set
     groups = _resample_groups(data, resample)
     n, r, m = data.shape
@@ -109,12 +119,13 @@ def compute_report(
     sums = indicators.sum(axis=0)
     per_mode = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums))
     pooled = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums.sum(axis=0)))
-    intervals = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level)
+    boot = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level)
+    pair_ci = _pair_intervals(sums, boot, ci_method, ci_level, seed)
     names = [(data.raters[a], data.raters[b]) for a, b in zip(*rater_pairs(r))]
     multi = {"fleiss_kappa": fleiss_kappa(data.values), "krippendorff_alpha": krippendorff_alpha(data.values)}
-    modes = [_mode_entry(data, k, sums[k], per_mode, intervals, names, multi) for k in range(m)]
+    modes = [_mode_entry(data, k, sums[k], per_mode, (pair_ci, ci_method), boot, names, multi) for k in range(m)]
     shared_units = indicators[..., 3].any(axis=1).sum(axis=0)  # per pair: units with a shared label
-    pooled_entry = _pooled_entry(sums.sum(axis=0), pooled, intervals, names, shared_units)
+    pooled_entry = _pooled_entry(sums.sum(axis=0), pooled, boot, names, shared_units)
     return {
         "taxonomy": {"name": taxonomy[0] if taxonomy else None, "version": taxonomy[1] if taxonomy else None},
         "level": cast(Level, level),  # checked by _check_options
@@ -127,14 +138,15 @@ def compute_report(
         "summary": _summary(data, modes, pooled_entry, names),
         "params": {
             "bootstrap": int(bootstrap), "seed": int(seed), "ci_level": float(ci_level),
-            "ci_method": "percentile", "resample": cast(Resample, resample), "units": n,
-            "low_positive_threshold": pairwise.LOW_POSITIVE_THRESHOLD,
+            "ci_method": ci_method, "ci_methods": _ci_methods(ci_method), "resample": cast(Resample, resample),
+            "units": n, "low_positive_threshold": pairwise.LOW_POSITIVE_THRESHOLD,
             "few_units_threshold": pairwise.FEW_UNITS_THRESHOLD,
+            "uninformative_width": intervals.UNINFORMATIVE_WIDTH,
         },
     }
 
 
-def _check_options(bootstrap: int, level: str, resample: str, ci_level: float) -> None:
+def _check_options(bootstrap: int, level: str, resample: str, ci_level: float, ci_method: str) -> None:
     if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
         raise ValueError(f"bootstrap must be a non-negative integer, got {bootstrap!r}")
     if level not in LEVELS:
@@ -143,6 +155,25 @@ def _check_options(bootstrap: int, level: str, resample: str, ci_level: float) -
         raise ValueError(f"resample must be one of {', '.join(RESAMPLE_BY)}, got {resample!r}")
     if not 0 < ci_level < 1:
         raise ValueError(f"ci_level must be between 0 and 1, got {ci_level!r}")
+    if ci_method not in intervals.METHODS:
+        raise ValueError(f"ci_method must be one of {', '.join(intervals.METHODS)}, got {ci_method!r}")
+
+
+def _ci_methods(ci_method: str) -> CiMethods:
+    """What each interval of the report is: the pair kappas per mode get ``ci_method``; the rest the
+    percentile bootstrap over units (or traces with resample="group")."""
+    return {"modes.pairs": ci_method, "modes.mean_pairwise_kappa": intervals.PERCENTILE,
+            "pooled.pairs": intervals.PERCENTILE, "pooled.mean_pairwise_kappa": intervals.PERCENTILE}
+
+
+def _pair_intervals(sums: np.ndarray, boot: Intervals | None, ci_method: str, ci_level: float,
+                    seed: int) -> PairIntervals | None:
+    """The interval of every (mode, pair) kappa, or None without intervals (percentile, no bootstrap)."""
+    if ci_method == intervals.PERCENTILE:
+        return None if boot is None else cast(PairIntervals, boot["pair"])
+    low, high = intervals.kappa_interval(*pairwise.cells_from_indicator_sums(sums), method=ci_method,
+                                         level=ci_level, seed=seed)
+    return low, high, None
 
 
 def _resample_groups(data: LabelSet, resample: str) -> np.ndarray | None:
@@ -193,21 +224,23 @@ def _at(stats: dict[str, np.ndarray], index: int | tuple[int, int]) -> dict[str,
     return {key: stats[key][index] for key in PAIR_STAT_FIELDS}
 
 
-def _ci_at(ci: tuple[np.ndarray, ...] | None, index: int | tuple[int, int]) -> Interval:
+def _ci_at(ci: tuple[np.ndarray, ...] | PairIntervals | None, index: int | tuple[int, int]) -> Interval:
     if ci is None:
         return (np.nan, np.nan, None)
-    low, high, undefined = (part[index] for part in ci)
-    return (low, high, int(undefined))
+    low, high, undefined = ci
+    return (low[index], high[index], None if undefined is None else int(undefined[index]))
 
 
 def _pair_entry(names: tuple[str, str], cell_sums: np.ndarray, values: dict[str, float], ci: Interval,
-                units: int | None = None) -> Pair:
+                ci_method: str, units: int | None = None) -> Pair:
     """One rater pair's contract fields plus extras, from its indicator sums and statistics.
 
-    ``units`` (pooled entries only) is the number of units behind the n (unit, mode) cells; it
-    decides the ``few_units`` flag.
+    ``ci`` was computed by ``ci_method``. ``units`` (pooled entries only) is the number of units
+    behind the n (unit, mode) cells; it decides the ``few_units`` flag.
     """
     both, a_only, b_only, neither = (round(float(x)) for x in pairwise.cells_from_indicator_sums(cell_sums))
+    low, high = _num(ci[0]), _num(ci[1])
+    width = None if low is None or high is None else high - low
     return {
         "a": names[0], "b": names[1], "n": both + a_only + b_only + neither,
         "both": both, "a_only": a_only, "b_only": b_only, "neither": neither,
@@ -217,26 +250,30 @@ def _pair_entry(names: tuple[str, str], cell_sums: np.ndarray, values: dict[str,
         "negative_agreement": _num(values["negative_agreement"]), "ac1": _num(values["ac1"]),
         "pabak": _num(values["pabak"]), "prevalence_a": _num(values["prevalence_a"]),
         "prevalence_b": _num(values["prevalence_b"]),
-        "ci_low": _num(ci[0]), "ci_high": _num(ci[1]),
+        "ci_low": low, "ci_high": high, "ci_method": ci_method,
         "undefined_resamples": ci[2],
-        "flags": pairwise.pair_flags(both, a_only, b_only, neither, float(values["kappa"]), units=units),
+        "flags": pairwise.pair_flags(both, a_only, b_only, neither, float(values["kappa"]), units=units,
+                                     ci_width=width),
         "undefined_reason": pairwise.undefined_reason(both, a_only, b_only, neither),
     }
 
 
 def _pooled_pair(names: tuple[str, str], cell_sums: np.ndarray, values: dict[str, float], ci: Interval,
                  units: int) -> PooledPair:
-    entry = dict(_pair_entry(names, cell_sums, values, ci, units))
+    entry = dict(_pair_entry(names, cell_sums, values, ci, intervals.PERCENTILE, units))
     # The JSON has "units" just before "flags" (the contract's key order): put it there.
     tail = {key: entry.pop(key) for key in ("flags", "undefined_reason")}
     return cast(PooledPair, {**entry, "units": units, **tail})
 
 
 def _mode_entry(data: LabelSet, k: int, mode_sums: np.ndarray, stats: dict[str, np.ndarray],
-                intervals: Intervals | None, names: list[tuple[str, str]], multi: dict[str, np.ndarray]) -> Mode:
+                pair_ci: tuple[PairIntervals | None, str], boot: Intervals | None, names: list[tuple[str, str]],
+                multi: dict[str, np.ndarray]) -> Mode:
+    """One mode's entry; ``pair_ci`` is (the intervals per (mode, pair) or None, their method)."""
     code, name, category = data.modes[k]
-    ci = None if intervals is None else intervals["pair"]
-    pairs = [_pair_entry(names[p], mode_sums[p], _at(stats, (k, p)), _ci_at(ci, (k, p))) for p in range(len(names))]
+    ci, ci_method = pair_ci
+    pairs = [_pair_entry(names[p], mode_sums[p], _at(stats, (k, p)), _ci_at(ci, (k, p)), ci_method)
+             for p in range(len(names))]
     kappas = np.array([np.nan if e["kappa"] is None else e["kappa"] for e in pairs])
     mean, defined_pairs = nan_mean(kappas)
     kinds = dict(zip(data.raters, data.rater_kinds))
@@ -247,8 +284,8 @@ def _mode_entry(data: LabelSet, k: int, mode_sums: np.ndarray, stats: dict[str, 
         "code": code, "name": name, "category": category, "pairs": pairs,
         "mean_pairwise_kappa": mean_kappa,
         "mean_pairwise_kappa_pairs": int(defined_pairs),
-        "mean_pairwise_kappa_ci_low": None if intervals is None else _num(intervals["mode_mean"][0][k]),
-        "mean_pairwise_kappa_ci_high": None if intervals is None else _num(intervals["mode_mean"][1][k]),
+        "mean_pairwise_kappa_ci_low": None if boot is None else _num(boot["mode_mean"][0][k]),
+        "mean_pairwise_kappa_ci_high": None if boot is None else _num(boot["mode_mean"][1][k]),
         "mean_human_kappa": float(np.mean(human)) if human else None,
         "fleiss_kappa": fleiss,
         "krippendorff_alpha": alpha,
@@ -306,9 +343,9 @@ def _mode_undefined_reasons(values: np.ndarray, *, mean_kappa: float | None, fle
     return reasons
 
 
-def _pooled_entry(pooled_sums: np.ndarray, stats: dict[str, np.ndarray], intervals: Intervals | None,
+def _pooled_entry(pooled_sums: np.ndarray, stats: dict[str, np.ndarray], boot: Intervals | None,
                   names: list[tuple[str, str]], shared_units: np.ndarray) -> Pooled:
-    ci = None if intervals is None else intervals["pooled"]
+    ci = None if boot is None else boot["pooled"]
     pairs = [_pooled_pair(names[p], pooled_sums[p], _at(stats, p), _ci_at(ci, p), int(shared_units[p]))
              for p in range(len(names))]
     mean, defined_pairs = nan_mean(np.array([np.nan if e["kappa"] is None else e["kappa"] for e in pairs]))
@@ -316,8 +353,8 @@ def _pooled_entry(pooled_sums: np.ndarray, stats: dict[str, np.ndarray], interva
         "pairs": pairs,
         "mean_pairwise_kappa": _num(mean),
         "mean_pairwise_kappa_pairs": int(defined_pairs),
-        "mean_pairwise_kappa_ci_low": None if intervals is None else _num(intervals["pooled_mean"][0][0]),
-        "mean_pairwise_kappa_ci_high": None if intervals is None else _num(intervals["pooled_mean"][1][0]),
+        "mean_pairwise_kappa_ci_low": None if boot is None else _num(boot["pooled_mean"][0][0]),
+        "mean_pairwise_kappa_ci_high": None if boot is None else _num(boot["pooled_mean"][1][0]),
     }
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from annotator.core.report.model import FilterValue, Report
 
 from .compute import compute_report
+from .intervals import DEFAULT_METHOD
 from .labels import LabelSet
 
 
@@ -20,6 +21,7 @@ def build_report(
     filters: dict[str, object] | None = None,
     attribution: str | None = None,
     resample: str = "unit",
+    ci_method: str = DEFAULT_METHOD,
     generated_at: str | None = None,
 ) -> Report:
     """:func:`compute_report` plus what a reader needs to reproduce it.
@@ -37,7 +39,7 @@ def build_report(
     {'tag': 'round=3'}
     """
     report = compute_report(label_set, bootstrap=bootstrap, seed=seed, level=level, taxonomy=taxonomy,
-                            resample=resample)
+                            resample=resample, ci_method=ci_method)
     params = report["params"]
     params["filters"] = {str(k): _plain(v) for k, v in (filters or {}).items()}
     params["generated_at"] = generated_at or datetime.now(UTC).isoformat(timespec="seconds")

@@ -11,6 +11,7 @@ import numpy as np
 
 from annotator.core.report.model import Flag
 
+from .intervals import UNINFORMATIVE_WIDTH
 from .labels import LabelSet, rater_pairs
 
 # Indicator columns per (unit, mode, pair); counts follow by summing them over units.
@@ -128,7 +129,7 @@ def pair_statistics(both, a_only, b_only, neither) -> dict[str, np.ndarray]:
 
 
 def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float, *,
-               units: int | None = None) -> list[Flag]:
+               units: int | None = None, ci_width: float | None = None) -> list[Flag]:
     """Warning flags for one pair (scalar counts). Definitions:
 
     - ``undefined``: kappa is undefined (no unit labelled by both, or both raters gave every unit
@@ -141,6 +142,9 @@ def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float, 
     - ``few_units``: fewer than 30 units are shared by the pair (``units``; defaults to the count
       total, which is the number of units for a single mode). A percentile bootstrap over so few
       units gives intervals that are too narrow, so read the interval as optimistic.
+    - ``uninformative``: the confidence interval (its width ``ci_width``; None when there is none)
+      is wider than 0.5, half the way from chance to perfect agreement: the data cannot place
+      kappa, e.g. cannot tell fair (0.2-0.4) from substantial (0.6-0.8) agreement.
     """
     n = both + a_only + b_only + neither
     a_pos, b_pos = both + a_only, both + b_only
@@ -155,6 +159,8 @@ def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float, 
         flags.append("kappa_paradox")
     if 0 < (n if units is None else units) < FEW_UNITS_THRESHOLD:
         flags.append("few_units")
+    if ci_width is not None and ci_width > UNINFORMATIVE_WIDTH:
+        flags.append("uninformative")
     return flags
 
 

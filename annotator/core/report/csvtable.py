@@ -13,8 +13,8 @@ from annotator.core.report.model import Report
 # The columns after level and taxonomy, in order: the mode's fields (headed mode_*), then the pair's.
 ModeKey = Literal["code", "name", "category", "mean_pairwise_kappa", "fleiss_kappa", "krippendorff_alpha", "flags"]
 PairKey = Literal["a", "b", "n", "both", "a_only", "b_only", "neither", "observed_agreement", "kappa", "ci_low",
-                  "ci_high", "se", "positive_agreement", "negative_agreement", "ac1", "pabak", "prevalence_a",
-                  "prevalence_b", "undefined_resamples", "flags"]
+                  "ci_high", "ci_method", "se", "positive_agreement", "negative_agreement", "ac1", "pabak",
+                  "prevalence_a", "prevalence_b", "undefined_resamples", "flags"]
 MODE_COLUMNS: tuple[ModeKey, ...] = get_args(ModeKey)
 PAIR_COLUMNS: tuple[PairKey, ...] = get_args(PairKey)
 

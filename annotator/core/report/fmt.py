@@ -113,13 +113,12 @@ def summary_sentence(report: Report, escape: Callable[[object], str] = str) -> s
     s = report["summary"]
     params = report["params"]
     raters = ", ".join(f"{escape(r['name'])} ({escape(r['kind'])})" for r in report["raters"])
-    ci = f"{fmt_percent(params['ci_level'])} percentile bootstrap over {params['resample']}s"
     return (
         f"Mean pairwise Cohen's kappa {fmt_number(s['mean_kappa'])} over "
         f"{s['mean_kappa_modes_covered']} of {s['modes_total']} modes "
         f"(undefined modes left out); pooled over all (unit, mode) cells {fmt_mean_kappa(report['pooled'])}. "
         f"{s['units']} {report['level']}s, raters: {raters}. "
-        f"Intervals: {ci}, {params['bootstrap']} resamples, seed {params['seed']}."
+        f"Intervals {interval_description(report)} ({params['bootstrap']} resamples), seed {params['seed']}."
     )
 
 
@@ -138,6 +137,13 @@ SELF_AGREEMENT_HEADER = ["judge", "mode", "segments", "agreement between samples
                          "positive rate"]
 
 
+def interval_description(report: Report) -> str:
+    """Which interval the figures have: the pair kappas per mode one method, the rest the bootstrap."""
+    params = report["params"]
+    return (f"{fmt_percent(params['ci_level'])}: {params['ci_method']} for each pair's kappa per mode; percentile "
+            f"bootstrap resampling {params['resample']}s for pooled and mean kappas")
+
+
 def parameter_rows(report: Report) -> list[tuple[str, str]]:
     """(name, value) rows describing how the report was made, shared by the md and html renderers."""
     params = report["params"]
@@ -147,8 +153,7 @@ def parameter_rows(report: Report) -> list[tuple[str, str]]:
         ("level", report["level"]),
         ("bootstrap resamples", fmt_count(params["bootstrap"])),
         ("seed", str(params["seed"])),
-        ("confidence interval", (f"{fmt_percent(params['ci_level'])} {params['ci_method']}, "
-                                 f"resampling {params['resample']}s")),
+        ("confidence interval", interval_description(report)),
         ("data filter", "; ".join(f"{k}={', '.join(v) if isinstance(v, list) else v}" for k, v in filters.items())
          or "none"),
         ("generated", params.get("generated_at") or "not recorded"),

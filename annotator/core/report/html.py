@@ -43,6 +43,8 @@ FLAG_HELP: dict[Flag, str] = {
     "kappa_paradox": "observed agreement >= 0.9 but kappa < 0.4: read AC1, PABAK and specific agreement too",
     "few_units": "fewer than 30 units shared by the pair: "
                  "a percentile bootstrap interval from so few units is too narrow",
+    "uninformative": "the pair's 95% interval is wider than 0.5: the data cannot place kappa "
+                     "(e.g. cannot tell fair from substantial agreement)",
 }
 
 

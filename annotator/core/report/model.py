@@ -41,7 +41,7 @@ from typing import Literal, NotRequired, TypedDict, get_args
 Level = Literal["segment", "trace"]
 Resample = Literal["unit", "group"]
 RaterKind = Literal["human", "judge", "gold"]
-Flag = Literal["undefined", "constant_rater", "low_positive_count", "kappa_paradox", "few_units"]
+Flag = Literal["undefined", "constant_rater", "low_positive_count", "kappa_paradox", "few_units", "uninformative"]
 FLAGS: tuple[Flag, ...] = get_args(Flag)
 
 # A filter as given by the caller, made JSON-friendly (see build_report): lists of names, or a text.
@@ -77,9 +77,10 @@ class Pair(TypedDict):
     pabak: float | None
     prevalence_a: float | None
     prevalence_b: float | None
-    ci_low: float | None  # None without bootstrap, or when kappa is undefined in every resample
+    ci_low: float | None  # None when kappa is undefined, or (percentile) without bootstrap or defined resamples
     ci_high: float | None
-    undefined_resamples: int | None  # resamples where kappa was undefined; None without bootstrap
+    ci_method: str  # how ci_low and ci_high were computed: "dirichlet", "goodness-of-fit" or "percentile"
+    undefined_resamples: int | None  # resamples where kappa was undefined; None when not resampled
     flags: list[Flag]
     undefined_reason: str | None  # why kappa is None; None when it is defined
 
@@ -199,15 +200,22 @@ class Summary(TypedDict):
     modes_by_human_kappa: list[ModeRank]  # least agreement first; modes without a human kappa left out
 
 
+# Which interval each figure has (its method), by where the figure sits in the report.
+CiMethods = TypedDict("CiMethods", {"modes.pairs": str, "modes.mean_pairwise_kappa": str, "pooled.pairs": str,
+                                    "pooled.mean_pairwise_kappa": str})
+
+
 class Params(TypedDict):
     bootstrap: int
     seed: int
     ci_level: float
-    ci_method: str
+    ci_method: str  # the interval of each pair's kappa per mode (ci_methods has the others)
+    ci_methods: CiMethods
     resample: Resample
     units: int
     low_positive_threshold: int
     few_units_threshold: int
+    uninformative_width: float  # a pair whose interval is wider is flagged "uninformative"
     filters: NotRequired[dict[str, FilterValue]]  # build_report
     generated_at: NotRequired[str]  # build_report: UTC, ISO 8601
     attribution: NotRequired[str]  # build_report, when the data asks for credit
