@@ -113,8 +113,9 @@ def hostile_server(tmp_path_factory):
 # Driving the pages
 
 def _settled(page, marker: str | re.Pattern, timeout: float = 60) -> None:
-    """Wait until `marker` is on the page and no script run is under way."""
-    page.get_by_text(marker).first.wait_for(timeout=timeout * 1000)
+    """Wait until a heading (of the main area) or text showing `marker` is on the page, and no script run
+    is under way."""
+    page.locator('[data-testid="stMain"]').get_by_text(marker).first.wait_for(timeout=timeout * 1000)
     page.wait_for_function("""() => document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState
                               !== 'running'""", timeout=timeout * 1000)
 
@@ -201,7 +202,8 @@ def _visit(page, title: str, server: dict, role: str, *, navigate: bool, outside
     if navigate:  # the first page is where sign-in lands (and a single page has no menu)
         page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=title).first.click()
     # Annotate shows the segment's place, or (to someone outside the pool) its title
-    _settled(page, re.compile(r"^Segment \d+ of \d+|^Annotate$") if title == "Annotate" else title)
+    heading = r"^Segment \d+ of \d+|^Annotate$" if title == "Annotate" else f"^{title}$"
+    _settled(page, re.compile(heading))
     name = f"{role}-{title.replace(' ', '_')}"
     _open_everything(page, name)
     if title == "Judge lab":

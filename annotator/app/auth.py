@@ -15,27 +15,18 @@ from annotator.app.viewmodels.text import md_literal
 from annotator.store.users import User
 
 # Takes the token out of the address by replacing this tab's history entry, so Back never returns to the
-# sign-in link, then tells the server, which drops the token from its copy of the query parameters.
-# (Dropping it on the server first makes Streamlit push a new history entry, and Back signed in again.)
-# It receives no data: it only reads and rewrites the address.
+# sign-in link. (Dropping it from st.query_params while the address still shows it makes Streamlit push a
+# new history entry, and Back then signed in again.) It receives no data: it only rewrites the address.
 _FORGET_LINK_JS = r"""
-export default function (component) {
+export default function () {
   const url = new URL(window.location.href);
-  if (url.searchParams.has('token')) {
-    url.searchParams.delete('token');
-    window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
-  }
-  component.setTriggerValue('forgotten', true);
+  if (!url.searchParams.has('token')) return;
+  url.searchParams.delete('token');
+  window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
 }
 """
 _forget_link = st.components.v2.component("annotator_forget_link", js=_FORGET_LINK_JS)
-
-
-def _drop_token_param() -> None:
-    """The address no longer shows the token: drop it here too (the browser's URL already matches, so
-    Streamlit changes no history entry)."""
-    st.query_params.pop("token", None)
-
+LINK_SEEN = "auth_link_seen"  # hash of the ?token= this session has already used
 
 BAD_TOKEN = ("This access token is not valid: it may be mistyped, replaced by a newer one, or its account "
              "disabled. Ask your lead for a new sign-in link.")
@@ -72,24 +63,26 @@ def reset_session(message: str | None = None) -> None:
 
 def sign_out(message: str | None = None) -> None:
     reset_session(message)
-    # A sign-in link the browser has not yet taken out of the address must not sign her in again.
-    _drop_token_param()
+    st.query_params.pop("token", None)  # the browser has taken it out of the address by now
 
 
 def token_from_link() -> None:
     """Sign in from a `?token=` link, and have the browser take the token out of the address (either way).
 
-    Until the browser has done so, later runs still see the token: a session already signed in with it
-    is left alone (signing in again would drop her drafts)."""
+    Streamlit keeps its own copy of the query parameters: a later run, which comes after the browser has
+    rewritten the address, drops the token from it too (the address already matches, so no history entry
+    is added), instead of signing in again (which would drop her drafts)."""
     token = st.query_params.get("token")
     if token is None:
         return
-    _forget_link(key="annotator_forget_link", height=0, on_forgotten_change=_drop_token_param)
-    session = st.session_state.get(state.USER)
-    if session and session["token_hash"] == store.hash_token(token.strip()):
+    digest = store.hash_token(token.strip())
+    if st.session_state.get(LINK_SEEN) == digest:
+        st.query_params.pop("token", None)
         return
+    _forget_link(key="annotator_forget_link", height=0)
     if try_sign_in(token) is None:
         st.session_state["auth_message"] = BAD_TOKEN
+    st.session_state[LINK_SEEN] = digest
 
 
 def sign_in_page() -> None:
