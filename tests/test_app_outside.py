@@ -21,11 +21,11 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from app_helpers import add_trace
+from test_app_browser import CHROMIUM, CHROMIUM_ARGS, _need_browser, _served
 
 from annotator import store
 from annotator.app.viewmodels.navigation import pages_for
-from app_helpers import add_trace
-from test_app_browser import CHROMIUM, CHROMIUM_ARGS, _need_browser, _served
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_helpers import PAYLOADS, make_app_db
+from app_helpers import make_app_db
 
 from annotator.app.viewmodels import report_views
 from annotator.app.viewmodels.text import TURN_PREVIEW_CHARS, fold, next_limit, plain, plain_body, turns_of

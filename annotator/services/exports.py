@@ -34,6 +34,8 @@ def _segment_record(row: dict, tags: dict[str, str]) -> dict:
     if row["scheme"] != "trace":
         metadata.update(source_trace=row["trace_id"], segment_scheme=row["scheme"], segment_index=row["index"],
                         speaker=row["speaker"] or "")
+        if row.get("recipient"):
+            metadata["recipient"] = row["recipient"]
     return {"id": record_id(row["trace_id"], row["scheme"], row["index"]), "text": row["text"], "metadata": metadata}
 
 
@@ -67,7 +69,8 @@ def _label_record_head(db: sqlite_utils.Database, row: dict, tags: dict) -> dict
     segment = store.get_segment(db, row["segment_id"])
     trace = store.get_trace(db, segment.trace_id)
     head = _segment_record({"trace_id": row["trace_id"], "scheme": segment.scheme, "index": segment.idx,
-                            "speaker": segment.speaker, "text": segment.text, "framework": trace.framework,
+                            "speaker": segment.speaker, "recipient": segment.recipient,
+                            "text": segment.text, "framework": trace.framework,
                             "benchmark": trace.benchmark, "llm": trace.llm}, tags.get(row["trace_id"], {}))
     return {**head, "taxonomy": row["taxonomy"], "labels": {}, "details": {}}
 

@@ -10,8 +10,8 @@ LABEL_COLUMNS = ("trace_id", "segment_id", "segment_scheme", "segment_index", "r
                  "mode", "sample", "value", "rationale", "evidence", "stale", "created_at", "updated_at")
 GOLD_COLUMNS = ("trace_id", "segment_id", "taxonomy", "mode", "value", "provenance", "adjudicator", "note",
                 "created_at")
-SEGMENT_COLUMNS = ("trace_id", "segment_id", "scheme", "index", "kind", "start", "end", "speaker", "framework",
-                   "benchmark", "llm", "content_hash", "text")
+SEGMENT_COLUMNS = ("trace_id", "segment_id", "scheme", "index", "kind", "start", "end", "speaker", "recipient",
+                   "framework", "benchmark", "llm", "content_hash", "text")
 
 
 def iter_label_rows(db: sqlite_utils.Database, taxonomy_id: int | None = None) -> Iterator[dict]:
@@ -46,8 +46,8 @@ def iter_gold_rows(db: sqlite_utils.Database, taxonomy_id: int | None = None) ->
 def iter_segment_rows(db: sqlite_utils.Database) -> Iterator[dict]:
     """Every segment with its trace's metadata and its text."""
     sql = (
-        'SELECT t.external_id, s.id, s.scheme, s.idx, s.kind, s.start, s."end", s.speaker, t.framework,'
-        " t.benchmark, t.llm, s.content_hash, substr(t.text, s.start + 1, s.\"end\" - s.start)"
+        'SELECT t.external_id, s.id, s.scheme, s.idx, s.kind, s.start, s."end", s.speaker, s.recipient,'
+        " t.framework, t.benchmark, t.llm, s.content_hash, substr(t.text, s.start + 1, s.\"end\" - s.start)"
         " FROM segments s JOIN traces t ON t.id = s.trace_id ORDER BY t.id, s.scheme, s.idx"
     )
     for row in db.execute(sql):
