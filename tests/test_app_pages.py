@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, shown, signed_in, texts
+from app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, page_path, shown, signed_in, texts
 from streamlit.testing.v1 import AppTest
 
 from annotator import store
@@ -83,12 +83,12 @@ def test_sign_out(app_tokens):
 def test_each_role_sees_only_its_pages(app_tokens, role, allowed, refused):
     at = signed_in(app_tokens[role])
     for page in allowed:
-        at.switch_page(page).run()
+        at.switch_page(page_path(page)).run()
         assert not at.exception, (page, at.exception)
         assert not any("do not have access" in e.value for e in at.error), page
     for page in refused:  # not registered for this role: AppTest cannot even switch to it
         with pytest.raises(ValueError, match="Could not find a navigation page"):
-            at.switch_page(page)
+            at.switch_page(page_path(page))
 
 
 def test_pages_refuse_a_role_that_is_too_low(app_tokens):
