@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import stdtr
 
 DEFAULT_EPSILON = 0.2  # the paper's value for expert annotators
 DEFAULT_Q = 0.05  # the paper's false-discovery level
@@ -79,7 +78,14 @@ def benjamini_yekutieli(p_values: np.ndarray, q: float) -> np.ndarray:
 
 
 def _t_test_less(d: np.ndarray, popmean: float) -> float:
-    """One-sided one-sample t-test p-value for H1: mean(d) < popmean (as scipy's ttest_1samp)."""
+    """One-sided one-sample t-test p-value for H1: mean(d) < popmean (as scipy's ttest_1samp).
+
+    No variance gives t = -inf (p = 0) below popmean, +inf (p = 1) above, NaN at popmean, as scipy does.
+    """
+    # Imported here so that importing the agreement core stays numpy-only (the CLI's start-up time);
+    # only a report with a judge and three or more people reaches this.
+    from scipy.special import stdtr
+
     n = len(d)
     sd = float(np.std(d, ddof=1))
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -169,8 +169,8 @@ def _intervals(indicators: np.ndarray, people_values: np.ndarray, who: Roles, *,
     local = Roles(who.people, who.judges, tuple(position[p] for p in who.people_pairs),
                   tuple(tuple(position[p] for p in pairs) for pairs in who.judge_pairs))
     u, r = len(used), people_values.shape[1]
-    columns = np.concatenate([indicators[:, :, used, :].reshape(n, -1),
-                              multirater_columns(people_values).reshape(n, -1)], axis=1)
+    columns = np.concatenate([indicators[:, :, used, :].reshape(n, m * u * 4),
+                              multirater_columns(people_values).reshape(n, m * 6)], axis=1)
     blocks = {"people_mean": (m,), "pooled": (), "fleiss": (m,), "alpha": (m,), "judge_mean": (j, m),
               "minus_people": (j, m)}
     if n_resamples == 0:
