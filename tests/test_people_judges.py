@@ -254,3 +254,71 @@ def test_benjamini_yekutieli_matches_statsmodels():
             p = rng.random(size) ** rng.uniform(1, 6)
             for q in (0.05, 0.1):
                 assert benjamini_yekutieli(p, q).tolist() == multipletests(p, alpha=q, method="fdr_by")[0].tolist()
+
+
+# --- taxonomy compare: one service function for the CLI and the page --------------------------------------
+
+
+def test_taxonomy_compare_cli_and_service_agree_and_leave_the_judge_out(tmp_path):
+    import json
+
+    from helpers import labels_with, run_cli, write_jsonl
+
+    from annotator import store
+    from annotator.services.taxonomy_agreement import refinement_comparison
+
+    rng = np.random.default_rng(21)
+    raters = ("ana", "ben", "cal", "judge:m@v1")
+    truth = rng.random((40, 2)) < 0.4  # 3.2 and 3.3 per trace
+    marks = {name: np.where(rng.random((40, 2)) < (0.45 if name.startswith("judge") else 0.15), ~truth, truth)
+             for name in raters}
+    records = [{"id": f"t{i}", "text": f"trace {i}", "labels": {
+        name: labels_with(*(code for code, on in zip(("3.2", "3.3"), marks[name][i]) if on)) for name in raters}}
+        for i in range(40)]
+    db_path = tmp_path / "c.db"
+    assert run_cli("import", str(write_jsonl(tmp_path / "c.jsonl", records)), db=db_path).exit_code == 0
+    changes = tmp_path / "changes.yaml"
+    changes.write_text("changes:\n  - merge: ['3.2', '3.3']\n    into: {code: '3.2', name: Verification,"
+                       " category: Task Verification, definition: checks missing or wrong}\n")
+    assert run_cli("taxonomy", "refine", "mast@1", str(changes), db=db_path).exit_code == 0
+    done = run_cli("taxonomy", "compare", "mast@1", "mast@2", "--json", db=db_path)
+    assert done.exit_code == 0, done.output
+    cli_rows = json.loads(done.stdout)
+    service_rows = refinement_comparison(store.connect(db_path, migrate=False), "mast@1", "mast@2")
+    assert cli_rows == json.loads(json.dumps(service_rows))
+    merged = {name: marks[name].any(axis=1).astype(int) for name in raters}  # a merge is the OR of the old labels
+    people = float(np.mean([kappa(merged[a], merged[b]) for a, b in itertools.combinations(raters[:3], 2)]))
+    everyone = float(np.mean([kappa(merged[a], merged[b]) for a, b in itertools.combinations(raters, 2)]))
+    row = next(r for r in cli_rows if r["code"] == "3.2")
+    assert row["kappa_after"] == pytest.approx(people, abs=1e-12)
+    assert abs(everyone - people) > 0.05  # the judge, mixed in, would change the figure
+    before = {code: float(np.mean([kappa(marks[a][:, j].astype(int), marks[b][:, j].astype(int))
+                                   for a, b in itertools.combinations(raters[:3], 2)]))
+              for j, code in enumerate(("3.2", "3.3"))}
+    assert row["kappa_before"] == [pytest.approx(before["3.2"], abs=1e-12), pytest.approx(before["3.3"], abs=1e-12)]
+
+
+def test_cli_report_records_the_alt_test_epsilon(tmp_path):
+    import json
+
+    from helpers import labels_with, run_cli, write_jsonl
+
+    from annotator.cli.report import report as report_command
+    from annotator.core.agreement.alttest import DEFAULT_EPSILON
+
+    option = next(p for p in report_command.params if p.name == "alt_test_epsilon")
+    assert option.default == DEFAULT_EPSILON
+    records = [{"id": f"t{i}", "text": f"trace {i}", "labels": {
+        name: labels_with(*(["1.1"] if (i + j) % 3 == 0 else [])) for j, name in enumerate(("ana", "ben", "judge:x"))}}
+        for i in range(6)]
+    db_path = tmp_path / "e.db"
+    assert run_cli("import", str(write_jsonl(tmp_path / "e.jsonl", records)), db=db_path).exit_code == 0
+    done = run_cli("report", "--format", "json", "--bootstrap", "0", "--alt-test-epsilon", "0.1", db=db_path)
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert report["params"]["alt_test_epsilon"] == 0.1
+    judge = report["modes"][0]["judges"][0]
+    assert judge["rater"] == "judge:x" and judge["alt_test"]["passed"] is None
+    assert "at least 3 annotators" in judge["alt_test_reason"]
+    bad = run_cli("report", "--alt-test-epsilon", "1.5", db=db_path)
+    assert bad.exit_code != 0 and "--alt-test-epsilon" in bad.output
