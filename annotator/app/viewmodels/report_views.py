@@ -83,8 +83,11 @@ def people_rows(report: Report) -> pd.DataFrame:
 
 
 def judge_table(report: Report) -> pd.DataFrame:
-    """One row per (mode, judge): its kappa against the people, the difference, the alt-test and its verdict."""
-    return pd.DataFrame(judge_rows(report), columns=JUDGE_HEADER)
+    """One row per (mode, judge): the alt-test's verdict first (the question the page answers), then the judge's
+    kappa against the people, the difference and the people's own kappa."""
+    table = pd.DataFrame(judge_rows(report), columns=JUDGE_HEADER)
+    first = ["mode", "judge", "can replace an annotator?", "judge minus people [95% CI]", "judge vs people [95% CI]"]
+    return table[first + [c for c in JUDGE_HEADER if c not in first]]
 
 
 def replaceable(report: Report) -> list[tuple[str, list[str]]]:
