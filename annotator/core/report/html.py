@@ -253,7 +253,7 @@ def render_html(report: Report) -> str:
     sections = [
         f"<h1>{esc(title)}</h1>",
         f"<p>{summary_sentence(report, esc)}</p>",
-        "<h2>Kappa per failure mode</h2><figure>" + _mode_chart(report) + legend()
+        "<h2>Kappa among people per failure mode</h2><figure>" + _mode_chart(report) + legend()
         + "<figcaption>Dot: mean of the pairwise Cohen's kappas among people (judges and gold are not people); "
           "bar: 95% percentile bootstrap interval. n/a: undefined, left out of every average.</figcaption></figure>",
         _judges(report),
