@@ -6,7 +6,7 @@ in the order the JSON shows them.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -29,13 +29,14 @@ from annotator.core.report.model import (
 
 from . import alttest, intervals, pairwise, people
 from .ambiguity import co_confusion, contested_units
+from .bootstrap import FLOAT32_EXACT, percentile_interval
 from .bootstrap import bootstrap as run_bootstrap
-from .bootstrap import percentile_interval
 from .classification import judge_scores
 from .labels import LabelSet, rater_pairs, rollup
 
-# Bootstrap intervals by block ("pair", "pooled"): (low, high, undefined).
-Intervals = dict[str, tuple[np.ndarray, ...]]
+# Bootstrap intervals: "pair" and "pooled" (low, high, undefined); "people", the people and judge figures
+# by name (people.Resampled.split).
+Intervals = dict[str, Any]
 # One interval: (low, high, resamples where the statistic was undefined; None without bootstrap or
 # when the interval does not come from resampling).
 Interval = tuple[float, float, int | None]
@@ -127,11 +128,10 @@ def compute_report(
     sums = indicators.sum(axis=0)
     per_mode = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums))
     pooled = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums.sum(axis=0)))
-    boot = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level)
+    boot = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level, people.Resampled(data))
     pair_ci = _pair_intervals(sums, boot, ci_method, ci_level, seed)
     names = [(data.raters[a], data.raters[b]) for a, b in zip(*rater_pairs(r))]
-    fig = people.figures(data, indicators, per_mode["kappa"], pooled["kappa"], n_resamples=bootstrap, seed=seed,
-                         groups=groups, ci_level=ci_level)
+    fig = people.figures(data, per_mode["kappa"], pooled["kappa"], None if boot is None else boot["people"])
     modes = [_mode_entry(data, k, sums[k], per_mode, (pair_ci, ci_method), fig, names, alt_test_epsilon)
              for k in range(m)]
     shared_units = indicators[..., 3].any(axis=1).sum(axis=0)  # per pair: units with a shared label
@@ -200,27 +200,33 @@ def _resample_groups(data: LabelSet, resample: str) -> np.ndarray | None:
 
 
 def _bootstrap_intervals(indicators: np.ndarray, n_resamples: int, seed: int, groups: np.ndarray | None,
-                         ci_level: float) -> Intervals | None:
-    """Percentile intervals of every pair kappa and pooled pair kappa, from the same resampled units.
+                         ci_level: float, crowd: people.Resampled) -> Intervals | None:
+    """Percentile intervals of every pair kappa, pooled pair kappa, and the people and judge figures.
 
-    The means (people only) get theirs from the same resamples in :func:`people.figures`.
+    All come from the same resampled units (one matrix product). In each resample a mean kappa averages
+    the pairs whose kappa is defined in that resample, as the point estimate does on the full data.
     """
     if n_resamples == 0:
         return None
     n, m, p, _ = indicators.shape
+    cut = m * p * 4  # the pair indicators, then the people's multi-rater columns
+    columns = np.concatenate([indicators.reshape(n, cut), crowd.columns], axis=1,
+                             dtype=np.float32 if n < FLOAT32_EXACT else np.float64)
 
     def statistic(column_sums: np.ndarray) -> np.ndarray:
-        sums = column_sums.reshape(len(column_sums), m, p, 4)
+        sums = column_sums[:, :cut].reshape(len(column_sums), m, p, 4)
         kappa = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums))
         pooled = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums.sum(axis=1)))
-        return np.concatenate([kappa.reshape(len(sums), -1), pooled], axis=1)
+        return np.concatenate([kappa.reshape(len(sums), -1), pooled, crowd(kappa, pooled, column_sums[:, cut:])],
+                              axis=1)
 
-    samples = run_bootstrap(indicators.reshape(n, -1), statistic, n_resamples=n_resamples, seed=seed, groups=groups)
+    samples = run_bootstrap(columns, statistic, n_resamples=n_resamples, seed=seed, groups=groups)
     low, high, undefined = percentile_interval(samples, level=ci_level)
-    cut = m * p  # column blocks, in the order statistic() concatenates them
+    pairs, pooled_end = m * p, m * p + p  # column blocks, in the order statistic() concatenates them
     return {
-        "pair": (low[:cut].reshape(m, p), high[:cut].reshape(m, p), undefined[:cut].reshape(m, p)),
-        "pooled": (low[cut:], high[cut:], undefined[cut:]),
+        "pair": (low[:pairs].reshape(m, p), high[:pairs].reshape(m, p), undefined[:pairs].reshape(m, p)),
+        "pooled": (low[pairs:pooled_end], high[pairs:pooled_end], undefined[pairs:pooled_end]),
+        "people": crowd.split(low[pooled_end:], high[pooled_end:]),
     }
 
 

@@ -6,11 +6,9 @@ and the pooled mean kappa are computed over people (kind "human") only, and each
 figures: its mean kappa against the people (over judge-person pairs) and that minus the people's own
 mean pairwise kappa.
 
-Every interval here is a percentile bootstrap over the same resampled units (or traces): the draws of
-:func:`annotator.core.agreement.bootstrap.resample_weights` depend only on the seed, the number of
-units, the groups and the number of resamples, so these intervals see the very resamples the pair
-intervals of the report see. The difference judge minus people is computed inside each resample, which
-makes its interval a paired one.
+Every interval here is a percentile bootstrap computed inside the report's bootstrap (:class:`Resampled`),
+so it sees the very resampled units (or traces) the pair intervals see. The difference judge minus people
+is computed inside each resample, which makes its interval a paired one.
 
 Fleiss' kappa and Krippendorff's alpha are sums over units of per-unit terms (positives, labels, and for
 alpha the disagreeing pairs n0 n1 / (m_u - 1)), so a resample is again one matrix product of the
@@ -25,10 +23,7 @@ import numpy as np
 
 from annotator.core.report.model import JudgeFigure, PeopleFigure
 
-from . import pairwise
 from .alttest import alt_test
-from .bootstrap import bootstrap as run_bootstrap
-from .bootstrap import percentile_interval
 from .labels import LabelSet, rater_pairs
 from .multirater import fleiss_kappa, krippendorff_alpha, nan_mean
 
@@ -130,24 +125,24 @@ def multirater_from_sums(sums: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarr
     return fleiss, np.where((n1 > 0) & (n0 > 0), alpha, np.nan)
 
 
-def figures(data: LabelSet, indicators: np.ndarray, kappa: np.ndarray, pooled_kappa: np.ndarray, *,
-            n_resamples: int, seed: int, groups: np.ndarray | None, ci_level: float) -> Figures:
+def figures(data: LabelSet, kappa: np.ndarray, pooled_kappa: np.ndarray,
+            intervals: dict[str, tuple[np.ndarray, np.ndarray]] | None) -> Figures:
     """The people and judge figures of every mode, with their bootstrap intervals.
 
-    ``indicators`` are :func:`pairwise.pair_indicators` of ``data`` (n, m, P, 4); ``kappa`` the pair
-    kappas per mode (m, P) and ``pooled_kappa`` the pooled pair kappas (P,) on the full data.
+    ``kappa`` are the pair kappas per mode (m, P) and ``pooled_kappa`` the pooled pair kappas (P,) on
+    the full data; ``intervals`` is :meth:`Resampled.split` of the report's bootstrap (None without one).
     """
     who = roles(data)
     people_values = data.values[:, list(who.people), :]
     people_mean, people_count, judge_mean, minus = _means(kappa, who)
     pooled_mean, pooled_count, _, _ = _means(pooled_kappa, who)
     fleiss, alpha = fleiss_kappa(people_values), krippendorff_alpha(people_values)
-    ci = _intervals(indicators, people_values, who, n_resamples=n_resamples, seed=seed, groups=groups,
-                    ci_level=ci_level)
-    # Where the full-data figure is undefined (e.g. Fleiss with missing labels), so is its interval.
-    for name, point in (("people_mean", people_mean), ("fleiss", fleiss), ("alpha", alpha),
-                        ("judge_mean", judge_mean.T), ("minus_people", minus.T), ("pooled", pooled_mean)):
-        low, high = ci[name]
+    points = {"people_mean": people_mean, "pooled": pooled_mean, "fleiss": fleiss, "alpha": alpha,
+              "judge_mean": judge_mean.T, "minus_people": minus.T}
+    ci = {}
+    for name, point in points.items():
+        low, high = intervals[name] if intervals is not None else (np.nan, np.nan)
+        # Where the full-data figure is undefined (e.g. Fleiss with missing labels), so is its interval.
         ci[name] = (np.where(np.isnan(point), np.nan, low), np.where(np.isnan(point), np.nan, high))
     return Figures(
         people_mean=people_mean, people_pairs_defined=people_count, people_mean_ci=ci["people_mean"],
@@ -159,41 +154,40 @@ def figures(data: LabelSet, indicators: np.ndarray, kappa: np.ndarray, pooled_ka
     )
 
 
-def _intervals(indicators: np.ndarray, people_values: np.ndarray, who: Roles, *, n_resamples: int, seed: int,
-               groups: np.ndarray | None, ci_level: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Percentile intervals of every people and judge figure from one set of resamples."""
-    n, m, _, _ = indicators.shape
-    j = len(who.judges)
-    used = sorted(set(who.people_pairs).union(*who.judge_pairs))
-    position = {p: i for i, p in enumerate(used)}
-    local = Roles(who.people, who.judges, tuple(position[p] for p in who.people_pairs),
-                  tuple(tuple(position[p] for p in pairs) for pairs in who.judge_pairs))
-    u, r = len(used), people_values.shape[1]
-    columns = np.concatenate([indicators[:, :, used, :].reshape(n, m * u * 4),
-                              multirater_columns(people_values).reshape(n, m * 6)], axis=1)
-    blocks = {"people_mean": (m,), "pooled": (), "fleiss": (m,), "alpha": (m,), "judge_mean": (j, m),
-              "minus_people": (j, m)}
-    if n_resamples == 0:
-        return {name: (np.full(shape, np.nan), np.full(shape, np.nan)) for name, shape in blocks.items()}
+class Resampled:
+    """The people and judge figures inside the report's bootstrap (one matrix product for everything).
 
-    def statistic(column_sums: np.ndarray) -> np.ndarray:
-        c = len(column_sums)
-        pair_sums = column_sums[:, : m * u * 4].reshape(c, m, u, 4)
-        kappa = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(pair_sums))  # (c, m, u)
-        pooled = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(pair_sums.sum(axis=1)))
-        people_mean, _, judge_mean, minus = _means(kappa, local)  # (c, m), (c, m, J)
-        pooled_mean = _means(pooled, local)[0]  # (c,)
-        fleiss, alpha = multirater_from_sums(column_sums[:, m * u * 4 :].reshape(c, m, 6), r)
+    The report's bootstrap appends :attr:`columns` (per-unit Fleiss and alpha terms of the people) to its
+    pair indicators, calls the instance on each batch of resamples with the batch's pair kappas, pooled
+    pair kappas and the sums of these columns, and hands the percentile bounds of the returned columns to
+    :meth:`split`.
+    """
+
+    def __init__(self, data: LabelSet):
+        self.who = roles(data)
+        people_values = data.values[:, list(self.who.people), :]
+        n, self.r, self.m = people_values.shape
+        self.columns = multirater_columns(people_values).reshape(n, self.m * 6)
+        j = len(self.who.judges)
+        self.blocks: dict[str, tuple[int, ...]] = {"people_mean": (self.m,), "pooled": (), "fleiss": (self.m,),
+                                                   "alpha": (self.m,), "judge_mean": (j, self.m),
+                                                   "minus_people": (j, self.m)}
+
+    def __call__(self, kappa: np.ndarray, pooled: np.ndarray, column_sums: np.ndarray) -> np.ndarray:
+        """Columns (c, s) from pair kappas (c, m, P), pooled kappas (c, P) and summed :attr:`columns` (c, 6m)."""
+        c = len(kappa)
+        people_mean, _, judge_mean, minus = _means(kappa, self.who)  # (c, m), (c, m, J)
+        pooled_mean = _means(pooled, self.who)[0]  # (c,)
+        fleiss, alpha = multirater_from_sums(column_sums.reshape(c, self.m, 6), self.r)
         return np.concatenate([people_mean, pooled_mean[:, None], fleiss, alpha,
                                judge_mean.transpose(0, 2, 1).reshape(c, -1),
                                minus.transpose(0, 2, 1).reshape(c, -1)], axis=1)
 
-    samples = run_bootstrap(columns, statistic, n_resamples=n_resamples, seed=seed, groups=groups)
-    low, high, _ = percentile_interval(samples, level=ci_level)
-    sizes = [int(np.prod(shape)) for shape in blocks.values()]
-    cuts = np.cumsum(sizes)[:-1]
-    return {name: (lo.reshape(shape), hi.reshape(shape))
-            for (name, shape), lo, hi in zip(blocks.items(), np.split(low, cuts), np.split(high, cuts))}
+    def split(self, low: np.ndarray, high: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The percentile bounds of :meth:`__call__`'s columns, by figure, in the shapes of :class:`Figures`."""
+        cuts = np.cumsum([int(np.prod(shape)) for shape in self.blocks.values()])[:-1]
+        return {name: (lo.reshape(shape), hi.reshape(shape))
+                for (name, shape), lo, hi in zip(self.blocks.items(), np.split(low, cuts), np.split(high, cuts))}
 
 
 def _num(x: float | np.floating | np.ndarray) -> float | None:
