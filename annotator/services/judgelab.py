@@ -129,9 +129,11 @@ def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str
 
 
 def _overall(rater: str, result: _Versus) -> Overall:
-    summary = result["report"]["summary"]
-    return {"rater": rater, **result["scores"]["pooled"], "mean_kappa": summary["mean_kappa"],
-            "mean_kappa_modes_covered": summary["mean_kappa_modes_covered"]}
+    # The report's own averages are among people only; a judge against gold has no pair of people, so take
+    # the average over modes of the one pair (judge, reference).
+    pair = result["report"]["summary"]["pairs"][0]
+    return {"rater": rater, **result["scores"]["pooled"], "mean_kappa": pair["mean_kappa"],
+            "mean_kappa_modes_covered": pair["modes_covered"]}
 
 
 def _mode_row(k: int, code: str, name: str, raters: list[str], results: dict[str, _Versus]) -> ModeRow:

@@ -6,6 +6,7 @@ import sqlite_utils
 
 from annotator import store
 from annotator.core.agreement import LabelSet, build_report
+from annotator.core.agreement.alttest import DEFAULT_EPSILON as ALT_TEST_EPSILON
 from annotator.core.agreement.intervals import DEFAULT_METHOD
 from annotator.core.errors import OptionError, RefusedError
 from annotator.core.report.model import Report, SelfAgreement
@@ -21,7 +22,8 @@ MAST_ATTRIBUTION = ("Derived from MAD: Multi-Agent System Traces Dataset (Cemri,
 
 def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: list[str] | None = None,
                level: str = "segment", tags: dict[str, str] | None = None, bootstrap: int = 1000, seed: int = 0,
-               include_gold: bool = False, ci_method: str = DEFAULT_METHOD) -> Report:
+               include_gold: bool = False, ci_method: str = DEFAULT_METHOD,
+               alt_test_epsilon: float = ALT_TEST_EPSILON) -> Report:
     """Load labels from the database and build the agreement report (the CLI's and the app's entry point).
 
     Raises NoLabelsError (one line) when the selection holds no labels.
@@ -37,7 +39,7 @@ def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: lis
     credit = MAST_ATTRIBUTION if store.traces_formats(db) & {"mad-human", "mad"} else None
     report = build_report(label_set, bootstrap=bootstrap, seed=seed, level=level,
                           taxonomy=(stored.taxonomy.name, stored.taxonomy.version), filters=filters,
-                          attribution=credit, ci_method=ci_method)
+                          attribution=credit, ci_method=ci_method, alt_test_epsilon=alt_test_epsilon)
     sampled = _judge_self_agreement(db, stored, label_set)
     if sampled:
         report["judge_self_agreement"] = sampled

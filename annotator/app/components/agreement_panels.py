@@ -13,6 +13,7 @@ import streamlit as st
 from annotator import store
 from annotator.app import state
 from annotator.app.viewmodels import report_views
+from annotator.app.viewmodels.text import md_literal
 from annotator.core.report import render
 from annotator.core.report.model import Report
 from annotator.services.report import report_for
@@ -73,8 +74,44 @@ def show_filters(db) -> Filters:
 
 
 def show_kappa(report: Report) -> None:
+    """People first: their mean kappa per mode, each judge against them and the alt-test verdict; every rater
+    pair (judges and gold included) on demand."""
+    people = report_views.people_rows(report)
+    st.subheader("Agreement among people, and each judge against them")
+    if people.empty:
+        st.info("No mode under these filters.")
+        return
+    st.caption("Judges and gold are not people: they are left out of the people's figures. Points: the people's "
+               "mean pairwise kappa, and each judge's mean kappa against the people; bars: 95% intervals.")
+    if people["kappa"].notna().any():
+        st.altair_chart(report_views.kappa_chart(people, color_title="who"), width="stretch")
+    else:
+        st.info("No pair of people has a defined kappa under these filters (the people's figures need two or "
+                "more people with labels in common).")
+    _show_judges(report)
+    st.dataframe(report_views.mode_summary(report), hide_index=True, width="stretch")
+    if st.toggle("Show every rater pair (judges and gold included)", key="agreement_all_pairs"):
+        _show_pairs(report)
+
+
+def _show_judges(report: Report) -> None:
+    table = report_views.judge_table(report)
+    if table.empty:
+        return
+    st.markdown("**On which modes can the judge replace an annotator?**")
+    for judge, codes in report_views.replaceable(report):
+        verdict = ", ".join(md_literal(code) for code in codes) if codes else "none"
+        st.markdown(f"- {md_literal(judge)}: {verdict}")
+    epsilon = report["params"]["alt_test_epsilon"]
+    st.caption(f"Alternative annotator test (Calderon, Reichart and Dror 2025), epsilon {epsilon:g}: leave one "
+               "annotator out, compare who agrees better with the rest, the judge or that annotator; the judge can "
+               "replace an annotator when it wins against at least half of them. Needs three or more people with "
+               "30 or more units each. The difference from the people has a paired interval.")
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _show_pairs(report: Report) -> None:
     rows = report_views.kappa_rows(report)
-    st.subheader("Cohen's kappa per mode")
     if rows.empty:
         st.info("No pair of raters has labels in common under these filters.")
         return
@@ -85,7 +122,6 @@ def show_kappa(report: Report) -> None:
     with st.expander("Per-pair figures", icon=":material/table:"):
         st.dataframe(report_views.readable(rows.drop(columns=["order", "kappa_text"])), hide_index=True,
                      width="stretch")
-    st.dataframe(report_views.readable(report_views.mode_summary(report)), hide_index=True, width="stretch")
 
 
 def show_matrix(report: Report) -> None:

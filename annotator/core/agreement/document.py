@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from annotator.core.report.model import FilterValue, Report
 
+from .alttest import DEFAULT_EPSILON as ALT_TEST_EPSILON
 from .compute import compute_report
 from .intervals import DEFAULT_METHOD
 from .labels import LabelSet
@@ -23,6 +24,7 @@ def build_report(
     resample: str = "unit",
     ci_method: str = DEFAULT_METHOD,
     generated_at: str | None = None,
+    alt_test_epsilon: float = ALT_TEST_EPSILON,
 ) -> Report:
     """:func:`compute_report` plus what a reader needs to reproduce it.
 
@@ -39,7 +41,7 @@ def build_report(
     {'tag': 'round=3'}
     """
     report = compute_report(label_set, bootstrap=bootstrap, seed=seed, level=level, taxonomy=taxonomy,
-                            resample=resample, ci_method=ci_method)
+                            resample=resample, ci_method=ci_method, alt_test_epsilon=alt_test_epsilon)
     params = report["params"]
     params["filters"] = {str(k): _plain(v) for k, v in (filters or {}).items()}
     params["generated_at"] = generated_at or datetime.now(UTC).isoformat(timespec="seconds")

@@ -114,9 +114,10 @@ def summary_sentence(report: Report, escape: Callable[[object], str] = str) -> s
     params = report["params"]
     raters = ", ".join(f"{escape(r['name'])} ({escape(r['kind'])})" for r in report["raters"])
     return (
-        f"Mean pairwise Cohen's kappa {fmt_number(s['mean_kappa'])} over "
+        f"Mean pairwise Cohen's kappa among people {fmt_number(s['mean_kappa'])} over "
         f"{s['mean_kappa_modes_covered']} of {s['modes_total']} modes "
         f"(undefined modes left out); pooled over all (unit, mode) cells {fmt_mean_kappa(report['pooled'])}. "
+        f"Judges and gold are not people: they are left out of these figures. "
         f"{s['units']} {report['level']}s, raters: {raters}. "
         f"Intervals {interval_description(report)} ({params['bootstrap']} resamples), seed {params['seed']}."
     )
