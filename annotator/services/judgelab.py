@@ -94,9 +94,7 @@ def _reference_set(db: sqlite_utils.Database, stored: store.StoredTaxonomy, rate
         keep &= np.array([sides.get(int(u)) == split for u in labels.units])
     if not keep.any():
         raise RefusedError(f"no segments with reference labels in the {split} split")
-    index = np.flatnonzero(keep)
-    return LabelSet(tuple(labels.units[i] for i in index), labels.raters, labels.rater_kinds, labels.modes,
-                    labels.values[index], tuple(labels.unit_groups[i] for i in index) if labels.unit_groups else None)
+    return labels.select_units(np.flatnonzero(keep))
 
 
 def _judge_vs_reference(labels: LabelSet, judge: str, reference: str, *, bootstrap: int, seed: int) -> _Versus:

@@ -67,7 +67,9 @@ def load_label_set(db: sqlite_utils.Database, stored: StoredTaxonomy, *, raters:
     """Every first-sample label of `stored` as a LabelSet (units are segment ids, groups trace ids).
 
     Units are the segments that at least one selected rater labelled; a rater's missing labels are -1.
-    With `include_gold`, gold labels join as a rater named "gold" (kind gold).
+    With `include_gold`, gold labels join as a rater named "gold" (kind gold). Each unit carries its
+    trace's segment count (`group_sizes`: segments of the schemes labelled on that trace, labelled or
+    not), so a trace-level roll-up can tell a trace a rater saw in full from one she saw in part.
     """
     where, args = _label_filter(stored.id, None if raters is None else _rater_ids(db, raters), tags, segment_ids)
     data = _packed_labels(db, where, args, stored)
@@ -82,13 +84,15 @@ def load_label_set(db: sqlite_utils.Database, stored: StoredTaxonomy, *, raters:
         rater_names.append([GOLD_RATER, "gold"])
         data = np.vstack([data, gold])
     values = _unpack(data, segments, rater_ids, len(stored.taxonomy.modes))
+    traces, sizes = _traces_and_sizes(db, segments)
     return LabelSet(
         units=tuple(str(s) for s in segments),
         raters=tuple(n for n, _ in rater_names),
         rater_kinds=tuple(k for _, k in rater_names),
         modes=tuple((m.code, m.name, m.category) for m in stored.taxonomy.modes),
         values=values,
-        unit_groups=tuple(str(t) for t in _trace_ids(db, segments)),
+        unit_groups=tuple(str(t) for t in traces),
+        group_sizes=tuple(sizes),
     )
 
 
@@ -117,12 +121,22 @@ def _unpack(data: np.ndarray, segments: np.ndarray, rater_ids: list[int], n_mode
     return values
 
 
-def _trace_ids(db: sqlite_utils.Database, segments: np.ndarray) -> list[int]:
+def _traces_and_sizes(db: sqlite_utils.Database, segments: np.ndarray) -> tuple[list[int], list[int]]:
+    """The trace of each segment, and how many segments that trace has in the schemes labelled on it
+    (a trace cut into turns also has its whole-trace segment; that one is not a turn to cover)."""
     if not len(segments):
-        return []
-    lookup = dict(db.execute("SELECT id, trace_id FROM segments WHERE id BETWEEN ? AND ?",
-                             [int(segments[0]), int(segments[-1])]).fetchall())
-    return [lookup[int(s)] for s in segments]
+        return [], []
+    lookup = {row[0]: (row[1], row[2]) for row in db.execute(
+        "SELECT id, trace_id, scheme FROM segments WHERE id BETWEEN ? AND ?", [int(segments[0]), int(segments[-1])])}
+    keys = [lookup[int(s)] for s in segments]
+    schemes: dict[int, set[str]] = {}
+    for trace_id, scheme in keys:
+        schemes.setdefault(trace_id, set()).add(scheme)
+    counts = dict(((t, sc), n) for t, sc, n in db.execute(
+        "SELECT trace_id, scheme, COUNT(*) FROM segments WHERE trace_id BETWEEN ? AND ? GROUP BY trace_id, scheme",
+        [min(schemes), max(schemes)]))
+    size = {t: sum(counts[(t, sc)] for sc in used) for t, used in schemes.items()}
+    return [t for t, _ in keys], [size[t] for t, _ in keys]
 
 
 def traces_formats(db: sqlite_utils.Database) -> set[str]:

@@ -14,6 +14,7 @@ from annotator import store
 from annotator.app import state
 from annotator.app.viewmodels import report_views
 from annotator.core.report import render
+from annotator.core.report.fmt import TRACE_COVERAGE_NOTE
 from annotator.core.report.model import Report
 from annotator.services.report import report_for
 
@@ -95,6 +96,12 @@ def show_matrix(report: Report) -> None:
         st.caption("No pooled figures.")
         return
     st.altair_chart(report_views.matrix_chart(matrix), width="stretch")
+    coverage = report.get("trace_coverage")
+    if coverage:
+        st.subheader("Trace coverage per pair")
+        st.caption(TRACE_COVERAGE_NOTE)
+        st.dataframe(coverage, hide_index=True, column_config={
+            "traces": "traces both labelled", "full": "in full by both", "partial": "in part by one or both"})
 
 
 def show_co_confusion(report: Report) -> None:
