@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from annotator.cli.common import BOOTSTRAP, SEED
+from annotator.cli.common import BOOTSTRAP, SEED, UNSURE
 
 
 @click.command()
@@ -21,11 +21,12 @@ from annotator.cli.common import BOOTSTRAP, SEED
 @click.option("--bootstrap", default=1000, show_default=True, type=BOOTSTRAP,
               help="Bootstrap resamples for the pooled and mean-kappa intervals, and for --ci percentile (0: none).")
 @click.option("--seed", default=0, show_default=True, type=SEED)
+@UNSURE
 @click.option("--format", "fmt", default="md", show_default=True, type=click.Choice(["json", "csv", "md", "html"]))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
 @click.pass_context
 def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, tags: tuple[str, ...],
-           ci_method: str, bootstrap: int, seed: int, fmt: str, out: Path | None) -> None:
+           ci_method: str, bootstrap: int, seed: int, unsure: str, fmt: str, out: Path | None) -> None:
     """Agreement per failure mode: kappa with CI for every pair, multi-rater figures, co-confusion."""
     from annotator.cli.common import open_db, parse_tags
     from annotator.core.errors import about_file
@@ -36,7 +37,7 @@ def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, ta
     if names is not None and len(set(names)) < len(names):
         raise click.BadParameter(f"{raters!r} names a rater twice", param_hint="--raters")
     document = report_for(open_db(ctx), taxonomy=taxonomy, raters=names, level=level, tags=parse_tags(tags),
-                          bootstrap=bootstrap, seed=seed, ci_method=ci_method)
+                          bootstrap=bootstrap, seed=seed, ci_method=ci_method, include_unsure=unsure == "include")
     text = render(document, fmt)
     if out is None:
         click.echo(text)

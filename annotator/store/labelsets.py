@@ -61,18 +61,36 @@ def _gold_rows(db: sqlite_utils.Database, stored: StoredTaxonomy, segments: np.n
     return gold[np.isin(gold[:, 0], segments)] if len(segments) else gold
 
 
+def _unsure_rows(db: sqlite_utils.Database, taxonomy_id: int) -> np.ndarray:
+    """(segment, rater) pairs whose latest submission under the taxonomy is 'unsure', as keys of `_pair_key`."""
+    rows = db.execute(
+        "SELECT s.segment_id, s.rater_id FROM submissions s WHERE s.taxonomy_id = ? AND s.status = 'unsure'"
+        " AND s.id = (SELECT MAX(x.id) FROM submissions x WHERE x.rater_id = s.rater_id"
+        " AND x.taxonomy_id = s.taxonomy_id AND x.segment_id = s.segment_id)", [taxonomy_id]).fetchall()
+    return _pair_key(np.array(rows, dtype=np.int64).reshape(-1, 2))
+
+
+def _pair_key(rows: np.ndarray) -> np.ndarray:
+    """One int64 per (segment id, rater id) row (rater ids are small; -1 is gold, never unsure)."""
+    return rows[:, 0] * (1 << 32) + rows[:, 1]
+
+
 def load_label_set(db: sqlite_utils.Database, stored: StoredTaxonomy, *, raters: list[str] | None = None,
                    tags: dict[str, str] | None = None, include_gold: bool = False,
-                   segment_ids: list[int] | None = None) -> LabelSet:
+                   segment_ids: list[int] | None = None, include_unsure: bool = False) -> LabelSet:
     """Every first-sample label of `stored` as a LabelSet (units are segment ids, groups trace ids).
 
     Units are the segments that at least one selected rater labelled; a rater's missing labels are -1.
-    With `include_gold`, gold labels join as a rater named "gold" (kind gold). Each unit carries its
+    With `include_gold`, gold labels join as a rater named "gold" (kind gold). A rater's labels on a
+    segment whose latest submission she marked unsure are left out (missing), unless `include_unsure`:
+    unsure is not a label. Each unit carries its
     trace's segment count (`group_sizes`: segments of the schemes labelled on that trace, labelled or
     not), so a trace-level roll-up can tell a trace a rater saw in full from one she saw in part.
     """
     where, args = _label_filter(stored.id, None if raters is None else _rater_ids(db, raters), tags, segment_ids)
     data = _packed_labels(db, where, args, stored)
+    if not include_unsure and len(data):
+        data = data[~np.isin(_pair_key(data[:, :2]), _unsure_rows(db, stored.id))]
     segments = np.unique(data[:, 0])
     rater_ids = _ordered_raters(db, np.unique(data[:, 1]), raters)
     names = dict(db.execute("SELECT id, name || char(0) || kind FROM raters").fetchall())

@@ -29,6 +29,7 @@ class Filters:
     tags: tuple[tuple[str, str], ...] | None
     bootstrap: int
     seed: int = 0
+    include_unsure: bool = False  # labels submitted as unsure: left out by default, as in `annotator report`
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing agreement…")
@@ -38,7 +39,7 @@ def _report(db_file: str, data_version: tuple, filters: Filters) -> Report:
     try:
         return report_for(db, taxonomy=filters.taxonomy, raters=list(filters.raters) if filters.raters else None,
                           level=filters.level, tags=dict(filters.tags) if filters.tags else None,
-                          bootstrap=filters.bootstrap, seed=filters.seed)
+                          bootstrap=filters.bootstrap, seed=filters.seed, include_unsure=filters.include_unsure)
     finally:
         db.conn.close()
 
@@ -67,10 +68,12 @@ def show_filters(db) -> Filters:
         tag = c4.selectbox("Traces", ["all traces", *tags])
         bootstrap = c5.number_input("Bootstrap", min_value=0, max_value=20_000, value=1000, step=100,
                                     help="Resamples for the 95% intervals (0: none)")
+        unsure = st.checkbox("Count labels marked unsure", value=False,
+                             help="Unsure is not a label: by default those labels are left out (--unsure include)")
         st.form_submit_button("Apply", type="primary", icon=":material/refresh:")
     tag_filter = None if tag == "all traces" else (tuple(tag.split("=", 1)),)
     return Filters(taxonomy=taxonomy, raters=tuple(chosen) or None, level=level, tags=tag_filter,
-                   bootstrap=int(bootstrap))
+                   bootstrap=int(bootstrap), include_unsure=bool(unsure))
 
 
 def show_kappa(report: Report) -> None:
