@@ -301,11 +301,11 @@ def test_co_confusion_matches_brute_force():
 
 
 def test_co_confusion_chunks_give_the_same_answer(monkeypatch):
-    from annotator.core.agreement import ambiguity
+    from annotator.core.agreement import confusion
 
     ls = random_label_set(13, 50, 3, 4, prevalence=0.3, noise=0.3)
     whole = co_confusion(ls)
-    monkeypatch.setattr(ambiguity, "UNIT_CHUNK", 7)
+    monkeypatch.setattr(confusion, "PRODUCTS_PER_CHUNK", 3)
     assert co_confusion(ls) == whole
 
 

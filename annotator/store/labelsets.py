@@ -1,4 +1,4 @@
-"""Labels as dense arrays for the agreement engine: one query, then numpy."""
+"""Labels as dense arrays for the agreement engine: one query, then numpy (any number of modes)."""
 
 from __future__ import annotations
 
@@ -39,25 +39,42 @@ def _rater_ids(db: sqlite_utils.Database, names: list[str]) -> list[int]:
 
 
 # Labels are fetched packed: one row per (segment, rater) with a bit per mode position for "given"
-# and for "present". 14 modes fit easily (positions < 63); this moves 14x fewer rows into Python,
-# which is where the time went (700k labels: 1.4 s as rows, ~0.2 s packed).
-_PACKED = ("SELECT l.segment_id, l.rater_id, SUM(1 << m.position), SUM(l.value << m.position)"
-           " FROM labels l JOIN modes m ON m.id = l.mode_id WHERE {where} GROUP BY l.rater_id, l.segment_id")
+# and for "present". This moves m times fewer rows into Python, which is where the time went (700k
+# labels: 1.4 s as rows, ~0.2 s packed). SQLite integers have 63 usable bits, so modes go in blocks of
+# BLOCK positions, two sums per block (one block, the plain query, up to 62 modes); each block adds two
+# sums per row, not rows.
+BLOCK = 62
+
+
+def _blocks(n_modes: int) -> int:
+    return max(1, -(-n_modes // BLOCK))
+
+
+def _packed_sums(value: str, n_modes: int) -> str:
+    """The select list of (given bits, present bits) for each block of mode positions."""
+    if _blocks(n_modes) == 1:
+        return f"SUM(1 << m.position), SUM({value} << m.position)"
+    sums = []
+    for b in range(_blocks(n_modes)):
+        inside = f"((m.position / {BLOCK}) = {b})"
+        sums += [f"SUM({inside} << (m.position % {BLOCK}))", f"SUM(({inside} * {value}) << (m.position % {BLOCK}))"]
+    return ", ".join(sums)
 
 
 def _packed_labels(db: sqlite_utils.Database, where: str, args: list, stored: StoredTaxonomy) -> np.ndarray:
-    if len(stored.taxonomy.modes) > 62:
-        raise StoreError(f"{stored.taxonomy.ref} has more than 62 modes; agreement supports up to 62")
-    rows = db.execute(_PACKED.format(where=where), args).fetchall()
-    return np.array(rows, dtype=np.int64).reshape(-1, 4)
+    """Rows (segment, rater, given bits, present bits[, given, present of the next block ...])."""
+    sums = _packed_sums("l.value", len(stored.taxonomy.modes))
+    rows = db.execute(f"SELECT l.segment_id, l.rater_id, {sums} FROM labels l JOIN modes m ON m.id = l.mode_id"
+                      f" WHERE {where} GROUP BY l.rater_id, l.segment_id", args).fetchall()
+    return np.array(rows, dtype=np.int64).reshape(-1, 2 + 2 * _blocks(len(stored.taxonomy.modes)))
 
 
 def _gold_rows(db: sqlite_utils.Database, stored: StoredTaxonomy, segments: np.ndarray) -> np.ndarray:
     """Gold labels packed like `_packed_labels`, under the pseudo rater id -1."""
-    rows = db.execute(
-        "SELECT g.segment_id, -1, SUM(1 << m.position), SUM(g.value << m.position) FROM gold g"
-        " JOIN modes m ON m.id = g.mode_id WHERE g.taxonomy_id = ? GROUP BY g.segment_id", [stored.id]).fetchall()
-    gold = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    sums = _packed_sums("g.value", len(stored.taxonomy.modes))
+    rows = db.execute(f"SELECT g.segment_id, -1, {sums} FROM gold g JOIN modes m ON m.id = g.mode_id"
+                      " WHERE g.taxonomy_id = ? GROUP BY g.segment_id", [stored.id]).fetchall()
+    gold = np.array(rows, dtype=np.int64).reshape(-1, 2 + 2 * _blocks(len(stored.taxonomy.modes)))
     return gold[np.isin(gold[:, 0], segments)] if len(segments) else gold
 
 
@@ -124,7 +141,7 @@ def _ordered_raters(db: sqlite_utils.Database, present: np.ndarray, requested: l
 
 
 def _unpack(data: np.ndarray, segments: np.ndarray, rater_ids: list[int], n_modes: int) -> np.ndarray:
-    """Packed (segment, rater, given bits, present bits) rows -> int8 cube, -1 where nothing was given."""
+    """Packed (segment, rater, given bits, present bits, ...) rows -> int8 cube, -1 where nothing was given."""
     values = np.full((len(segments), len(rater_ids), n_modes), -1, dtype=np.int8)
     if not len(data):
         return values
@@ -132,10 +149,12 @@ def _unpack(data: np.ndarray, segments: np.ndarray, rater_ids: list[int], n_mode
     r_idx = np.array([rater_pos.get(int(r), -1) for r in data[:, 1]], dtype=np.int64)
     keep = r_idx >= 0
     s_idx = np.searchsorted(segments, data[keep, 0])
-    bits = np.arange(n_modes, dtype=np.int64)
-    given = (data[keep, 2][:, None] >> bits) & 1
-    present = (data[keep, 3][:, None] >> bits) & 1
-    values[s_idx, r_idx[keep]] = np.where(given == 1, present, -1).astype(np.int8)
+    for b in range(_blocks(n_modes)):
+        first = b * BLOCK
+        bits = np.arange(min(BLOCK, n_modes - first), dtype=np.int64)
+        given = (data[keep, 2 + 2 * b][:, None] >> bits) & 1
+        present = (data[keep, 3 + 2 * b][:, None] >> bits) & 1
+        values[s_idx, r_idx[keep], first:first + len(bits)] = np.where(given == 1, present, -1).astype(np.int8)
     return values
 
 
