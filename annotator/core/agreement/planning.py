@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import intervals
+from .bootstrap import percentile_interval
 from .pairwise import kappa_from_counts, kappa_standard_error
 from .simulation import cell_probabilities, draw_tables
 
@@ -92,19 +93,14 @@ class Plan:
 def percentile_from_counts(both, a_only, b_only, neither, *, level: float = 0.95,
                            resamples: int = PERCENTILE_RESAMPLES, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The percentile bootstrap of kappa from tables: resampling n units with replacement is one
-    multinomial draw from the table's own proportions. Resamples where kappa is undefined are left
-    out (as in the report); NaN where every resample is undefined."""
+    multinomial draw from the table's own proportions, so all tables go at once. Resamples where kappa
+    is undefined are left out (:func:`.bootstrap.percentile_interval`, as in the report)."""
     tables = np.stack(np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (both, a_only, b_only, neither))),
                       axis=-1).reshape(-1, 4)
     n = tables.sum(axis=1)
     proportions = tables / np.where(n > 0, n, 1)[:, None]
     draws = np.random.default_rng(seed).multinomial(n.astype(np.int64), proportions, size=(resamples, len(tables)))
-    kappas = kappa_from_counts(*np.moveaxis(draws, -1, 0))
-    tail = (1 - level) / 2
-    low, high = np.full(len(tables), np.nan), np.full(len(tables), np.nan)
-    some = ~np.isnan(kappas).all(axis=0)
-    if some.any():
-        low[some], high[some] = np.nanquantile(kappas[:, some], [tail, 1 - tail], axis=0)
+    low, high, _ = percentile_interval(kappa_from_counts(*np.moveaxis(draws, -1, 0)), level=level)
     return low, high
 
 
