@@ -100,9 +100,9 @@ def load_label_set(db: sqlite_utils.Database, stored: StoredTaxonomy, *, raters:
     Units are the segments that at least one selected rater labelled; a rater's missing labels are -1.
     With `include_gold`, gold labels join as a rater named "gold" (kind gold). A rater's labels on a
     segment whose latest submission she marked unsure are left out (missing), unless `include_unsure`:
-    unsure is not a label. Each unit carries its
-    trace's segment count (`group_sizes`: segments of the schemes labelled on that trace, labelled or
-    not), so a trace-level roll-up can tell a trace a rater saw in full from one she saw in part.
+    unsure is not a label. Each unit carries its trace's segment count (`group_sizes`: segments of the
+    schemes labelled on that trace, labelled or not), so a trace-level roll-up can tell a trace a rater
+    saw in full from one she saw in part.
     """
     where, args = _label_filter(stored.id, None if raters is None else _rater_ids(db, raters), tags, segment_ids)
     data = _packed_labels(db, where, args, stored)
