@@ -17,6 +17,7 @@ from annotator import store
 from annotator.core.agreement import LabelSet, compute_report, judge_scores
 from annotator.core.errors import OptionError, RefusedError
 from annotator.core.report.model import Classification, Flag, Report, Scores
+from annotator.services.report import unsure_choice
 
 SPLITS = ("dev", "test", "all")
 
@@ -65,7 +66,7 @@ class Comparison(TypedDict):
     modes: list[ModeRow]
     overall: list[Overall]
     leakage: dict[str, list[int]]
-    params: dict[str, int]
+    params: dict[str, int | str]  # bootstrap, seed, unsure ("exclude" | "include")
 
 
 class _Versus(TypedDict):
@@ -74,13 +75,14 @@ class _Versus(TypedDict):
 
 
 def _reference_set(db: sqlite_utils.Database, stored: store.StoredTaxonomy, raters: list[str], against: str,
-                   split: str) -> LabelSet:
-    """Labels of the judges and the reference, on the reference's units of the chosen split."""
+                   split: str, *, include_unsure: bool = False) -> LabelSet:
+    """Labels of the judges and the reference, on the reference's units of the chosen split (a human
+    reference's labels submitted as unsure left out unless `include_unsure`)."""
     if against == "gold":
-        labels = store.load_label_set(db, stored, raters=raters, include_gold=True)
+        labels = store.load_label_set(db, stored, raters=raters, include_gold=True, include_unsure=include_unsure)
         reference = store.GOLD_RATER
     else:
-        labels = store.load_label_set(db, stored, raters=[*raters, against])
+        labels = store.load_label_set(db, stored, raters=[*raters, against], include_unsure=include_unsure)
         reference = against
     if reference not in labels.raters or not (labels.values[:, labels.rater_index(reference)] >= 0).any():
         what = ("gold labels (run 'annotator gold build' or adjudicate)" if against == "gold"
@@ -94,9 +96,7 @@ def _reference_set(db: sqlite_utils.Database, stored: store.StoredTaxonomy, rate
         keep &= np.array([sides.get(int(u)) == split for u in labels.units])
     if not keep.any():
         raise RefusedError(f"no segments with reference labels in the {split} split")
-    index = np.flatnonzero(keep)
-    return LabelSet(tuple(labels.units[i] for i in index), labels.raters, labels.rater_kinds, labels.modes,
-                    labels.values[index], tuple(labels.unit_groups[i] for i in index) if labels.unit_groups else None)
+    return labels.select_units(np.flatnonzero(keep))
 
 
 def _judge_vs_reference(labels: LabelSet, judge: str, reference: str, *, bootstrap: int, seed: int) -> _Versus:
@@ -107,15 +107,17 @@ def _judge_vs_reference(labels: LabelSet, judge: str, reference: str, *, bootstr
 
 
 def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str = "gold", split: str = "all",
-                   taxonomy: str = "mast", bootstrap: int = 1000, seed: int = 0) -> Comparison:
+                   taxonomy: str = "mast", bootstrap: int = 1000, seed: int = 0,
+                   include_unsure: bool = False) -> Comparison:
     """Per mode, each judge's kappa (95% CI), precision, recall and F1 against the reference, side by side,
-    with the change from the previous rater in the list (e.g. the previous prompt version)."""
+    with the change from the previous rater in the list (e.g. the previous prompt version). A human
+    reference's labels submitted as unsure are left out unless `include_unsure`."""
     if split not in SPLITS:
         raise OptionError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
     if not raters:
         raise OptionError("name at least one judge rater (see 'annotator judge list')")
     stored = store.get_taxonomy(db, taxonomy)
-    labels = _reference_set(db, stored, raters, against, split)
+    labels = _reference_set(db, stored, raters, against, split, include_unsure=include_unsure)
     reference = store.GOLD_RATER if against == "gold" else against
     results = {r: _judge_vs_reference(labels, r, reference, bootstrap=bootstrap, seed=seed) for r in raters}
     modes = [_mode_row(k, code, name, raters, results) for k, (code, name, _) in enumerate(labels.modes)]
@@ -124,7 +126,7 @@ def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str
         "raters": raters, "modes": modes,
         "overall": [_overall(r, results[r]) for r in raters],
         "leakage": {r: leaked_examples(db, r, taxonomy=taxonomy) for r in raters},
-        "params": {"bootstrap": bootstrap, "seed": seed},
+        "params": {"bootstrap": bootstrap, "seed": seed, "unsure": unsure_choice(include_unsure)},
     }
 
 
@@ -152,11 +154,11 @@ def _mode_row(k: int, code: str, name: str, raters: list[str], results: dict[str
 
 
 def judge_errors(db: sqlite_utils.Database, rater: str, code: str, *, against: str = "gold", split: str = "all",
-                 taxonomy: str = "mast", limit: int = 50) -> list[dict]:
+                 taxonomy: str = "mast", limit: int = 50, include_unsure: bool = False) -> list[dict]:
     """False positives and false negatives of `rater` on mode `code`, with the segment text and the evidence
     the judge quoted (FP: its quote; FN: none, it said absent)."""
     stored = store.get_taxonomy(db, taxonomy)
-    labels = _reference_set(db, stored, [rater], against, split)
+    labels = _reference_set(db, stored, [rater], against, split, include_unsure=include_unsure)
     k = list(labels.mode_codes).index(code) if code in labels.mode_codes else None
     if k is None:
         raise OptionError(f"{stored.taxonomy.ref} has no mode {code!r}")

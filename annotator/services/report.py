@@ -16,6 +16,8 @@ class NoLabelsError(RefusedError):
     """The selection (taxonomy, raters, tags) holds no labels: nothing to report, not a failure."""
 
 
+UNSURE_CHOICES = ("exclude", "include")  # --unsure: labels submitted as unsure are left out by default
+
 MAST_ATTRIBUTION = ("Derived from MAD: Multi-Agent System Traces Dataset (Cemri, Pan, Yang et al., "
                     "'Why Do Multi-Agent LLM Systems Fail?', 2025), CC-BY-4.0.")
 
@@ -23,19 +25,23 @@ MAST_ATTRIBUTION = ("Derived from MAD: Multi-Agent System Traces Dataset (Cemri,
 def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: list[str] | None = None,
                level: str = "segment", tags: dict[str, str] | None = None, bootstrap: int = 1000, seed: int = 0,
                include_gold: bool = False, ci_method: str = DEFAULT_METHOD,
-               alt_test_epsilon: float = ALT_TEST_EPSILON) -> Report:
+               alt_test_epsilon: float = ALT_TEST_EPSILON, include_unsure: bool = False) -> Report:
     """Load labels from the database and build the agreement report (the CLI's and the app's entry point).
+
+    Labels a rater submitted as unsure are left out unless `include_unsure` (``params.filters.unsure``
+    records which).
 
     Raises NoLabelsError (one line) when the selection holds no labels.
     """
     if level not in ("segment", "trace"):
         raise OptionError(f"--level must be 'segment' or 'trace', not {level!r}")
     stored = store.get_taxonomy(db, taxonomy)
-    label_set = store.load_label_set(db, stored, raters=raters, tags=tags, include_gold=include_gold)
+    label_set = store.load_label_set(db, stored, raters=raters, tags=tags, include_gold=include_gold,
+                                     include_unsure=include_unsure)
     if not label_set.units:
         raise NoLabelsError(f"no labels under {stored.taxonomy.ref} for this selection (raters={raters}, tags={tags})")
     filters: dict[str, object] = {"raters": list(label_set.raters), "tags": dict(tags or {}),
-                                  "taxonomy": stored.taxonomy.ref}
+                                  "taxonomy": stored.taxonomy.ref, "unsure": unsure_choice(include_unsure)}
     credit = MAST_ATTRIBUTION if store.traces_formats(db) & {"mad-human", "mad"} else None
     report = build_report(label_set, bootstrap=bootstrap, seed=seed, level=level,
                           taxonomy=(stored.taxonomy.name, stored.taxonomy.version), filters=filters,
@@ -44,6 +50,11 @@ def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: lis
     if sampled:
         report["judge_self_agreement"] = sampled
     return report
+
+
+def unsure_choice(include_unsure: bool) -> str:
+    """How a selection treats labels submitted as unsure, in the words of `--unsure`."""
+    return UNSURE_CHOICES[1] if include_unsure else UNSURE_CHOICES[0]
 
 
 def _judge_self_agreement(db: sqlite_utils.Database, stored: store.StoredTaxonomy,

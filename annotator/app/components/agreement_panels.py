@@ -15,6 +15,7 @@ from annotator.app import state
 from annotator.app.viewmodels import report_views
 from annotator.app.viewmodels.text import md_literal
 from annotator.core.report import render
+from annotator.core.report.fmt import TRACE_COVERAGE_NOTE
 from annotator.core.report.model import Report
 from annotator.services.report import report_for
 
@@ -29,6 +30,7 @@ class Filters:
     tags: tuple[tuple[str, str], ...] | None
     bootstrap: int
     seed: int = 0
+    include_unsure: bool = False  # labels submitted as unsure: left out by default, as in `annotator report`
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing agreement…")
@@ -38,7 +40,7 @@ def _report(db_file: str, data_version: tuple, filters: Filters) -> Report:
     try:
         return report_for(db, taxonomy=filters.taxonomy, raters=list(filters.raters) if filters.raters else None,
                           level=filters.level, tags=dict(filters.tags) if filters.tags else None,
-                          bootstrap=filters.bootstrap, seed=filters.seed)
+                          bootstrap=filters.bootstrap, seed=filters.seed, include_unsure=filters.include_unsure)
     finally:
         db.conn.close()
 
@@ -67,10 +69,12 @@ def show_filters(db) -> Filters:
         tag = c4.selectbox("Traces", ["all traces", *tags])
         bootstrap = c5.number_input("Bootstrap", min_value=0, max_value=20_000, value=1000, step=100,
                                     help="Resamples for the 95% intervals (0: none)")
+        unsure = st.checkbox("Count labels marked unsure", value=False,
+                             help="Unsure is not a label: by default those labels are left out (--unsure include)")
         st.form_submit_button("Apply", type="primary", icon=":material/refresh:")
     tag_filter = None if tag == "all traces" else (tuple(tag.split("=", 1)),)
     return Filters(taxonomy=taxonomy, raters=tuple(chosen) or None, level=level, tags=tag_filter,
-                   bootstrap=int(bootstrap))
+                   bootstrap=int(bootstrap), include_unsure=bool(unsure))
 
 
 def show_kappa(report: Report) -> None:
@@ -131,6 +135,12 @@ def show_matrix(report: Report) -> None:
         st.caption("No pooled figures.")
         return
     st.altair_chart(report_views.matrix_chart(matrix), width="stretch")
+    coverage = report.get("trace_coverage")
+    if coverage:
+        st.subheader("Trace coverage per pair")
+        st.caption(TRACE_COVERAGE_NOTE)
+        st.dataframe(coverage, hide_index=True, column_config={
+            "traces": "traces both labelled", "full": "in full by both", "partial": "in part by one or both"})
 
 
 def show_co_confusion(report: Report) -> None:

@@ -8,6 +8,7 @@ from annotator.core.report.model import FilterValue, Report
 
 from .alttest import DEFAULT_EPSILON as ALT_TEST_EPSILON
 from .compute import compute_report
+from .coverage import trace_coverage
 from .intervals import DEFAULT_METHOD
 from .labels import LabelSet
 
@@ -30,7 +31,9 @@ def build_report(
 
     ``params`` gains ``filters`` (how the labels were selected, e.g. raters or tags, as given),
     ``generated_at`` (UTC, ISO 8601; pass it for a reproducible document) and, when given,
-    ``attribution`` (the dataset's required credit line).
+    ``attribution`` (the dataset's required credit line). At trace level, when the units are
+    segments (``unit_groups``), the report gains ``trace_coverage``: per pair, the traces both raters
+    labelled in full or in part.
 
     Examples
     --------
@@ -47,6 +50,8 @@ def build_report(
     params["generated_at"] = generated_at or datetime.now(UTC).isoformat(timespec="seconds")
     if attribution:
         params["attribution"] = str(attribution)
+    if level == "trace" and label_set.unit_groups is not None:
+        report["trace_coverage"] = trace_coverage(label_set)
     return report
 
 

@@ -138,6 +138,17 @@ SELF_AGREEMENT_HEADER = ["judge", "mode", "segments", "agreement between samples
                          "positive rate"]
 
 
+TRACE_COVERAGE_HEADER = ["a", "b", "traces both labelled", "in full by both", "in part by one or both"]
+TRACE_COVERAGE_NOTE = ("A rater counts a mode as absent from a trace only when she labelled every segment of it; "
+                       "on a trace she saw in part, her label is missing unless one of her segments is positive.")
+
+
+def trace_coverage_rows(report: Report) -> list[list[str]]:
+    """(a, b, traces, full, partial) cells of the trace-level coverage per pair (md and html)."""
+    return [[c["a"], c["b"], fmt_count(c["traces"]), fmt_count(c["full"]), fmt_count(c["partial"])]
+            for c in report.get("trace_coverage") or []]
+
+
 def interval_description(report: Report) -> str:
     """Which interval the figures have: the pair kappas per mode one method, the rest the bootstrap."""
     params = report["params"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from annotator.core.report.fmt import (
     NA,
     SELF_AGREEMENT_HEADER,
+    TRACE_COVERAGE_HEADER,
+    TRACE_COVERAGE_NOTE,
     fmt_count,
     fmt_flags,
     fmt_mean_kappa,
@@ -18,6 +20,7 @@ from annotator.core.report.fmt import (
     self_agreement_rows,
     summary_sentence,
     taxonomy_ref,
+    trace_coverage_rows,
 )
 from annotator.core.report.judges import JUDGE_HEADER, judge_rows, judges_note
 from annotator.core.report.model import Flag, Pair, PooledPair, Report, Scores
@@ -241,6 +244,15 @@ def _self_agreement(report: Report) -> str:
             + _table(SELF_AGREEMENT_HEADER, rows, left=2))
 
 
+def _trace_coverage(report: Report) -> str:
+    rows = ["<tr>" + _text_cell(r[0]) + _text_cell(r[1]) + "".join(f"<td>{c}</td>" for c in r[2:]) + "</tr>"
+            for r in trace_coverage_rows(report)]
+    if not rows:
+        return ""
+    return (f"<h2>Trace coverage per pair</h2><p class=note>{esc(TRACE_COVERAGE_NOTE)}</p>"
+            + _table(TRACE_COVERAGE_HEADER, rows, left=2))
+
+
 def _parameters(report: Report) -> str:
     rows = [f'<tr><th class="t">{esc(k)}</th>{_text_cell(v)}</tr>' for k, v in parameter_rows(report)]
     return "<h2>Parameters</h2><table><tbody>" + "".join(rows) + "</tbody></table>"
@@ -263,6 +275,7 @@ def render_html(report: Report) -> str:
         "<h2>Modes</h2>" + _modes_overview(report) + f'<ul class="note">{flags}</ul>',
         "<h2>Rater pairs per mode</h2>" + _mode_details(report),
         "<h2>Pooled over all (unit, mode) cells</h2>" + _pair_table(report["pooled"]["pairs"]),
+        _trace_coverage(report),
         _classification(report),
         _self_agreement(report),
         "<h2>Co-confusion</h2><p class=note>One rater marks A and not B while the other marks B and not A; "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from annotator.core.report.fmt import (
     SELF_AGREEMENT_HEADER,
+    TRACE_COVERAGE_HEADER,
+    TRACE_COVERAGE_NOTE,
     fmt_count,
     fmt_flags,
     fmt_number,
@@ -13,6 +15,7 @@ from annotator.core.report.fmt import (
     self_agreement_rows,
     summary_sentence,
     taxonomy_ref,
+    trace_coverage_rows,
 )
 from annotator.core.report.judges import JUDGE_HEADER, judge_rows, judges_note, people_figure
 from annotator.core.report.model import Pair, PooledPair, Report, Scores
@@ -53,6 +56,7 @@ def render_markdown(report: Report) -> str:
         lines += _md_table(PAIR_HEADER, _md_pair_rows(mode["pairs"]))
     lines += ["## Pooled over all (unit, mode) cells", ""]
     lines += _md_table(PAIR_HEADER, _md_pair_rows(report["pooled"]["pairs"]))
+    lines += _md_trace_coverage(report)
     lines += (_md_judges(report) + _md_classification(report) + _md_self_agreement(report) + _md_co_confusion(report)
               + _md_contested(report) + _md_params(report))
     return "\n".join(lines)
@@ -80,6 +84,14 @@ def _md_classification(report: Report) -> list[str]:
             for code, scores in [*((m["code"], m) for m in b["modes"]), ("all (micro)", b["pooled"])]]
     header = ["judge", "reference", "mode", "n", "TP", "FP", "FN", "precision", "recall", "F1"]
     return ["## Judge against reference (positive class)", ""] + _md_table(header, rows)
+
+
+def _md_trace_coverage(report: Report) -> list[str]:
+    rows = trace_coverage_rows(report)
+    if not rows:
+        return []
+    return ["## Trace coverage per pair", "", TRACE_COVERAGE_NOTE, ""] + _md_table(
+        TRACE_COVERAGE_HEADER, [[md_escape(r[0]), md_escape(r[1]), *r[2:]] for r in rows])
 
 
 def _md_co_confusion(report: Report) -> list[str]:

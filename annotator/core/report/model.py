@@ -29,7 +29,7 @@ Who builds what
 ---------------
 - ``annotator.core.agreement.compute_report``: everything except the keys marked below;
 - ``annotator.core.agreement.build_report``: ``params.filters``, ``params.generated_at`` and, for data
-  whose licence asks for credit, ``params.attribution``;
+  whose licence asks for credit, ``params.attribution``; at trace level from segments, ``trace_coverage``;
 - ``annotator.services.report.report_for``: ``judge_self_agreement``, when a judge was sampled more than
   once per segment.
 """
@@ -292,6 +292,17 @@ class SelfAgreement(TypedDict):
     modes: list[SelfAgreementMode]
 
 
+class TraceCoverage(TypedDict):
+    """A rater pair at trace level: how many traces both raters looked at, in full or in part
+    (``annotator.core.agreement.coverage``). A rater says "absent" only for traces she labelled in full."""
+
+    a: str
+    b: str
+    traces: int  # traces both raters labelled at least one segment of (full + partial)
+    full: int  # traces both labelled every segment of
+    partial: int  # traces both labelled, at least one of them not every segment
+
+
 class Report(TypedDict):
     """The whole document, as ``annotator report --format json`` writes it."""
 
@@ -306,3 +317,4 @@ class Report(TypedDict):
     summary: Summary
     params: Params
     judge_self_agreement: NotRequired[dict[str, SelfAgreement]]  # report_for, judges with --samples > 1
+    trace_coverage: NotRequired[list[TraceCoverage]]  # build_report, at trace level from segments
