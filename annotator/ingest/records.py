@@ -76,6 +76,26 @@ class RecordLabels:
     values: dict[str, int]
 
 
+@dataclass(frozen=True)
+class RecordFailure:
+    """A dataset's failure on a trace: ``step`` is the 0-based index of the turn (history entry)."""
+
+    step: int
+    agent: str
+    mode: str | None = None
+    note: str | None = None
+    is_root_cause: bool = True
+
+
+@dataclass
+class RecordLocalisation:
+    """A reference rater's localisation of a whole trace; no failures means "no decisive error"."""
+
+    rater: str
+    failures: list[RecordFailure]
+    note: str | None = None
+
+
 @dataclass
 class TraceRecord:
     index: int  # position in the file, for error messages
@@ -88,6 +108,8 @@ class TraceRecord:
     tags: dict[str, str] = field(default_factory=dict)
     labels: list[RecordLabels] = field(default_factory=list)
     locator: str = ""  # how error messages name this record, e.g. "line 7"; default "record <index>"
+    localisations: list[RecordLocalisation] = field(default_factory=list)
+    whole_turns: bool = False  # one turn segment per message, never cut (steps index them)
 
     @property
     def where(self) -> str:

@@ -58,6 +58,15 @@ from annotator.store.labels import (
     list_raters,
     write_labels,
 )
+from annotator.store.localisations import (
+    Answer,
+    Failure,
+    delete_answer,
+    load_answers,
+    localised_trace_ids,
+    turn_speakers,
+    write_answer,
+)
 from annotator.store.queue import (
     ListPosition,
     Progress,

@@ -40,7 +40,7 @@ from typing import Literal, NotRequired, TypedDict, get_args
 
 Level = Literal["segment", "trace"]
 Resample = Literal["unit", "group"]
-RaterKind = Literal["human", "judge", "gold"]
+RaterKind = Literal["human", "judge", "gold", "reference"]
 Flag = Literal["undefined", "constant_rater", "low_positive_count", "kappa_paradox", "few_units", "uninformative"]
 FLAGS: tuple[Flag, ...] = get_args(Flag)
 

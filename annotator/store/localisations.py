@@ -1,0 +1,132 @@
+"""Localisation labels: which agent made the decisive error, at which turn, per (trace, rater).
+
+A rater's answer for a trace is written whole (all its failures, or "no decisive error") and replaces
+the previous one; "not answered" is the absence of an answer row, never an empty answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from annotator.store.db import now, write
+
+STATUSES = ("localised", "no_error")
+PROVENANCES = ("imported", "adjudicated")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failure of an answer. ``step`` is the turn's index (segment idx under the 'turn' scheme)."""
+
+    step: int
+    agent: str
+    mode: str | None = None
+    note: str | None = None
+    is_root_cause: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A rater's localisation of one trace: failures (one root cause), or none for "no decisive error"."""
+
+    trace_id: int
+    rater: str
+    rater_kind: str
+    status: str  # localised | no_error
+    failures: tuple[Failure, ...]
+    note: str | None = None
+    provenance: str | None = None  # gold answers: imported | adjudicated
+    source: str | None = None  # gold answers: the rater they came from
+
+    @property
+    def root_cause(self) -> Failure | None:
+        return next((f for f in self.failures if f.is_root_cause), None)
+
+
+def write_answer(db: sqlite_utils.Database, trace_id: int, rater_id: int, failures: Iterable[Failure], *,
+                 note: str | None = None, provenance: str | None = None, source: str | None = None) -> bool:
+    """Replace the rater's answer for the trace; no failures means "no decisive error".
+
+    Returns whether anything changed (writing the same answer again is a no-op, so imports stay idempotent).
+    The caller checks the failures (one root cause, steps in range); the schema checks the rest.
+    """
+    failures = tuple(failures)
+    status = "localised" if failures else "no_error"
+    with write(db):
+        current = _stored(db, trace_id, rater_id)
+        wanted = (status, note, provenance, source, _rows(failures))
+        if current == wanted:
+            return False
+        stamp = now()
+        db.execute("DELETE FROM localisations WHERE trace_id = ? AND rater_id = ?", [trace_id, rater_id])
+        db.execute(
+            "INSERT INTO localisation_answers (trace_id, rater_id, status, note, provenance, source, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (trace_id, rater_id) DO UPDATE SET"
+            " status = excluded.status, note = excluded.note, provenance = excluded.provenance,"
+            " source = excluded.source, updated_at = excluded.updated_at",
+            [trace_id, rater_id, status, note, provenance, source, stamp, stamp])
+        db.conn.executemany(
+            "INSERT INTO localisations (trace_id, rater_id, position, step, agent, mode, note, is_root_cause)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(trace_id, rater_id, i, *row) for i, row in enumerate(_rows(failures))])
+    return True
+
+
+def _rows(failures: tuple[Failure, ...]) -> tuple[tuple, ...]:
+    return tuple((f.step, f.agent, f.mode, f.note, int(f.is_root_cause)) for f in failures)
+
+
+def _stored(db: sqlite_utils.Database, trace_id: int, rater_id: int) -> tuple | None:
+    head = db.execute("SELECT status, note, provenance, source FROM localisation_answers"
+                      " WHERE trace_id = ? AND rater_id = ?", [trace_id, rater_id]).fetchone()
+    if head is None:
+        return None
+    rows = db.execute("SELECT step, agent, mode, note, is_root_cause FROM localisations"
+                      " WHERE trace_id = ? AND rater_id = ? ORDER BY position", [trace_id, rater_id]).fetchall()
+    return (*head, tuple(tuple(r) for r in rows))
+
+
+def delete_answer(db: sqlite_utils.Database, trace_id: int, rater_id: int) -> None:
+    with write(db):
+        db.execute("DELETE FROM localisations WHERE trace_id = ? AND rater_id = ?", [trace_id, rater_id])
+        db.execute("DELETE FROM localisation_answers WHERE trace_id = ? AND rater_id = ?", [trace_id, rater_id])
+
+
+def load_answers(db: sqlite_utils.Database, *, raters: list[str] | None = None,
+                 trace_ids: Iterable[int] | None = None) -> list[Answer]:
+    """Every stored answer (optionally of some raters, on some traces), ordered by trace and rater id."""
+    sql = ("SELECT a.trace_id, r.id, r.name, r.kind, a.status, a.note, a.provenance, a.source"
+           " FROM localisation_answers a JOIN raters r ON r.id = a.rater_id")
+    rows = db.execute(sql + " ORDER BY a.trace_id, r.id").fetchall()
+    wanted_traces = None if trace_ids is None else set(trace_ids)
+    failures = _failures_by_answer(db)
+    out = []
+    for trace_id, rater_id, name, kind, status, note, provenance, source in rows:
+        if raters is not None and name not in raters or wanted_traces is not None and trace_id not in wanted_traces:
+            continue
+        out.append(Answer(trace_id, name, kind, status, tuple(failures.get((trace_id, rater_id), ())), note,
+                          provenance, source))
+    return out
+
+
+def _failures_by_answer(db: sqlite_utils.Database) -> dict[tuple[int, int], list[Failure]]:
+    out: dict[tuple[int, int], list[Failure]] = {}
+    for trace_id, rater_id, step, agent, mode, note, root in db.execute(
+            "SELECT trace_id, rater_id, step, agent, mode, note, is_root_cause FROM localisations"
+            " ORDER BY trace_id, rater_id, position"):
+        out.setdefault((trace_id, rater_id), []).append(Failure(step, agent, mode, note, bool(root)))
+    return out
+
+
+def turn_speakers(db: sqlite_utils.Database, trace_id: int) -> list[str | None]:
+    """The speaker of each turn of the trace (index = step), from its 'turn' segments; [] if it has none."""
+    rows = db.execute("SELECT speaker FROM segments WHERE trace_id = ? AND scheme = 'turn' ORDER BY idx",
+                      [trace_id]).fetchall()
+    return [r[0] for r in rows]
+
+
+def localised_trace_ids(db: sqlite_utils.Database, rater_id: int) -> set[int]:
+    return {r[0] for r in db.execute("SELECT trace_id FROM localisation_answers WHERE rater_id = ?", [rater_id])}
