@@ -21,11 +21,13 @@ from annotator.cli.common import BOOTSTRAP, SEED
 @click.option("--bootstrap", default=1000, show_default=True, type=BOOTSTRAP,
               help="Bootstrap resamples for the pooled and mean-kappa intervals, and for --ci percentile (0: none).")
 @click.option("--seed", default=0, show_default=True, type=SEED)
+@click.option("--localisation-k", default=3, show_default=True, type=click.IntRange(0, 1000),
+              help="Localisation section: steps within +-k turns count as near agreement.")
 @click.option("--format", "fmt", default="md", show_default=True, type=click.Choice(["json", "csv", "md", "html"]))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
 @click.pass_context
 def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, tags: tuple[str, ...],
-           ci_method: str, bootstrap: int, seed: int, fmt: str, out: Path | None) -> None:
+           ci_method: str, bootstrap: int, seed: int, localisation_k: int, fmt: str, out: Path | None) -> None:
     """Agreement per failure mode: kappa with CI for every pair, multi-rater figures, co-confusion."""
     from annotator.cli.common import open_db, parse_tags
     from annotator.core.errors import about_file
@@ -36,7 +38,7 @@ def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, ta
     if names is not None and len(set(names)) < len(names):
         raise click.BadParameter(f"{raters!r} names a rater twice", param_hint="--raters")
     document = report_for(open_db(ctx), taxonomy=taxonomy, raters=names, level=level, tags=parse_tags(tags),
-                          bootstrap=bootstrap, seed=seed, ci_method=ci_method)
+                          bootstrap=bootstrap, seed=seed, ci_method=ci_method, localisation_k=localisation_k)
     text = render(document, fmt)
     if out is None:
         click.echo(text)

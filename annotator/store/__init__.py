@@ -64,6 +64,7 @@ from annotator.store.localisations import (
     delete_answer,
     load_answers,
     localised_trace_ids,
+    traces_with_tags,
     turn_speakers,
     write_answer,
 )

@@ -130,3 +130,15 @@ def turn_speakers(db: sqlite_utils.Database, trace_id: int) -> list[str | None]:
 
 def localised_trace_ids(db: sqlite_utils.Database, rater_id: int) -> set[int]:
     return {r[0] for r in db.execute("SELECT trace_id FROM localisation_answers WHERE rater_id = ?", [rater_id])}
+
+
+def traces_with_tags(db: sqlite_utils.Database, tags: dict[str, str]) -> set[int]:
+    """Ids of the traces that carry every tag K=V given."""
+    sql = "SELECT id FROM traces"
+    where, args = [], []
+    for key, value in tags.items():
+        where.append("id IN (SELECT trace_id FROM trace_tags WHERE key = ? AND value = ?)")
+        args += [key, value]
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return {r[0] for r in db.execute(sql, args)}
