@@ -7,12 +7,49 @@ from pathlib import Path
 
 import click
 
-from annotator.cli.common import BOOTSTRAP, SEED
+from annotator.cli.common import BOOTSTRAP, SEED, SQLITE_MAX_INT, FiniteNumber, check_url
 
 
 @click.group()
 def localise() -> None:
     """Failure localisation: which agent made the decisive error, at which turn."""
+
+
+@localise.command("judge")
+@click.option("--model", required=True, help="litellm model string, e.g. openai/gpt-4o-mini, ollama/llama3.1.")
+@click.option("--prompt", "prompt_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Prompt template (default: the shipped localise_judge.md).")
+@click.option("--api-base", default=None, callback=check_url, help="Server URL (local vLLM, Ollama, proxy...).")
+@click.option("--api-key-env", default=None, metavar="NAME", help="Read the key from this environment variable.")
+@click.option("--traces", type=click.Choice(["all", "reference"]), default="all", show_default=True,
+              help="all: every trace with turns; reference: those a reference rater or gold localised.")
+@click.option("--limit", type=click.IntRange(min=0, max=SQLITE_MAX_INT), default=None, help="At most N traces.")
+@click.option("--concurrency", type=click.IntRange(min=1, max=256), default=4, show_default=True)
+@click.option("--timeout", type=FiniteNumber(0.0, above=True), default=120.0, show_default=True,
+              help="Seconds per call.")
+@click.option("--max-attempts", type=click.IntRange(min=1, max=20), default=2, show_default=True,
+              help="Tries per trace (errors and invalid answers are retried, then recorded).")
+@click.pass_context
+def judge(ctx: click.Context, model: str, prompt_path: Path | None, api_base: str | None, api_key_env: str | None,
+          traces: str, limit: int | None, concurrency: int, timeout: float, max_attempts: int) -> None:
+    """Ask an LLM for each trace's decisive step and agent. Cached: a rerun calls only for failed traces."""
+    from annotator import store
+    from annotator.cli.common import open_db
+    from annotator.judge.localise import DEFAULT_LOCALISE_PROMPT, LocaliseOptions, run_localise
+
+    options = LocaliseOptions(model=model, prompt=prompt_path or DEFAULT_LOCALISE_PROMPT, api_base=api_base,
+                              api_key_env=api_key_env, traces=traces, limit=limit, concurrency=concurrency,
+                              timeout=timeout, attempts=max_attempts)
+    db = open_db(ctx)
+    run = run_localise(db, options)
+    from annotator.core.report.fmt import fmt_money
+
+    cost = fmt_money(run.cost)
+    click.echo(f"{run.rater}: {run.traces} traces, {run.called} called, {run.cached} from the cache, "
+               f"{run.errors} errors (cost {cost})")
+    rater = store.get_rater(db, run.rater)
+    for trace_id, error in store.localisation_call_errors(db, rater.id)[:10] if rater else []:
+        click.echo(f"  trace {trace_id}: {error}")
 
 
 @localise.command("report")

@@ -61,10 +61,15 @@ from annotator.store.labels import (
 from annotator.store.localisations import (
     Answer,
     Failure,
+    LocalisationCall,
+    cached_localisation,
     delete_answer,
     load_answers,
+    localisation_call_errors,
     localised_trace_ids,
+    record_localisation_call,
     traces_with_tags,
+    traces_with_turns,
     turn_speakers,
     write_answer,
 )

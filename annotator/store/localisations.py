@@ -6,6 +6,7 @@ the previous one; "not answered" is the absence of an answer row, never an empty
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -142,3 +143,50 @@ def traces_with_tags(db: sqlite_utils.Database, tags: dict[str, str]) -> set[int
     if where:
         sql += " WHERE " + " AND ".join(where)
     return {r[0] for r in db.execute(sql, args)}
+
+
+@dataclass(frozen=True)
+class LocalisationCall:
+    rater_id: int
+    trace_id: int
+    cache_key: str
+    request: str | None
+    raw_response: str | None
+    parsed: str | None  # JSON {"step", "agent", "reason"} when the answer was valid
+    error: str | None
+    attempts: int
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost: float | None
+    latency_ms: float | None
+
+
+def record_localisation_call(db: sqlite_utils.Database, call: LocalisationCall) -> None:
+    with write(db):
+        db.execute(
+            "INSERT INTO localisation_calls (rater_id, trace_id, cache_key, request, raw_response, parsed, error,"
+            " attempts, prompt_tokens, completion_tokens, cost, latency_ms, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [call.rater_id, call.trace_id, call.cache_key, call.request, call.raw_response, call.parsed, call.error,
+             call.attempts, call.prompt_tokens, call.completion_tokens, call.cost, call.latency_ms, now()])
+
+
+def cached_localisation(db: sqlite_utils.Database, cache_key: str) -> dict | None:
+    """The parsed answer of the latest successful call with this key, else None (never called, or failed)."""
+    row = db.execute("SELECT parsed FROM localisation_calls WHERE cache_key = ? AND parsed IS NOT NULL"
+                     " ORDER BY id DESC LIMIT 1", [cache_key]).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def localisation_call_errors(db: sqlite_utils.Database, rater_id: int) -> list[tuple[int, str]]:
+    """(trace id, error) of the rater's calls that failed and were not answered since."""
+    rows = db.execute(
+        "SELECT c.trace_id, c.error FROM localisation_calls c WHERE c.rater_id = ? AND c.parsed IS NULL"
+        " AND c.id = (SELECT MAX(id) FROM localisation_calls d WHERE d.rater_id = c.rater_id"
+        " AND d.trace_id = c.trace_id) ORDER BY c.trace_id", [rater_id]).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def traces_with_turns(db: sqlite_utils.Database) -> list[int]:
+    """Ids of the traces that have 'turn' segments (whose steps can be localised), in id order."""
+    return [r[0] for r in db.execute("SELECT DISTINCT trace_id FROM segments WHERE scheme = 'turn' ORDER BY trace_id")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from annotator.store.schema_m007 import LOCALISATION_TABLES, RATERS_WITH_REFERENCE
+from annotator.store.schema_m007 import LOCALISATION_CALLS, LOCALISATION_TABLES, RATERS_WITH_REFERENCE
 
 migrations = Migrations("annotator")
 
@@ -317,7 +317,7 @@ def m007_localisations(db: sqlite_utils.Database) -> None:
             raters_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'raters'").fetchone()[0]
             if "'reference'" not in raters_sql:
                 _run_script(conn, RATERS_WITH_REFERENCE)
-            _run_script(conn, LOCALISATION_TABLES)
+            _run_script(conn, LOCALISATION_TABLES + LOCALISATION_CALLS)
             problems = conn.execute("PRAGMA foreign_key_check").fetchall()
             if problems:
                 raise RuntimeError(f"m007_localisations: foreign keys broken by the rebuild: {problems[:3]}")

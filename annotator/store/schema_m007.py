@@ -46,3 +46,25 @@ LOCALISATION_TABLES = """
         FOREIGN KEY (trace_id, rater_id) REFERENCES localisation_answers (trace_id, rater_id) ON DELETE CASCADE
     );
 """
+
+LOCALISATION_CALLS = """
+    -- The localising judge's calls, one per (judge rater, trace): the cache that makes a rerun of an
+    -- unchanged (model, prompt version, trace, parameters) free, and the record of its errors.
+    CREATE TABLE IF NOT EXISTS localisation_calls (
+        id INTEGER PRIMARY KEY,
+        rater_id INTEGER NOT NULL REFERENCES raters(id),
+        trace_id INTEGER NOT NULL REFERENCES traces(id),
+        cache_key TEXT NOT NULL,
+        request TEXT,
+        raw_response TEXT,
+        parsed TEXT,
+        error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 1,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        cost REAL,
+        latency_ms REAL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS idx_localisation_calls_key ON localisation_calls (cache_key);
+"""
