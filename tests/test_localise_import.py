@@ -67,6 +67,9 @@ def test_who_and_when_reference_rater_and_tags(db):
     tags = dict(db.execute("SELECT key, value FROM trace_tags WHERE trace_id = ?",
                            [_trace_id(db, "2.json", "Hand-Crafted")]).fetchall())
     assert tags["subset"] == "Hand-Crafted" and tags["question_id"] == "q-hc-2" and tags["level"] == "1"
+    meta = db.execute("SELECT meta FROM segments WHERE trace_id = ? AND scheme = 'turn' AND idx = 0",
+                      [_trace_id(db, "2.json", "Hand-Crafted")]).fetchone()[0]
+    assert json.loads(meta)["question"] == "What is the file's checksum?"
     # The dataset's labels are not gold and not mode labels.
     assert db.execute("SELECT COUNT(*) FROM gold").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 0

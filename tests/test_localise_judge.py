@@ -99,7 +99,7 @@ def test_local_server_run_and_agreement_against_the_reference(who_db, tmp_path):
         assert result.exit_code == 0, result.output
         assert "3 traces, 3 called, 0 from the cache, 0 errors" in result.output
         prompt = "\n".join(m["content"] for m in server.requests[0]["messages"])
-        assert "[step 0]" in prompt and "numbered 0 to" in prompt
+        assert "[step 0]" in prompt and "numbered 0 to" in prompt and "The task the system was given" in prompt
         again = run_cli("localise", "judge", "--model", "openai/test-model", "--api-base", server.base_url,
                         db=tmp_path / "j.db")
         assert "3 from the cache" in again.output and server.count == 3

@@ -59,11 +59,12 @@ def read_json(path: Path, *, record: str | None = None) -> object:
         raise fail(path, f"malformed JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", record=record) from None
 
 
-def messages_to_turns(path: Path, messages: object, field_name: str, *,
-                      record: str | None = None) -> tuple[str, list[Turn], list[str | None]]:
+def messages_to_turns(path: Path, messages: object, field_name: str, *, record: str | None = None,
+                      task: str | None = None, answer: str | None = None) -> tuple[str, list[Turn], list[str | None]]:
     """Render a message list as a trace: one turn per message, its speaker from name or role.
 
-    Returns (text, turns, speakers); ``meta`` of each turn keeps the original role and its step number.
+    Returns (text, turns, speakers); ``meta`` of each turn keeps the original role and its step number;
+    the first turn's also the task (``question``) and its expected answer, which are not turns.
     """
     if not isinstance(messages, list) or not messages:
         raise fail(path, f"field {field_name!r} must be a non-empty list of messages, not {kind_of(messages)}",
@@ -84,6 +85,8 @@ def messages_to_turns(path: Path, messages: object, field_name: str, *,
         if speaker is None:
             raise fail(path, f"{where} names no agent (no 'name', empty 'role')", record=record)
         meta = {"step": str(i)} | ({"role": role} if role else {})
+        if i == 0:
+            meta |= {k: v for k, v in (("question", task), ("ground_truth", answer)) if v}
         rendered.append({"name": speaker, "role": note, "recipient": recipient, "content": content, "meta": meta})
     text, turns = render_messages(rendered)
     return text, turns, [t.speaker for t in turns]

@@ -18,7 +18,7 @@ from annotator.ingest.records import RecordFailure, RecordLocalisation, TraceRec
 from annotator.ingest.steps import Warnings, check_agent, messages_to_turns, read_json, step_index
 
 RATER = "who-and-when"
-_TAGS = {"question_ID": "question_id", "level": "level", "question": "question", "ground_truth": "ground_truth"}
+_TAGS = {"question_ID": "question_id", "level": "level"}  # short values only: tags are filters
 
 
 def _tags(record: dict, subset: str) -> dict[str, str]:
@@ -30,12 +30,23 @@ def _tags(record: dict, subset: str) -> dict[str, str]:
     return tags
 
 
+def _text_field(path: Path, record: dict, key: str) -> str | None:
+    value = record.get(key)
+    if value is None or isinstance(value, str):
+        return value or None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise fail(path, f"field {key!r} must be text, not {kind_of(value)}")
+
+
 def read_file(path: Path, index: int, subset: str, warnings: Warnings) -> TraceRecord:
     """One Who&When file as a TraceRecord with the dataset's localisation."""
     record = read_json(path)
     if not isinstance(record, dict):
         raise fail(path, f"expected a JSON object with 'history', not {kind_of(record)}")
-    text, turns, speakers = messages_to_turns(path, record.get("history"), "history")
+    text, turns, speakers = messages_to_turns(path, record.get("history"), "history",
+                                              task=_text_field(path, record, "question"),
+                                              answer=_text_field(path, record, "ground_truth"))
     agent = record.get("mistake_agent")
     if not isinstance(agent, str) or not agent.strip():
         raise fail(path, f"field 'mistake_agent' must be an agent's name, not {kind_of(agent)}")

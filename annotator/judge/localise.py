@@ -128,8 +128,7 @@ class _Runner:
     def job(self, trace_id: int) -> _Job:
         segments = store.segments_of_trace(self.db, trace_id, "turn")
         content_hash = store.content_hash(store.trace_text(self.db, trace_id))
-        trace = store.get_trace(self.db, trace_id)
-        question = trace.tags.get("question") if trace else None
+        question = segments[0].meta.get("question") if segments else None
         return _Job(trace_id, [s.speaker for s in segments],
                     render_messages(self.prompt, segments, content_hash, question),
                     _cache_key(self.options, self.prompt, content_hash))
