@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from annotator.ingest.records import RecordFailure, RecordLocalisation, TraceRecord, fail, id_part, kind_of
+from annotator.ingest.records import RecordLocalisation, TraceRecord, fail, id_part, kind_of
 from annotator.ingest.steps import Warnings, check_agent, messages_to_turns, read_json, step_index
 from annotator.ingest.whowhen import json_files
+from annotator.store.localisations import Failure
 
 RATER = "agentrx"
 
@@ -78,7 +79,7 @@ def _ground_truth(path: Path) -> list[tuple[int, str, dict]]:
 
 
 def _failures(path: Path, index: int, entry: dict, speakers: list[str | None], categories: Categories,
-              warnings: Warnings) -> list[RecordFailure]:
+              warnings: Warnings) -> list[Failure]:
     where = {"record": index, "record_id": entry.get("trajectory_id")}
     failures = entry.get("failures")
     if not isinstance(failures, list):
@@ -105,13 +106,13 @@ def _failures(path: Path, index: int, entry: dict, speakers: list[str | None], c
         agent = check_agent(agent, step, speakers, warnings, f"{path.name} record {index}")
         failure_id = id_part(path, item.get("failure_id"), f"failures[{j}].failure_id", record=index)
         reason = item.get("step_reason")
-        out.append(RecordFailure(step, agent, category, reason if isinstance(reason, str) else None,
+        out.append(Failure(step, agent, category, reason if isinstance(reason, str) else None,
                                  bool(root_id) and failure_id == root_id))
     return _one_root(path, index, entry, out, root_id, warnings)
 
 
-def _one_root(path: Path, index: int, entry: dict, failures: list[RecordFailure], root_id: str,
-              warnings: Warnings) -> list[RecordFailure]:
+def _one_root(path: Path, index: int, entry: dict, failures: list[Failure], root_id: str,
+              warnings: Warnings) -> list[Failure]:
     """Exactly one root cause: the named one; with a single failure and no name, that failure."""
     roots = sum(f.is_root_cause for f in failures)
     if roots == 1 or not failures:
@@ -124,7 +125,7 @@ def _one_root(path: Path, index: int, entry: dict, failures: list[RecordFailure]
                    record_id=entry.get("trajectory_id"))
     warnings.add("no root cause named (the earliest failure taken)", f"{path.name} record {index}")
     first = min(range(len(failures)), key=lambda i: failures[i].step)
-    return [RecordFailure(f.step, f.agent, f.mode, f.note, i == first) for i, f in enumerate(failures)]
+    return [Failure(f.step, f.agent, f.mode, f.note, i == first) for i, f in enumerate(failures)]
 
 
 def _trajectory_files(folder: Path, ground_truth: Path) -> dict[str, Path]:

@@ -166,8 +166,7 @@ class _Importer:
 def write_localisation(db: sqlite_utils.Database, trace_id: int, localisation: RecordLocalisation) -> int:
     """A dataset's localisation, as its reference rater's answer; 1 if it was new or changed."""
     rater_id = store.ensure_rater(db, localisation.rater, "reference")
-    failures = [store.Failure(f.step, f.agent, f.mode, f.note, f.is_root_cause) for f in localisation.failures]
-    return int(store.write_answer(db, trace_id, rater_id, failures, note=localisation.note))
+    return int(store.write_answer(db, trace_id, rater_id, localisation.failures, note=localisation.note))
 
 
 def _draft_mapping(taxonomy: Taxonomy):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from annotator.core.errors import UserError
 from annotator.core.segments import Turn
+from annotator.store.localisations import Failure
 
 
 class IngestError(UserError, ValueError):
@@ -76,23 +77,12 @@ class RecordLabels:
     values: dict[str, int]
 
 
-@dataclass(frozen=True)
-class RecordFailure:
-    """A dataset's failure on a trace: ``step`` is the 0-based index of the turn (history entry)."""
-
-    step: int
-    agent: str
-    mode: str | None = None
-    note: str | None = None
-    is_root_cause: bool = True
-
-
 @dataclass
 class RecordLocalisation:
     """A reference rater's localisation of a whole trace; no failures means "no decisive error"."""
 
     rater: str
-    failures: list[RecordFailure]
+    failures: list[Failure]  # step: the 0-based index of the turn (history entry)
     note: str | None = None
 
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from annotator.ingest.records import RecordFailure, RecordLocalisation, TraceRecord, fail, kind_of
+from annotator.ingest.records import RecordLocalisation, TraceRecord, fail, kind_of
 from annotator.ingest.steps import Warnings, check_agent, messages_to_turns, read_json, step_index
+from annotator.store.localisations import Failure
 
 RATER = "who-and-when"
 _TAGS = {"question_ID": "question_id", "level": "level"}  # short values only: tags are filters
@@ -53,7 +54,7 @@ def read_file(path: Path, index: int, subset: str, warnings: Warnings) -> TraceR
     step = step_index(path, record.get("mistake_step"), "mistake_step", len(turns), base=0, record=None)
     agent = check_agent(agent, step, speakers, warnings, path.name)
     reason = record.get("mistake_reason")
-    failure = RecordFailure(step, agent, None, reason if isinstance(reason, str) else None, True)
+    failure = Failure(step, agent, None, reason if isinstance(reason, str) else None, True)
     return TraceRecord(index=index, external_id=path.name, text=text, turns=turns, tags=_tags(record, subset),
                        locator=path.name, localisations=[RecordLocalisation(RATER, [failure])], whole_turns=True)
 
