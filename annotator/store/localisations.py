@@ -99,25 +99,30 @@ def delete_answer(db: sqlite_utils.Database, trace_id: int, rater_id: int) -> No
 def load_answers(db: sqlite_utils.Database, *, raters: list[str] | None = None,
                  trace_ids: Iterable[int] | None = None) -> list[Answer]:
     """Every stored answer (optionally of some raters, on some traces), ordered by trace and rater id."""
-    sql = ("SELECT a.trace_id, r.id, r.name, r.kind, a.status, a.note, a.provenance, a.source"
-           " FROM localisation_answers a JOIN raters r ON r.id = a.rater_id")
-    rows = db.execute(sql + " ORDER BY a.trace_id, r.id").fetchall()
-    wanted_traces = None if trace_ids is None else set(trace_ids)
-    failures = _failures_by_answer(db)
-    out = []
-    for trace_id, rater_id, name, kind, status, note, provenance, source in rows:
-        if raters is not None and name not in raters or wanted_traces is not None and trace_id not in wanted_traces:
-            continue
-        out.append(Answer(trace_id, name, kind, status, tuple(failures.get((trace_id, rater_id), ())), note,
-                          provenance, source))
-    return out
+    where: list[str] = []
+    args: list[object] = []
+    if raters is not None:
+        where.append(f"r.name IN ({', '.join('?' * len(raters))})")
+        args += list(raters)
+    if trace_ids is not None:
+        wanted = sorted(set(trace_ids))
+        where.append(f"a.trace_id IN ({', '.join('?' * len(wanted))})")
+        args += wanted
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    rows = db.execute("SELECT a.trace_id, r.id, r.name, r.kind, a.status, a.note, a.provenance, a.source"
+                      " FROM localisation_answers a JOIN raters r ON r.id = a.rater_id" + clause
+                      + " ORDER BY a.trace_id, r.id", args).fetchall()
+    failures = _failures_by_answer(db, clause, args)
+    return [Answer(trace_id, name, kind, status, tuple(failures.get((trace_id, rater_id), ())), note, provenance,
+                   source) for trace_id, rater_id, name, kind, status, note, provenance, source in rows]
 
 
-def _failures_by_answer(db: sqlite_utils.Database) -> dict[tuple[int, int], list[Failure]]:
+def _failures_by_answer(db: sqlite_utils.Database, clause: str, args: list) -> dict[tuple[int, int], list[Failure]]:
     out: dict[tuple[int, int], list[Failure]] = {}
     for trace_id, rater_id, step, agent, mode, note, root in db.execute(
-            "SELECT trace_id, rater_id, step, agent, mode, note, is_root_cause FROM localisations"
-            " ORDER BY trace_id, rater_id, position"):
+            "SELECT l.trace_id, l.rater_id, l.step, l.agent, l.mode, l.note, l.is_root_cause FROM localisations l"
+            " JOIN localisation_answers a ON a.trace_id = l.trace_id AND a.rater_id = l.rater_id"
+            " JOIN raters r ON r.id = l.rater_id" + clause + " ORDER BY l.trace_id, l.rater_id, l.position", args):
         out.setdefault((trace_id, rater_id), []).append(Failure(step, agent, mode, note, bool(root)))
     return out
 
@@ -136,7 +141,8 @@ def localised_trace_ids(db: sqlite_utils.Database, rater_id: int) -> set[int]:
 def traces_with_tags(db: sqlite_utils.Database, tags: dict[str, str]) -> set[int]:
     """Ids of the traces that carry every tag K=V given."""
     sql = "SELECT id FROM traces"
-    where, args = [], []
+    where: list[str] = []
+    args: list[object] = []
     for key, value in tags.items():
         where.append("id IN (SELECT trace_id FROM trace_tags WHERE key = ? AND value = ?)")
         args += [key, value]
