@@ -6,6 +6,7 @@ class Streamlit gives every keyed element, and it does nothing while focus is in
 
     ann_<segment>_submit  ann_<segment>_skip  ann_<segment>_unsure  ann_<segment>_none
     ann_<segment>_m_<c>_<m>  (mode m of category c, both 1-based)  ann_<segment>_filter
+    ann_<segment>_loc_here  (localisation: the decisive error is at the turn being read)
     nav_prev  nav_next
 """
 
@@ -19,6 +20,7 @@ CHEAT_SHEET = (
     ("U", "Unsure"),
     ("S / Enter", "Submit, go to next"),
     ("X", "Skip"),
+    ("L", "Decisive error at this turn (localisation)"),
     ("J / →", "next in your list"),
     ("K / ←", "previous in your list"),
     ("/", "filter the modes"),
@@ -153,6 +155,7 @@ export default function () {
   const actions = {
     s: () => send(mine('submit')),
     x: () => send(mine('skip')),
+    l: () => press(mine('loc_here')),
     u: () => toggle(mine('unsure')),
     n: () => toggle(mine('none')),
     0: () => toggle(mine('none')),

@@ -9,7 +9,7 @@ from annotator.cli.common import ROW_ID, SEED, UNSURE, non_empty
 
 @click.group()
 def gold() -> None:
-    """Gold labels: build from agreement, adjudicate, split into dev and test."""
+    """Gold labels: build from agreement, adjudicate, split into dev and test; promote localisations."""
 
 
 @gold.command()
@@ -65,3 +65,17 @@ def adjudicate(ctx: click.Context, segment_id: int, settings: tuple[str, ...], a
         values[code.strip()] = int(value)
     decide(open_db(ctx), segment_id, values, adjudicator=adjudicator, taxonomy=taxonomy, note=note)
     click.echo(f"segment {segment_id}: {len(values)} gold labels set by {adjudicator}")
+
+
+@gold.command()
+@click.option("--from", "rater", required=True, callback=non_empty, metavar="RATER",
+              help="The rater whose localisations become gold, e.g. who-and-when or agentrx.")
+@click.pass_context
+def promote(ctx: click.Context, rater: str) -> None:
+    """Make a rater's localisations gold (provenance "imported"); adjudicated gold is kept."""
+    from annotator.cli.common import open_db
+    from annotator.services.localise import promote_to_gold
+
+    result = promote_to_gold(open_db(ctx), rater)
+    click.echo(f"{result.rater}: {result.written} localisations promoted to gold (provenance imported); "
+               f"{result.kept_adjudicated} adjudicated gold localisations kept")

@@ -25,12 +25,14 @@ from annotator.cli.common import BOOTSTRAP, SEED, UNSURE
               help="Cost-benefit margin of the alternative annotator test of each judge (the paper's advice: "
                    "0.2 expert annotators, 0.15 skilled ones, 0.1 crowd workers; smaller when people agree little).")
 @UNSURE
+@click.option("--localisation-k", default=3, show_default=True, type=click.IntRange(0, 1000),
+              help="Localisation section: steps within +-k turns count as near agreement.")
 @click.option("--format", "fmt", default="md", show_default=True, type=click.Choice(["json", "csv", "md", "html"]))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
 @click.pass_context
 def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, tags: tuple[str, ...],
-           ci_method: str, bootstrap: int, seed: int, alt_test_epsilon: float, unsure: str, fmt: str,
-           out: Path | None) -> None:
+           ci_method: str, bootstrap: int, seed: int, alt_test_epsilon: float, unsure: str, localisation_k: int,
+           fmt: str, out: Path | None) -> None:
     """Agreement per failure mode: kappa with CI for every pair, multi-rater figures, co-confusion."""
     from annotator.cli.common import open_db, parse_tags
     from annotator.core.errors import about_file
@@ -42,7 +44,7 @@ def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, ta
         raise click.BadParameter(f"{raters!r} names a rater twice", param_hint="--raters")
     document = report_for(open_db(ctx), taxonomy=taxonomy, raters=names, level=level, tags=parse_tags(tags),
                           bootstrap=bootstrap, seed=seed, ci_method=ci_method, alt_test_epsilon=alt_test_epsilon,
-                          include_unsure=unsure == "include")
+                          include_unsure=unsure == "include", localisation_k=localisation_k)
     text = render(document, fmt)
     if out is None:
         click.echo(text)

@@ -12,11 +12,12 @@ from annotator import store
 from annotator.core.errors import OptionError, file_error
 from annotator.core.segments import parse_scheme, segment_trace
 from annotator.core.taxonomy import BUILTIN_TAXONOMIES, Taxonomy, load_taxonomy, parse_ref
-from annotator.ingest import jsonl, mad, mad_human, text
+from annotator.ingest import jsonl, mad, mad_human, stepimport, text
 from annotator.ingest.jsonstream import first_item
-from annotator.ingest.records import IngestError, RecordLabels, TraceRecord, fail
+from annotator.ingest.records import IngestError, RecordLabels, RecordLocalisation, TraceRecord, fail
 
-FORMATS = ("auto", "mad-human", "mad", "jsonl", "text")
+FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "who-and-when", "agentrx")
+STEP_FORMATS = ("who-and-when", "agentrx")  # step-level datasets: a folder, localisations, a reference rater
 READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read}
 DEFAULT_MAX_TRACE_MB = 20.0
 
@@ -33,6 +34,10 @@ class ImportResult:
     labels_added: int = 0
     taxonomies_added: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
+    localisations_added: int = 0
+    warnings: dict[str, int] = field(default_factory=dict)  # counted inconsistencies of the dataset
+    warning_examples: dict[str, list[str]] = field(default_factory=dict)
+    mapped_spellings: list[tuple[str, str, int]] = field(default_factory=list)  # (spelling, canonical, count)
 
 
 def _sniff(path: Path) -> bytes:
@@ -54,7 +59,8 @@ def detect_format(path: Path) -> str:
             return "mad"
         raise fail(path, "a JSON array, but not of a known record shape (use --format to say which)")
     if head.startswith(b"{"):
-        return "jsonl"
+        pretty = head.split(b"\n", 1)[0].strip() == b"{"  # one JSON object over many lines, not JSON Lines
+        return "who-and-when" if pretty and b'"history"' in head else "jsonl"
     return "text"
 
 
@@ -62,7 +68,8 @@ def _check_file(path: Path) -> None:
     if not path.exists():
         raise fail(path, "no such file")
     if path.is_dir():
-        raise fail(path, "is a directory, not a file (give the files inside it)")
+        raise fail(path, "is a directory, not a file (give the files inside it, or a dataset folder with "
+                   "--format who-and-when or agentrx)")
     if path.stat().st_size == 0:
         raise fail(path, "the file is empty")
 
@@ -70,11 +77,21 @@ def _check_file(path: Path) -> None:
 def build_segments(record: TraceRecord, scheme: str) -> list[store.SegmentInput]:
     """The whole-trace segment (where trace-level labels live) plus the scheme's segments."""
     whole = store.SegmentInput("trace", 0, "trace", 0, len(record.text), queued=(scheme == "trace"))
-    if scheme == "trace":
-        return [whole]
-    parts = segment_trace(record.text, scheme, turns=record.turns)
-    return [whole] + [store.SegmentInput(scheme, s.index, s.kind, s.start, s.end, s.speaker,
-                                         recipient=s.recipient, meta=s.meta) for s in parts]
+    out = [whole]
+    if scheme != "trace":
+        out += _scheme_segments(record, scheme, queued=True)
+    if record.whole_turns and scheme != "turn":  # localisation steps index the turns: keep them, unqueued
+        out += _scheme_segments(record, "turn", queued=False)
+    return out
+
+
+def _scheme_segments(record: TraceRecord, scheme: str, *, queued: bool) -> list[store.SegmentInput]:
+    # Step-level datasets number their messages: one segment per message, however long, so that
+    # segment idx under 'turn' is the dataset's step.
+    limit = max(len(record.text), 1) if record.whole_turns else 20_000
+    parts = segment_trace(record.text, scheme, turns=record.turns, max_chars=limit)
+    return [store.SegmentInput(scheme, s.index, s.kind, s.start, s.end, s.speaker, queued=queued,
+                               recipient=s.recipient, meta=s.meta) for s in parts]
 
 
 class _Importer:
@@ -130,6 +147,8 @@ class _Importer:
         self.result.traces_seen += 1
         self.result.traces_added += int(added)
         segment_id = store.trace_segment_id(self.db, trace_id)
+        for localisation in record.localisations:
+            self.result.localisations_added += write_localisation(self.db, trace_id, localisation)
         for labels in record.labels:
             self.result.labels_added += self.write_labels(record, segment_id, labels)
 
@@ -142,6 +161,12 @@ class _Importer:
         rater_id = store.ensure_rater(self.db, labels.rater, labels.kind)
         values = {stored.mode_ids[code]: value for code, value in labels.values.items()}
         return store.write_labels(self.db, store.LabelWrite(segment_id, rater_id, stored.id, values))
+
+
+def write_localisation(db: sqlite_utils.Database, trace_id: int, localisation: RecordLocalisation) -> int:
+    """A dataset's localisation, as its reference rater's answer; 1 if it was new or changed."""
+    rater_id = store.ensure_rater(db, localisation.rater, "reference")
+    return int(store.write_answer(db, trace_id, rater_id, localisation.failures, note=localisation.note))
 
 
 def _draft_mapping(taxonomy: Taxonomy):
@@ -158,7 +183,8 @@ def _sha256(path: Path) -> str:
 
 
 def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto", scheme: str = "trace",
-                tags: dict[str, str] | None = None, max_trace_mb: float = DEFAULT_MAX_TRACE_MB) -> ImportResult:
+                tags: dict[str, str] | None = None, max_trace_mb: float = DEFAULT_MAX_TRACE_MB,
+                ground_truth: str | Path | None = None) -> ImportResult:
     """Import one file, all or nothing. Importing the same content again adds nothing.
 
     Raises IngestError (one line: file, record, reason), or FileAccessError when the file cannot be read,
@@ -171,7 +197,12 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto
         parse_scheme(scheme)
     except OptionError as exc:
         raise IngestError(f"--segment {scheme!r}: {exc}") from None
+    if (ground_truth is not None) != (fmt == "agentrx"):
+        raise IngestError("--ground-truth FILE goes with --format agentrx (and only with it)")
     try:
+        if fmt in STEP_FORMATS:
+            truth = Path(ground_truth) if ground_truth is not None else None
+            return _import_steps(db, path, fmt, scheme, dict(tags or {}), int(max_trace_mb * 1_000_000), truth)
         return _import(db, path, fmt, scheme, dict(tags or {}), int(max_trace_mb * 1_000_000))
     except OSError as exc:  # unreadable, vanished, a special file...: the file is at fault, not the code
         raise file_error(path, exc) from exc
@@ -185,6 +216,23 @@ def _add_record(importer: _Importer, record: TraceRecord, scheme: str) -> None:
         shown_id = record.external_id.encode("utf-8", "backslashreplace").decode()
         raise fail(importer.path, f"text with a lone surrogate ({bad}), which is not valid Unicode",
                    record=record.where, record_id=shown_id) from None
+
+
+def _import_steps(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str, tags: dict[str, str],
+                  max_chars: int, ground_truth: Path | None) -> ImportResult:
+    """A step-level dataset: read and checked whole, then written in one transaction."""
+    dataset = stepimport.read_dataset(path, fmt, ground_truth)
+    result = ImportResult(path=str(path), format=fmt, scheme=scheme)
+    importer = _Importer(db, path, result, tags, max_chars)
+    with store.write(db):
+        for record in dataset.records:
+            _add_record(importer, record, scheme)
+        store.record_import(db, path=str(path), sha256=dataset.digest(_sha256), fmt=fmt, scheme=scheme,
+                            traces_added=result.traces_added, labels_added=result.localisations_added)
+    result.warnings = dict(dataset.warnings.counts)
+    result.warning_examples = dict(dataset.warnings.examples)
+    result.mapped_spellings = [(s, c, n) for (s, c), n in sorted(dataset.categories.mapped.items())]
+    return result
 
 
 def _import(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str, tags: dict[str, str],

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from annotator.core.errors import UserError
 from annotator.core.segments import Turn
+from annotator.store.localisations import Failure
 
 
 class IngestError(UserError, ValueError):
@@ -77,6 +78,15 @@ class RecordLabels:
 
 
 @dataclass
+class RecordLocalisation:
+    """A reference rater's localisation of a whole trace; no failures means "no decisive error"."""
+
+    rater: str
+    failures: list[Failure]  # step: the 0-based index of the turn (history entry)
+    note: str | None = None
+
+
+@dataclass
 class TraceRecord:
     index: int  # position in the file, for error messages
     external_id: str
@@ -88,6 +98,8 @@ class TraceRecord:
     tags: dict[str, str] = field(default_factory=dict)
     labels: list[RecordLabels] = field(default_factory=list)
     locator: str = ""  # how error messages name this record, e.g. "line 7"; default "record <index>"
+    localisations: list[RecordLocalisation] = field(default_factory=list)
+    whole_turns: bool = False  # one turn segment per message, never cut (steps index them)
 
     @property
     def where(self) -> str:

@@ -26,3 +26,4 @@ def resource_path(*parts: str) -> Path:
 TAXONOMY_DIR = resource_path("taxonomies")
 PROMPTS_DIR = resource_path("prompts")
 DEMO_DIR = resource_path("demo")
+LOCALISATION_DIR = resource_path("localisation")

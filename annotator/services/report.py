@@ -25,7 +25,8 @@ MAST_ATTRIBUTION = ("Derived from MAD: Multi-Agent System Traces Dataset (Cemri,
 def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: list[str] | None = None,
                level: str = "segment", tags: dict[str, str] | None = None, bootstrap: int = 1000, seed: int = 0,
                include_gold: bool = False, ci_method: str = DEFAULT_METHOD,
-               alt_test_epsilon: float = ALT_TEST_EPSILON, include_unsure: bool = False) -> Report:
+               alt_test_epsilon: float = ALT_TEST_EPSILON, include_unsure: bool = False,
+               localisation_k: int = 3) -> Report:
     """Load labels from the database and build the agreement report (the CLI's and the app's entry point).
 
     Labels a rater submitted as unsure are left out unless `include_unsure` (``params.filters.unsure``
@@ -49,12 +50,23 @@ def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: lis
     sampled = _judge_self_agreement(db, stored, label_set)
     if sampled:
         report["judge_self_agreement"] = sampled
+    _attach_localisation(db, report, raters=raters, tags=tags, k=localisation_k, bootstrap=bootstrap, seed=seed)
     return report
 
 
 def unsure_choice(include_unsure: bool) -> str:
     """How a selection treats labels submitted as unsure, in the words of `--unsure`."""
     return UNSURE_CHOICES[1] if include_unsure else UNSURE_CHOICES[0]
+
+
+def _attach_localisation(db: sqlite_utils.Database, report: Report, *, raters: list[str] | None,
+                         tags: dict[str, str] | None, k: int, bootstrap: int, seed: int) -> None:
+    """The localisation section, when raters localised failures (reference raters join unless --raters names)."""
+    from annotator.services.localisation_report import localisation_for
+
+    section = localisation_for(db, raters=raters, tags=tags, k=k, bootstrap=bootstrap, seed=seed)
+    if section is not None:
+        report["localisation"] = section
 
 
 def _judge_self_agreement(db: sqlite_utils.Database, stored: store.StoredTaxonomy,

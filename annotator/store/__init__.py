@@ -58,6 +58,21 @@ from annotator.store.labels import (
     list_raters,
     write_labels,
 )
+from annotator.store.localisations import (
+    Answer,
+    Failure,
+    LocalisationCall,
+    cached_localisation,
+    delete_answer,
+    load_answers,
+    localisation_call_errors,
+    localised_trace_ids,
+    record_localisation_call,
+    traces_with_tags,
+    traces_with_turns,
+    turn_speakers,
+    write_answer,
+)
 from annotator.store.queue import (
     ListPosition,
     Progress,

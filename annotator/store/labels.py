@@ -10,7 +10,7 @@ import sqlite_utils
 from annotator.store.db import inserted_id, now, write
 from annotator.store.taxonomies import StoreError
 
-RATER_KINDS = ("human", "judge", "gold")
+RATER_KINDS = ("human", "judge", "gold", "reference")
 
 
 @dataclass(frozen=True)

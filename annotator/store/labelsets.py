@@ -136,7 +136,7 @@ def _ordered_raters(db: sqlite_utils.Database, present: np.ndarray, requested: l
     if requested is not None:
         return _rater_ids(db, requested)
     kinds = dict(db.execute("SELECT id, kind FROM raters").fetchall())
-    order = {"human": 0, "judge": 1, "gold": 2}
+    order = {"human": 0, "judge": 1, "reference": 2, "gold": 3}
     return sorted((int(r) for r in present), key=lambda r: (order[kinds[r]], r))
 
 

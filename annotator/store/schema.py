@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from annotator.store.schema_m007 import LOCALISATION_CALLS, LOCALISATION_TABLES, RATERS_WITH_REFERENCE
+
 migrations = Migrations("annotator")
 
 
@@ -288,6 +290,43 @@ def m006_turn_details(db: sqlite_utils.Database) -> None:
         ALTER TABLE segments ADD COLUMN meta TEXT;
         """
     )
+
+
+def _run_script(conn, script: str) -> None:
+    """Statement by statement: sqlite3's executescript would COMMIT the open transaction first."""
+    for statement in script.split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+@migrations(transactional=False)
+def m007_localisations(db: sqlite_utils.Database) -> None:
+    """Localisation labels (which agent made the decisive error, at which turn) and a rater kind 'reference'.
+
+    A 'reference' rater holds a public dataset's own labels (Who&When, AgentRx): compared like anyone
+    else, never averaged with the people, and gold only when promoted. SQLite cannot change a CHECK in
+    place, so the raters table is rebuilt; that needs foreign keys off, which only works outside a
+    transaction, hence transactional=False with its own transaction here. Every step is idempotent
+    (a crash between the commit and sqlite-utils' record of the migration just runs it again).
+    """
+    conn = db.conn
+    conn.execute("PRAGMA foreign_keys=OFF")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            raters_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'raters'").fetchone()[0]
+            if "'reference'" not in raters_sql:
+                _run_script(conn, RATERS_WITH_REFERENCE)
+            _run_script(conn, LOCALISATION_TABLES + LOCALISATION_CALLS)
+            problems = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if problems:
+                raise RuntimeError(f"m007_localisations: foreign keys broken by the rebuild: {problems[:3]}")
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.execute("PRAGMA foreign_keys=ON")
 
 
 def known_migrations() -> list[str]:

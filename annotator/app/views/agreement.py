@@ -5,6 +5,7 @@ import streamlit as st
 
 from annotator.app import auth, state
 from annotator.app.components import agreement_panels as panels
+from annotator.app.components import localisation_panels
 from annotator.app.viewmodels.text import md_literal
 from annotator.core.errors import UserError
 from annotator.core.report.fmt import taxonomy_ref
@@ -28,15 +29,19 @@ with state.open_db() as db:
         st.caption(f"{md_literal(taxonomy_ref(report))} · {report['level']} level · {len(report['raters'])} raters · "
                    f"bootstrap {report['params']['bootstrap']}")
         panels.show_downloads(report)
-        kappa_tab, pairs_tab, confusion_tab, progress_tab = st.tabs(
-            ["Kappa per mode", "Rater pairs", "Co-confusion", "Annotator progress"])
+        kappa_tab, pairs_tab, confusion_tab, localisation_tab, progress_tab = st.tabs(
+            ["Kappa per mode", "Rater pairs", "Co-confusion", "Localisation", "Annotator progress"])
         with kappa_tab:
             panels.show_kappa(report)
         with pairs_tab:
             panels.show_matrix(report)
         with confusion_tab:
             panels.show_co_confusion(report)
+        with localisation_tab:
+            localisation_panels.show(filters)
         with progress_tab:
             panels.show_progress(db)
     else:
+        if localisation_panels.has_localisations(db):
+            localisation_panels.show(filters)
         panels.show_progress(db)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from annotator.app import auth, keys, state
-from annotator.app.components import header, label_panel, segment_view
+from annotator.app.components import header, label_panel, localise_panel, segment_view
 from annotator.services import annotate
 
 user = auth.require("annotator")
@@ -32,5 +32,6 @@ header.show(view)
 left, right = st.columns([3, 2], gap="large")
 with left:
     segment_view.show(view)
+    localise_panel.show(view, user)  # under the turn being read: the decisive error is set from it
 with right:
     label_panel.show(view, user)

@@ -23,7 +23,8 @@ from annotator.core.report.fmt import (
     trace_coverage_rows,
 )
 from annotator.core.report.judges import JUDGE_HEADER, judge_rows, judges_note
-from annotator.core.report.model import Flag, Pair, PooledPair, Report, Scores
+from annotator.core.report.localisation import localisation_tables
+from annotator.core.report.model import Flag, Localisation, Pair, PooledPair, Report, Scores
 from annotator.core.report.svg import HeatCell, KappaRow, band, esc, heatmap, kappa_chart, legend, sequential
 
 CSS = """
@@ -253,9 +254,29 @@ def _trace_coverage(report: Report) -> str:
             + _table(TRACE_COVERAGE_HEADER, rows, left=2))
 
 
+def localisation_html(section: Localisation | None) -> str:
+    """The localisation section (turn and agent of the decisive error), when raters localised failures."""
+    parts = []
+    for title, note, header, rows, text_columns in localisation_tables(section) if section else []:
+        cells = ["<tr>" + "".join(_text_cell(c) if i < text_columns else _figure_cell(esc(c))
+                                  for i, c in enumerate(row)) + "</tr>" for row in rows]
+        parts.append(f"<h2>{esc(title)}</h2><p class=note>{esc(note)}</p>"
+                     + _table(header, cells, left=text_columns))
+    return "".join(parts)
+
+
 def _parameters(report: Report) -> str:
     rows = [f'<tr><th class="t">{esc(k)}</th>{_text_cell(v)}</tr>' for k, v in parameter_rows(report)]
     return "<h2>Parameters</h2><table><tbody>" + "".join(rows) + "</tbody></table>"
+
+
+def render_localisation_html(section: Localisation) -> str:
+    """The localisation section alone, as one HTML document that opens offline."""
+    title = "Localisation agreement"
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+            f"<title>{title}</title><style>{CSS}</style></head><body><h1>{title}</h1>"
+            + localisation_html(section) + "</body></html>\n")
 
 
 def render_html(report: Report) -> str:
@@ -282,6 +303,7 @@ def render_html(report: Report) -> str:
         "rate = count / (unit, rater pair) comparisons where both labelled both modes.</p><figure>"
         + _co_confusion_map(report) + "</figure>" + _co_confusion_table(report),
         _contested(report),
+        localisation_html(report.get("localisation")),
         _parameters(report),
     ]
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -18,7 +18,8 @@ from annotator.core.report.fmt import (
     trace_coverage_rows,
 )
 from annotator.core.report.judges import JUDGE_HEADER, judge_rows, judges_note, people_figure
-from annotator.core.report.model import Pair, PooledPair, Report, Scores
+from annotator.core.report.localisation import localisation_tables
+from annotator.core.report.model import Localisation, Pair, PooledPair, Report, Scores
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -58,7 +59,7 @@ def render_markdown(report: Report) -> str:
     lines += _md_table(PAIR_HEADER, _md_pair_rows(report["pooled"]["pairs"]))
     lines += _md_trace_coverage(report)
     lines += (_md_judges(report) + _md_classification(report) + _md_self_agreement(report) + _md_co_confusion(report)
-              + _md_contested(report) + _md_params(report))
+              + _md_contested(report) + localisation_markdown(report.get("localisation")) + _md_params(report))
     return "\n".join(lines)
 
 
@@ -121,6 +122,15 @@ def _md_contested(report: Report) -> list[str]:
              md_escape(", ".join(c["disputed_modes"]))] for c in contested]
     return ["## Contested units (most disputed first)", ""] + _md_table(
         ["unit", "disputed modes", "discordant pairs", "modes"], rows)
+
+
+def localisation_markdown(section: Localisation | None) -> list[str]:
+    """The localisation section (turn and agent of the decisive error), when raters localised failures."""
+    out: list[str] = []
+    for title, note, header, rows, text_columns in localisation_tables(section) if section else []:
+        cells = [[md_escape(c) if i < text_columns else c for i, c in enumerate(row)] for row in rows]
+        out += [f"## {title}", "", note, ""] + _md_table(header, cells)
+    return out
 
 
 def _md_params(report: Report) -> list[str]:

@@ -31,7 +31,8 @@ Who builds what
 - ``annotator.core.agreement.build_report``: ``params.filters``, ``params.generated_at`` and, for data
   whose licence asks for credit, ``params.attribution``; at trace level from segments, ``trace_coverage``;
 - ``annotator.services.report.report_for``: ``judge_self_agreement``, when a judge was sampled more than
-  once per segment.
+  once per segment; ``localisation`` (``annotator.core.agreement.localisation``), when raters localised
+  failures.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from typing import Literal, NotRequired, TypedDict, get_args
 
 Level = Literal["segment", "trace"]
 Resample = Literal["unit", "group"]
-RaterKind = Literal["human", "judge", "gold"]
+RaterKind = Literal["human", "judge", "gold", "reference"]
 Flag = Literal["undefined", "constant_rater", "low_positive_count", "kappa_paradox", "few_units", "uninformative"]
 FLAGS: tuple[Flag, ...] = get_args(Flag)
 
@@ -303,6 +304,71 @@ class TraceCoverage(TypedDict):
     partial: int  # traces both labelled, at least one of them not every segment
 
 
+class Estimate(TypedDict):
+    value: float | None
+    ci_low: float | None  # percentile interval from resampling traces
+    ci_high: float | None
+
+
+class LocalisationRater(TypedDict):
+    name: str
+    kind: RaterKind
+    traces: int  # traces it answered
+    no_error: int  # of which "no decisive error"
+
+
+class LocalisationModeRow(TypedDict):
+    mode: str
+    n: int  # traces both localised where either root cause names the mode
+    same_mode: float
+    agent_accuracy: float
+    step_exact: float
+
+
+class LocalisationPair(TypedDict):
+    a: str
+    b: str
+    traces: int  # answered by both
+    both_no_error: int
+    a_only_no_error: int
+    b_only_no_error: int
+    error_agreement: float | None  # both localised or both "no decisive error"
+    n: int  # localised by both: the figures below are over these
+    agent_accuracy: Estimate
+    agent_kappa: Estimate
+    step_exact: Estimate
+    step_within_1: Estimate
+    step_within_k: Estimate
+    failure_set_overlap: Estimate  # mean Jaccard of the failure turns, traces with several failures
+    offsets: dict[str, int]  # b's step minus a's -> traces
+    multi_failure_traces: int
+    by_mode: list[LocalisationModeRow]
+
+
+class ReferenceAccuracy(TypedDict):
+    reference: str
+    rater: str
+    n: int  # traces the reference localised
+    missing: int  # of which the rater did not answer (misses)
+    said_no_error: int  # of which the rater said "no decisive error" (misses)
+    agent_accuracy: Estimate  # Who&When agent-level accuracy
+    step_accuracy: Estimate  # Who&When step-level accuracy
+
+
+class LocalisationParams(TypedDict):
+    bootstrap: int
+    seed: int
+    resample: Literal["trace"]
+
+
+class Localisation(TypedDict):
+    k: int  # the +-k of step_within_k
+    raters: list[LocalisationRater]
+    pairs: list[LocalisationPair]
+    against_reference: list[ReferenceAccuracy]
+    params: LocalisationParams
+
+
 class Report(TypedDict):
     """The whole document, as ``annotator report --format json`` writes it."""
 
@@ -318,3 +384,4 @@ class Report(TypedDict):
     params: Params
     judge_self_agreement: NotRequired[dict[str, SelfAgreement]]  # report_for, judges with --samples > 1
     trace_coverage: NotRequired[list[TraceCoverage]]  # build_report, at trace level from segments
+    localisation: NotRequired[Localisation]  # report_for, when raters localised failures
