@@ -94,7 +94,9 @@ def _print_plan(p) -> None:
 
 
 def _width(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+    from annotator.core.report.fmt import fmt_number
+
+    return fmt_number(value, 3)
 
 
 def _from_db(ctx: click.Context, db_path: Path | None, *, mode: str | None, taxonomy: str, raters: str | None,
@@ -116,7 +118,7 @@ def _from_db(ctx: click.Context, db_path: Path | None, *, mode: str | None, taxo
         f"{'+' + format(k, ','):>10}" for k in more)
     click.echo(header)
     for m in result["modes"]:
-        kappa = "n/a" if m["kappa"] is None else f"{m['kappa']:.2f}"
+        kappa = _width(m["kappa"]) if m["kappa"] is None else f"{m['kappa']:.2f}"
         cells = "".join(f"{_width(p['median_width']):>10}" for p in m["projected"])
         line = f"{m['code']:<8}{m['pairs']:>6}{m['n']:>7}{kappa:>7}{_width(m['width_now']):>11}{cells}"
         click.echo(line + (f"  ({m['reason']})" if m["reason"] else ""))
