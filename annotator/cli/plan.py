@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from annotator.cli.common import SEED, UNSURE, FiniteNumber
-from annotator.core.report.fmt import fmt_number
 
 # The choices are intervals.METHODS, spelled out so that --help needs no numpy (tests/test_plan.py keeps them equal).
 CI_METHODS = ["dirichlet", "goodness-of-fit", "percentile"]
@@ -95,6 +94,8 @@ def _print_plan(p) -> None:
 
 
 def _width(value: float | None) -> str:
+    from annotator.core.report.fmt import fmt_number
+
     return fmt_number(value, 3)
 
 
@@ -117,7 +118,7 @@ def _from_db(ctx: click.Context, db_path: Path | None, *, mode: str | None, taxo
         f"{'+' + format(k, ','):>10}" for k in more)
     click.echo(header)
     for m in result["modes"]:
-        kappa = fmt_number(m["kappa"], 2)
+        kappa = _width(m["kappa"]) if m["kappa"] is None else f"{m['kappa']:.2f}"
         cells = "".join(f"{_width(p['median_width']):>10}" for p in m["projected"])
         line = f"{m['code']:<8}{m['pairs']:>6}{m['n']:>7}{kappa:>7}{_width(m['width_now']):>11}{cells}"
         click.echo(line + (f"  ({m['reason']})" if m["reason"] else ""))
