@@ -27,14 +27,14 @@ def init(ctx: click.Context, taxonomy_source: str) -> None:
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", "mad-human", "mad", "jsonl", "text"]))
-@click.option("--segment", "scheme", default="trace", show_default=True, metavar="trace|turn|window:N",
-              help="How to cut each trace into segments to label.")
+              type=click.Choice(["auto", "mad-human", "mad", "jsonl", "text", "ag2-log"]))
+@click.option("--segment", "scheme", default=None, metavar="trace|turn|window:N",
+              help="How to cut each trace into segments to label [default: turn for ag2-log, else trace].")
 @click.option("--tag", "tags", multiple=True, metavar="K=V", help="Tag every imported trace (repeatable).")
 @click.option("--max-trace-mb", default=20.0, show_default=True, type=FiniteNumber(0.0, above=True),
               help="Refuse traces larger than this.")
 @click.pass_context
-def import_(ctx: click.Context, paths: tuple[Path, ...], fmt: str, scheme: str, tags: tuple[str, ...],
+def import_(ctx: click.Context, paths: tuple[Path, ...], fmt: str, scheme: str | None, tags: tuple[str, ...],
             max_trace_mb: float) -> None:
     """Import trace files. Each file is imported all or nothing; re-importing adds nothing."""
     from annotator.ingest import import_file

@@ -12,12 +12,15 @@ from annotator import store
 from annotator.core.errors import OptionError, file_error
 from annotator.core.segments import parse_scheme, segment_trace
 from annotator.core.taxonomy import BUILTIN_TAXONOMIES, Taxonomy, load_taxonomy, parse_ref
-from annotator.ingest import jsonl, mad, mad_human, text
+from annotator.ingest import ag2log, jsonl, mad, mad_human, text
 from annotator.ingest.jsonstream import first_item
 from annotator.ingest.records import IngestError, RecordLabels, TraceRecord, fail
 
-FORMATS = ("auto", "mad-human", "mad", "jsonl", "text")
-READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read}
+FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "ag2-log")
+READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read,
+           "ag2-log": ag2log.read}
+# Formats that know each message's author: segmented per agent turn unless --segment says otherwise.
+TURN_FORMATS = frozenset({"ag2-log"})
 DEFAULT_MAX_TRACE_MB = 20.0
 
 
@@ -46,6 +49,10 @@ def detect_format(path: Path) -> str:
     head = _sniff(path)
     if not head and path.stat().st_size <= 4096:
         raise fail(path, "the file is empty (only white space)")
+    if head.startswith(ag2log.SQLITE_MAGIC):
+        if ag2log.is_ag2_log(path):
+            return "ag2-log"
+        raise fail(path, "an SQLite database, but not an AG2 runtime log (use --format to say which)")
     if head.startswith(b"["):
         item = first_item(path)
         if isinstance(item, dict) and "annotations" in item and "trace" in item:
@@ -157,9 +164,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto", scheme: str = "trace",
+def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto", scheme: str | None = None,
                 tags: dict[str, str] | None = None, max_trace_mb: float = DEFAULT_MAX_TRACE_MB) -> ImportResult:
     """Import one file, all or nothing. Importing the same content again adds nothing.
+
+    `scheme` None means "turn" for formats that name each message's author (TURN_FORMATS), else "trace".
 
     Raises IngestError (one line: file, record, reason), or FileAccessError when the file cannot be read,
     and leaves the database as it was.
@@ -168,7 +177,8 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto
     if fmt not in FORMATS:
         raise IngestError(f"{path}: unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     try:
-        parse_scheme(scheme)
+        if scheme is not None:
+            parse_scheme(scheme)
     except OptionError as exc:
         raise IngestError(f"--segment {scheme!r}: {exc}") from None
     try:
@@ -187,10 +197,11 @@ def _add_record(importer: _Importer, record: TraceRecord, scheme: str) -> None:
                    record=record.where, record_id=shown_id) from None
 
 
-def _import(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str, tags: dict[str, str],
+def _import(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str | None, tags: dict[str, str],
             max_chars: int) -> ImportResult:
     _check_file(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
+    scheme = scheme or ("turn" if fmt in TURN_FORMATS else "trace")
     result = ImportResult(path=str(path), format=fmt, scheme=scheme)
     importer = _Importer(db, path, result, tags, max_chars)
     with store.write(db):
