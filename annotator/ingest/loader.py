@@ -14,10 +14,12 @@ from annotator.core.segments import parse_scheme, segment_trace
 from annotator.core.taxonomy import BUILTIN_TAXONOMIES, Taxonomy, load_taxonomy, parse_ref
 from annotator.ingest import jsonl, mad, mad_human, text
 from annotator.ingest.jsonstream import first_item
-from annotator.ingest.records import IngestError, RecordLabels, TraceRecord, fail
+from annotator.ingest.records import ImportNote, IngestError, RecordLabels, TraceRecord, fail
 
 FORMATS = ("auto", "mad-human", "mad", "jsonl", "text")
 READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read}
+# Span formats: read with read(path, group=...), segmented per turn unless --segment says otherwise.
+SPAN_FORMATS: frozenset[str] = frozenset()
 DEFAULT_MAX_TRACE_MB = 20.0
 
 
@@ -33,6 +35,7 @@ class ImportResult:
     labels_added: int = 0
     taxonomies_added: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
+    notes: dict[str, int] = field(default_factory=dict)  # repairs and unread parts, counted (ImportNote)
 
 
 def _sniff(path: Path) -> bytes:
@@ -157,9 +160,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto", scheme: str = "trace",
-                tags: dict[str, str] | None = None, max_trace_mb: float = DEFAULT_MAX_TRACE_MB) -> ImportResult:
+def default_scheme(fmt: str) -> str:
+    """How a format is segmented when --segment is not given: span formats per turn, the others whole."""
+    return "turn" if fmt in SPAN_FORMATS else "trace"
+
+
+def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto", scheme: str | None = None,
+                tags: dict[str, str] | None = None, max_trace_mb: float = DEFAULT_MAX_TRACE_MB,
+                group: str = "trace") -> ImportResult:
     """Import one file, all or nothing. Importing the same content again adds nothing.
+
+    `scheme` None is the format's default (see default_scheme); `group` ("trace" or "session") is how
+    span formats gather spans into traces.
 
     Raises IngestError (one line: file, record, reason), or FileAccessError when the file cannot be read,
     and leaves the database as it was.
@@ -167,12 +179,13 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto
     path = Path(path)
     if fmt not in FORMATS:
         raise IngestError(f"{path}: unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if scheme is not None:
+        try:
+            parse_scheme(scheme)
+        except OptionError as exc:
+            raise IngestError(f"--segment {scheme!r}: {exc}") from None
     try:
-        parse_scheme(scheme)
-    except OptionError as exc:
-        raise IngestError(f"--segment {scheme!r}: {exc}") from None
-    try:
-        return _import(db, path, fmt, scheme, dict(tags or {}), int(max_trace_mb * 1_000_000))
+        return _import(db, path, fmt, scheme, dict(tags or {}), int(max_trace_mb * 1_000_000), group)
     except OSError as exc:  # unreadable, vanished, a special file...: the file is at fault, not the code
         raise file_error(path, exc) from exc
 
@@ -187,16 +200,20 @@ def _add_record(importer: _Importer, record: TraceRecord, scheme: str) -> None:
                    record=record.where, record_id=shown_id) from None
 
 
-def _import(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str, tags: dict[str, str],
-            max_chars: int) -> ImportResult:
+def _import(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str | None, tags: dict[str, str],
+            max_chars: int, group: str) -> ImportResult:
     _check_file(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
+    scheme = scheme or default_scheme(fmt)
     result = ImportResult(path=str(path), format=fmt, scheme=scheme)
     importer = _Importer(db, path, result, tags, max_chars)
+    items = READERS[fmt](path, group=group) if fmt in SPAN_FORMATS else READERS[fmt](path)
     with store.write(db):
-        for item in READERS[fmt](path):
+        for item in items:
             if isinstance(item, Taxonomy):
                 importer.add_taxonomy(item)
+            elif isinstance(item, ImportNote):
+                result.notes[item.text] = result.notes.get(item.text, 0) + item.count
             else:
                 _add_record(importer, item, scheme)
         store.record_import(db, path=str(path), sha256=_sha256(path), fmt=fmt, scheme=scheme,
