@@ -12,14 +12,14 @@ from annotator import store
 from annotator.core.errors import OptionError, file_error
 from annotator.core.segments import parse_scheme, segment_trace
 from annotator.core.taxonomy import BUILTIN_TAXONOMIES, Taxonomy, load_taxonomy, parse_ref
-from annotator.ingest import jsonl, mad, mad_human, text
+from annotator.ingest import genai, jsonl, mad, mad_human, otlp, text
 from annotator.ingest.jsonstream import first_item
 from annotator.ingest.records import ImportNote, IngestError, RecordLabels, TraceRecord, fail
 
-FORMATS = ("auto", "mad-human", "mad", "jsonl", "text")
-READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read}
+FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "otel")
+READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read, "otel": genai.read}
 # Span formats: read with read(path, group=...), segmented per turn unless --segment says otherwise.
-SPAN_FORMATS: frozenset[str] = frozenset()
+SPAN_FORMATS: frozenset[str] = frozenset({"otel"})
 DEFAULT_MAX_TRACE_MB = 20.0
 
 
@@ -44,11 +44,23 @@ def _sniff(path: Path) -> bytes:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")
 
 
+def _span_format(path: Path, head: bytes) -> str | None:
+    """An OTLP export (JSON or protobuf), if the file is one."""
+    if head.startswith(b"{") and (b'"resourceSpans"' in head or b'"resourceLogs"' in head):
+        return "otel"
+    if not head.startswith((b"{", b"[")) and otlp.looks_like_protobuf(path, head):
+        return "otel"
+    return None
+
+
 def detect_format(path: Path) -> str:
-    """Guess the format from the content: a JSON array of MAST records, JSON Lines, or plain text."""
+    """Guess the format from the content: a JSON array of MAST records, JSON Lines, an OTLP export, or text."""
     head = _sniff(path)
     if not head and path.stat().st_size <= 4096:
         raise fail(path, "the file is empty (only white space)")
+    span_format = _span_format(path, head)
+    if span_format:
+        return span_format
     if head.startswith(b"["):
         item = first_item(path)
         if isinstance(item, dict) and "annotations" in item and "trace" in item:

@@ -230,9 +230,13 @@ class _Turns:
     def tool(self, span: Span) -> None:
         call = span.tool
         name = call.name if call else span.name or "tool"
+        requested = bool(call and call.id and call.id in self.tool_names)  # the LLM's output showed the call
         if call and call.id:
             self.tool_names[call.id] = name
-        lines = [f"[tool call{' ' + call.id if call and call.id else ''}] {name}({call.arguments if call else ''})"]
+        if requested:
+            lines = [f"[tool {name}, call {call.id}]"] if call else []
+        else:
+            lines = [f"[tool call{' ' + call.id if call and call.id else ''}] {name}({call.arguments if call else ''})"]
         if span.tool_result is not None:
             lines.append(f"[result] {span.tool_result}")
             self.said[_key(span.tool_result)] += 1  # the next LLM call's prompt repeats it
