@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
 from annotator.ingest.records import ImportNote, TraceRecord, fail
 from annotator.ingest.spans.assemble import assemble, is_genai
 from annotator.ingest.spans.model import Span, SpanEvent
+from annotator.store.spill import Spill
 
 GROUPS = ("trace", "session")
 NOT_GENAI = "traces without any LLM, agent or tool span, skipped"
@@ -16,30 +18,42 @@ NOT_GENAI = "traces without any LLM, agent or tool span, skipped"
 NO_SPAN = "events or log records of spans that are not in the file, ignored"
 
 
-def _buckets(items: Iterable[Span | SpanEvent], group: str, notes: Counter[str]) -> list[list[Span]]:
+def _buckets(items: Iterable[Span | SpanEvent], group: str, notes: Counter[str]) -> Iterator[list[Span]]:
     """Spans per trace id in first-seen order; with group="session", traces of one session together.
 
-    A trace's session is the first session id any of its spans names; a trace without one stays alone.
-    Events given apart from their span join the span's `events`.
+    Spans are parked on disk (store.Spill) while the file is read, so memory holds one trace (or session) at
+    a time, not the export. A trace's session is the first session id any of its spans names; a trace
+    without one stays alone. Events given apart from their span join the span's `events`.
     """
-    traces: dict[str, list[Span]] = {}
-    loose: dict[tuple[str, str], list[SpanEvent]] = {}
-    for item in items:
+    sessions: dict[str, str | None] = {}  # trace id -> session: one entry per trace
+    with Spill() as spill:
+        for item in items:
+            spill.add(item.trace_id, pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
+            if isinstance(item, Span) and item.session and not sessions.get(item.trace_id):
+                sessions[item.trace_id] = item.session
+        order: dict[str, list[str]] = {}
+        for trace_id in spill.ordered_keys():
+            session = sessions.get(trace_id) if group == "session" else None
+            order.setdefault(f"session {session}" if session else f"trace {trace_id}", []).append(trace_id)
+        for trace_ids in order.values():
+            members = [span for trace_id in trace_ids for span in _trace(spill, trace_id, notes)]
+            if members:
+                yield members
+
+
+def _trace(spill: Spill, trace_id: str, notes: Counter[str]) -> list[Span]:
+    spans: list[Span] = []
+    loose: dict[str, list[SpanEvent]] = {}
+    for blob in spill.items(trace_id):
+        item = pickle.loads(blob)  # our own temporary file, written just now by this process
         if isinstance(item, SpanEvent):
-            loose.setdefault((item.trace_id, item.span_id), []).append(item)
+            loose.setdefault(item.span_id, []).append(item)
         else:
-            traces.setdefault(item.trace_id, []).append(item)
-    for members in traces.values():
-        for span in members:
-            span.events.extend(loose.pop((span.trace_id, span.span_id), []))
+            spans.append(item)
+    for span in spans:
+        span.events.extend(loose.pop(span.span_id, []))
     notes[NO_SPAN] += sum(len(events) for events in loose.values())
-    if group == "trace":
-        return list(traces.values())
-    sessions: dict[str, list[Span]] = {}
-    for trace_id, members in traces.items():
-        session = next((s.session for s in members if s.session), None)
-        sessions.setdefault(f"session {session}" if session else trace_id, []).extend(members)
-    return list(sessions.values())
+    return spans
 
 
 def _external_id(members: list[Span], group: str) -> str:
