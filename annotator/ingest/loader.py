@@ -12,15 +12,17 @@ from annotator import store
 from annotator.core.errors import OptionError, file_error
 from annotator.core.segments import parse_scheme, segment_trace
 from annotator.core.taxonomy import BUILTIN_TAXONOMIES, Taxonomy, load_taxonomy, parse_ref
-from annotator.ingest import ag2log, jsonl, mad, mad_human, text
+from annotator.ingest import ag2log, genai, jsonl, mad, mad_human, otlp, text
 from annotator.ingest.jsonstream import first_item
-from annotator.ingest.records import IngestError, RecordLabels, TraceRecord, fail
+from annotator.ingest.records import ImportNote, IngestError, RecordLabels, TraceRecord, fail
 
-FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "ag2-log")
-READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read,
+FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "otel", "ag2-log")
+READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read, "otel": genai.read,
            "ag2-log": ag2log.read}
-# Formats that know each message's author: segmented per agent turn unless --segment says otherwise.
-TURN_FORMATS = frozenset({"ag2-log"})
+# Span formats: read with read(path, group=...), segmented per turn unless --segment says otherwise.
+SPAN_FORMATS: frozenset[str] = frozenset({"otel"})
+# Formats that name each message's author: segmented per turn by default too.
+TURN_FORMATS: frozenset[str] = SPAN_FORMATS | {"ag2-log"}
 DEFAULT_MAX_TRACE_MB = 20.0
 
 
@@ -36,6 +38,7 @@ class ImportResult:
     labels_added: int = 0
     taxonomies_added: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
+    notes: dict[str, int] = field(default_factory=dict)  # repairs and unread parts, counted (ImportNote)
 
 
 def _sniff(path: Path) -> bytes:
@@ -44,8 +47,17 @@ def _sniff(path: Path) -> bytes:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")
 
 
+def _span_format(path: Path, head: bytes) -> str | None:
+    """An OTLP export (JSON or protobuf), if the file is one."""
+    if head.startswith(b"{") and (b'"resourceSpans"' in head or b'"resourceLogs"' in head):
+        return "otel"
+    if not head.startswith((b"{", b"[")) and otlp.looks_like_protobuf(path, head):
+        return "otel"
+    return None
+
+
 def detect_format(path: Path) -> str:
-    """Guess the format from the content: a JSON array of MAST records, JSON Lines, or plain text."""
+    """Guess the format from the content: a JSON array of MAST records, JSON Lines, an OTLP export, or text."""
     head = _sniff(path)
     if not head and path.stat().st_size <= 4096:
         raise fail(path, "the file is empty (only white space)")
@@ -53,6 +65,9 @@ def detect_format(path: Path) -> str:
         if ag2log.is_ag2_log(path):
             return "ag2-log"
         raise fail(path, "an SQLite database, but not an AG2 runtime log (use --format to say which)")
+    span_format = _span_format(path, head)
+    if span_format:
+        return span_format
     if head.startswith(b"["):
         item = first_item(path)
         if isinstance(item, dict) and "annotations" in item and "trace" in item:
@@ -164,11 +179,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def default_scheme(fmt: str) -> str:
+    """How a format is segmented when --segment is not given: formats that name authors per turn, others whole."""
+    return "turn" if fmt in TURN_FORMATS else "trace"
+
+
 def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto", scheme: str | None = None,
-                tags: dict[str, str] | None = None, max_trace_mb: float = DEFAULT_MAX_TRACE_MB) -> ImportResult:
+                tags: dict[str, str] | None = None, max_trace_mb: float = DEFAULT_MAX_TRACE_MB,
+                group: str = "trace") -> ImportResult:
     """Import one file, all or nothing. Importing the same content again adds nothing.
 
-    `scheme` None means "turn" for formats that name each message's author (TURN_FORMATS), else "trace".
+    `scheme` None is the format's default (see default_scheme); `group` ("trace" or "session") is how
+    span formats gather spans into traces.
 
     Raises IngestError (one line: file, record, reason), or FileAccessError when the file cannot be read,
     and leaves the database as it was.
@@ -176,13 +198,13 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto
     path = Path(path)
     if fmt not in FORMATS:
         raise IngestError(f"{path}: unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
-    try:
-        if scheme is not None:
+    if scheme is not None:
+        try:
             parse_scheme(scheme)
-    except OptionError as exc:
-        raise IngestError(f"--segment {scheme!r}: {exc}") from None
+        except OptionError as exc:
+            raise IngestError(f"--segment {scheme!r}: {exc}") from None
     try:
-        return _import(db, path, fmt, scheme, dict(tags or {}), int(max_trace_mb * 1_000_000))
+        return _import(db, path, fmt, scheme, dict(tags or {}), int(max_trace_mb * 1_000_000), group)
     except OSError as exc:  # unreadable, vanished, a special file...: the file is at fault, not the code
         raise file_error(path, exc) from exc
 
@@ -198,16 +220,19 @@ def _add_record(importer: _Importer, record: TraceRecord, scheme: str) -> None:
 
 
 def _import(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str | None, tags: dict[str, str],
-            max_chars: int) -> ImportResult:
+            max_chars: int, group: str) -> ImportResult:
     _check_file(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
-    scheme = scheme or ("turn" if fmt in TURN_FORMATS else "trace")
+    scheme = scheme or default_scheme(fmt)
     result = ImportResult(path=str(path), format=fmt, scheme=scheme)
     importer = _Importer(db, path, result, tags, max_chars)
+    items = READERS[fmt](path, group=group) if fmt in SPAN_FORMATS else READERS[fmt](path)
     with store.write(db):
-        for item in READERS[fmt](path):
+        for item in items:
             if isinstance(item, Taxonomy):
                 importer.add_taxonomy(item)
+            elif isinstance(item, ImportNote):
+                result.notes[item.text] = result.notes.get(item.text, 0) + item.count
             else:
                 _add_record(importer, item, scheme)
         store.record_import(db, path=str(path), sha256=_sha256(path), fmt=fmt, scheme=scheme,
