@@ -12,15 +12,15 @@ from annotator import store
 from annotator.core.errors import OptionError, file_error
 from annotator.core.segments import parse_scheme, segment_trace
 from annotator.core.taxonomy import BUILTIN_TAXONOMIES, Taxonomy, load_taxonomy, parse_ref
-from annotator.ingest import ag2log, genai, jsonl, mad, mad_human, otlp, text
+from annotator.ingest import ag2log, genai, jsonl, mad, mad_human, openinference, otlp, phoenix, text
 from annotator.ingest.jsonstream import first_item
 from annotator.ingest.records import ImportNote, IngestError, RecordLabels, TraceRecord, fail
 
-FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "otel", "ag2-log")
+FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "otel", "openinference", "ag2-log")
 READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read, "otel": genai.read,
-           "ag2-log": ag2log.read}
+           "openinference": openinference.read, "ag2-log": ag2log.read}
 # Span formats: read with read(path, group=...), segmented per turn unless --segment says otherwise.
-SPAN_FORMATS: frozenset[str] = frozenset({"otel"})
+SPAN_FORMATS: frozenset[str] = frozenset({"otel", "openinference"})
 # Formats that name each message's author: segmented per turn by default too.
 TURN_FORMATS: frozenset[str] = SPAN_FORMATS | {"ag2-log"}
 DEFAULT_MAX_TRACE_MB = 20.0
@@ -47,12 +47,18 @@ def _sniff(path: Path) -> bytes:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")
 
 
+def _mentions(path: Path, marker: bytes, limit: int = 1 << 20) -> bool:
+    with open(path, "rb") as handle:
+        return marker in handle.read(limit)
+
+
 def _span_format(path: Path, head: bytes) -> str | None:
-    """An OTLP export (JSON or protobuf), if the file is one."""
-    if head.startswith(b"{") and (b'"resourceSpans"' in head or b'"resourceLogs"' in head):
-        return "otel"
-    if not head.startswith((b"{", b"[")) and otlp.looks_like_protobuf(path, head):
-        return "otel"
+    """An OTLP export (JSON or protobuf; OpenInference if its spans say so) or a Phoenix span export."""
+    if phoenix.is_phoenix(path):
+        return "openinference"
+    is_json = head.startswith(b"{") and (b'"resourceSpans"' in head or b'"resourceLogs"' in head)
+    if is_json or not head.startswith((b"{", b"[")) and otlp.looks_like_protobuf(path, head):
+        return "openinference" if _mentions(path, b"openinference.span.kind") else "otel"
     return None
 
 
@@ -180,7 +186,7 @@ def _sha256(path: Path) -> str:
 
 
 def default_scheme(fmt: str) -> str:
-    """How a format is segmented when --segment is not given: formats that name authors per turn, others whole."""
+    """How a format is segmented when --segment is not given: span formats per turn, the others whole."""
     return "turn" if fmt in TURN_FORMATS else "trace"
 
 

@@ -207,6 +207,40 @@ def request_items(request: object, locator: str) -> Iterator[OtlpSpan | SpanEven
 
 
 # --------------------------------------------------------------------------------------------------
+# Flattened attributes (OpenInference writes lists of objects as "llm.input_messages.0.message.role")
+
+
+def flatten(value: Any, prefix: str, out: dict[str, Any]) -> dict[str, Any]:
+    """Nested objects and lists as dotted keys ("llm.input_messages.0.message.role"), as OTLP flattens them.
+
+    NumPy arrays (lists read from Parquet) count as lists.
+    """
+    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+        value = value.tolist()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            flatten(inner, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for i, inner in enumerate(value):
+            flatten(inner, f"{prefix}.{i}", out)
+    else:
+        out[prefix] = value
+    return out
+
+
+def indexed(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """The items under `prefix.<i>.` in index order, each as its own keys without the prefix."""
+    items: dict[int, dict[str, Any]] = {}
+    head = prefix + "."
+    for key, value in attrs.items():
+        if key.startswith(head):
+            index, _, rest = key[len(head):].partition(".")
+            if index.isdigit() and rest:
+                items.setdefault(int(index), {})[rest] = value
+    return [items[i] for i in sorted(items)]
+
+
+# --------------------------------------------------------------------------------------------------
 # Files
 
 
