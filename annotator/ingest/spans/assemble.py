@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from annotator.core.turns import render_messages
 from annotator.ingest.records import IngestError, RecordLabels, TraceRecord, fail
 from annotator.ingest.spans.model import (
+    AGENT,
     GENAI_KINDS,
     HANDOFF,
     LLM,
@@ -200,7 +201,9 @@ class _Turns:
             recipient = message.recipient or (", ".join(dict.fromkeys(c.name for c in message.tool_calls))
                                               or self.caller_of(span))
         else:  # the prompt side: the user, the system instructions, history from others
-            speaker = message.name or message.role
+            # An agent's unnamed task comes from the agent that called it (a delegation), if there is one.
+            delegated_by = self.caller_of(span) if span.kind == AGENT and message.role in ("user", None) else None
+            speaker = message.name or delegated_by or message.role
             recipient = message.recipient or (agent if message.role in ("user", "system", None) else None)
         self.add(span, speaker=speaker, role=message.role, content=_call_text(message), kind=kind,
                  recipient=recipient, extra={"model": span.model} if span.model and said_by_agent else None)
