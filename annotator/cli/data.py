@@ -27,10 +27,11 @@ def init(ctx: click.Context, taxonomy_source: str) -> None:
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", "mad-human", "mad", "jsonl", "text", "otel", "openinference", "ag2-log"]))
+              type=click.Choice(["auto", "mad-human", "mad", "jsonl", "text", "otel", "openinference", "ag2-log",
+                                 "langfuse"]))
 @click.option("--segment", "scheme", default=None, metavar="trace|turn|window:N",
               help="How to cut each trace into segments to label [default: turn for span formats "
-                   "(otel, openinference...) and ag2-log, else trace].")
+                   "(otel, openinference, langfuse...) and ag2-log, else trace].")
 @click.option("--group", default="trace", show_default=True, type=click.Choice(["trace", "session"]),
               help="Span formats: one trace per trace id, or one per session id.")
 @click.option("--tag", "tags", multiple=True, metavar="K=V", help="Tag every imported trace (repeatable).")

@@ -12,15 +12,17 @@ from annotator import store
 from annotator.core.errors import OptionError, file_error
 from annotator.core.segments import parse_scheme, segment_trace
 from annotator.core.taxonomy import BUILTIN_TAXONOMIES, Taxonomy, load_taxonomy, parse_ref
-from annotator.ingest import ag2log, genai, jsonl, mad, mad_human, openinference, otlp, phoenix, text
+from annotator.ingest import ag2log, exports, genai, jsonl, langfuse, mad, mad_human, openinference, otlp, phoenix, text
 from annotator.ingest.jsonstream import first_item
 from annotator.ingest.records import ImportNote, IngestError, RecordLabels, TraceRecord, fail
 
-FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "otel", "openinference", "ag2-log")
+FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "otel", "openinference", "ag2-log", "langfuse")
 READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read, "otel": genai.read,
-           "openinference": openinference.read, "ag2-log": ag2log.read}
+           "openinference": openinference.read, "ag2-log": ag2log.read, "langfuse": langfuse.read}
 # Span formats: read with read(path, group=...), segmented per turn unless --segment says otherwise.
-SPAN_FORMATS: frozenset[str] = frozenset({"otel", "openinference"})
+SPAN_FORMATS: frozenset[str] = frozenset({"otel", "openinference", "langfuse"})
+# JSON exports of observability tools, told apart by their first record (for --format auto).
+EXPORT_FORMATS = (("langfuse", langfuse.looks_like),)
 # Formats that name each message's author: segmented per turn by default too.
 TURN_FORMATS: frozenset[str] = SPAN_FORMATS | {"ag2-log"}
 DEFAULT_MAX_TRACE_MB = 20.0
@@ -62,6 +64,17 @@ def _span_format(path: Path, head: bytes) -> str | None:
     return None
 
 
+def _export_format(path: Path, head: bytes) -> str | None:
+    """A Langfuse, LangSmith or OpenAI Agents export, known by the shape of its first record."""
+    if not head.startswith((b"[", b"{")):
+        return None
+    try:
+        _, first = next(exports.records(path))
+    except (IngestError, StopIteration):
+        return None  # not a JSON export this way: the other formats say what is wrong
+    return next((name for name, looks_like in EXPORT_FORMATS if looks_like(first)), None)
+
+
 def detect_format(path: Path) -> str:
     """Guess the format from the content: a JSON array of MAST records, JSON Lines, an OTLP export, or text."""
     head = _sniff(path)
@@ -71,7 +84,7 @@ def detect_format(path: Path) -> str:
         if ag2log.is_ag2_log(path):
             return "ag2-log"
         raise fail(path, "an SQLite database, but not an AG2 runtime log (use --format to say which)")
-    span_format = _span_format(path, head)
+    span_format = _span_format(path, head) or _export_format(path, head)
     if span_format:
         return span_format
     if head.startswith(b"["):
