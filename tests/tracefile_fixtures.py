@@ -65,3 +65,64 @@ def langfuse_trace(trace_id: str = "lf-trace-1", session: str | None = "sess-1")
     ]
     return {"id": trace_id, "name": "trip", "timestamp": iso(0.5), "sessionId": session, "input": TASK["content"],
             "output": FINAL, "observations": observations, "scores": scores}
+
+
+# --------------------------------------------------------------------------------------------------
+# LangSmith runs (a LangGraph graph: planner and writer nodes, LangChain-serialised messages)
+
+def _lc(kind: str, content: str, **kwargs) -> dict:
+    return {"lc": 1, "type": "constructor", "id": ["langchain", "schema", "messages", kind],
+            "kwargs": {"content": content, **kwargs}}
+
+
+def _uuid(n: int, trace: int = 0) -> str:
+    return f"{trace:08x}-0000-4000-8000-{n:012x}"
+
+
+def dotted(*parts: tuple[float, str]) -> str:
+    """A dotted_order: per ancestor (root first) its start time as %Y%m%dT%H%M%S%fZ then its run id."""
+    return ".".join(f"20250301T10{int(s) // 60:02d}{int(s) % 60:02d}{round((s - int(s)) * 1e6):06d}Z{rid}"
+                    for s, rid in parts)
+
+
+def langsmith_runs(trace: int = 0, thread: str | None = "thread-1") -> list[dict]:
+    root, planner, llm1, tool, writer, llm2 = (_uuid(n, trace) for n in range(1, 7))
+    starts = {root: 1, planner: 2, llm1: 3, tool: 4, writer: 6, llm2: 7}
+    chain = {root: [root], planner: [root, planner], llm1: [root, planner, llm1], tool: [root, planner, tool],
+             writer: [root, writer], llm2: [root, writer, llm2]}
+
+    def run(rid, run_type, name, inputs, outputs, **extra):
+        metadata = {"thread_id": thread} if thread else {}
+        metadata.update(extra.pop("metadata", {}))
+        path = chain[rid]
+        return {"id": rid, "trace_id": root, "parent_run_id": path[-2] if len(path) > 1 else None,
+                "dotted_order": dotted(*((starts[r], r) for r in path)), "run_type": run_type, "name": name,
+                "inputs": inputs, "outputs": outputs, "start_time": iso(starts[rid]), "end_time": iso(starts[rid] + 0.5),
+                "error": None, "extra": {"metadata": metadata, **extra}}
+
+    call = _lc("AIMessage", "", tool_calls=[{"name": "search", "args": {"q": "Rome sights"}, "id": "call_1"}])
+    return [
+        run(root, "chain", "LangGraph", {"messages": [TASK]}, {"messages": [TASK, {"role": "assistant", "content": FINAL}]}),
+        run(planner, "chain", "planner", {"messages": [TASK]}, None, metadata={"langgraph_node": "planner"}),
+        run(llm1, "llm", "ChatOpenAI", {"messages": [[_lc("SystemMessage", "You plan trips."),
+                                                      _lc("HumanMessage", TASK["content"])]]},
+            {"generations": [[{"text": "", "message": call}]]}, invocation_params={"model": "gpt-4o-mini"}),
+        run(tool, "tool", "search", {"input": "{'q': 'Rome sights'}"}, {"output": "Colosseum, Vatican"}),
+        run(writer, "chain", "writer", {"messages": [TASK]}, None, metadata={"langgraph_node": "writer"}),
+        run(llm2, "llm", "ChatOpenAI",
+            {"messages": [{"role": "assistant", "name": "planner", "content": "Write a plan around: Colosseum, Vatican"}]},
+            {"choices": [{"message": {"role": "assistant", "content": FINAL}}]},
+            invocation_params={"model": "gpt-4o-mini"}),
+    ]
+
+
+def langsmith_feedback(trace: int = 0) -> list[dict]:
+    root = _uuid(1, trace)
+    return [
+        {"id": f"f{trace}-1", "run_id": root, "trace_id": root, "key": "FM-2.6", "score": 0,
+         "feedback_source": {"type": "model"}},
+        {"id": f"f{trace}-2", "run_id": _uuid(5, trace), "trace_id": root, "key": "Step repetition", "score": 1,
+         "feedback_source": {"type": "app"}, "created_by": "ana"},
+        {"id": f"f{trace}-3", "run_id": root, "trace_id": root, "key": "correctness", "score": 1,
+         "feedback_source": {"type": "api"}},
+    ]

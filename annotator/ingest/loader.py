@@ -12,17 +12,32 @@ from annotator import store
 from annotator.core.errors import OptionError, file_error
 from annotator.core.segments import parse_scheme, segment_trace
 from annotator.core.taxonomy import BUILTIN_TAXONOMIES, Taxonomy, load_taxonomy, parse_ref
-from annotator.ingest import ag2log, exports, genai, jsonl, langfuse, mad, mad_human, openinference, otlp, phoenix, text
+from annotator.ingest import (
+    ag2log,
+    exports,
+    genai,
+    jsonl,
+    langfuse,
+    langsmith,
+    mad,
+    mad_human,
+    openinference,
+    otlp,
+    phoenix,
+    text,
+)
 from annotator.ingest.jsonstream import first_item
 from annotator.ingest.records import ImportNote, IngestError, RecordLabels, TraceRecord, fail
 
-FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "otel", "openinference", "ag2-log", "langfuse")
+FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "otel", "openinference", "ag2-log", "langfuse",
+           "langsmith")
 READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read, "otel": genai.read,
-           "openinference": openinference.read, "ag2-log": ag2log.read, "langfuse": langfuse.read}
+           "openinference": openinference.read, "ag2-log": ag2log.read, "langfuse": langfuse.read,
+           "langsmith": langsmith.read}
 # Span formats: read with read(path, group=...), segmented per turn unless --segment says otherwise.
-SPAN_FORMATS: frozenset[str] = frozenset({"otel", "openinference", "langfuse"})
+SPAN_FORMATS: frozenset[str] = frozenset({"otel", "openinference", "langfuse", "langsmith"})
 # JSON exports of observability tools, told apart by their first record (for --format auto).
-EXPORT_FORMATS = (("langfuse", langfuse.looks_like),)
+EXPORT_FORMATS = (("langfuse", langfuse.looks_like), ("langsmith", langsmith.looks_like))
 # Formats that name each message's author: segmented per turn by default too.
 TURN_FORMATS: frozenset[str] = SPAN_FORMATS | {"ag2-log"}
 DEFAULT_MAX_TRACE_MB = 20.0
