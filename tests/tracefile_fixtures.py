@@ -126,3 +126,40 @@ def langsmith_feedback(trace: int = 0) -> list[dict]:
         {"id": f"f{trace}-3", "run_id": root, "trace_id": root, "key": "correctness", "score": 1,
          "feedback_source": {"type": "api"}},
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# OpenAI Agents SDK: Trace.export() and Span.export() records (a triage agent hands off to a weather agent)
+
+def agents_records(trace_id: str = "trace_0123456789abcdef0123456789abcdef", group: str | None = "conv-1",
+                   *, responses: bool = False) -> list[dict]:
+    def span(sid, parent, start, end, data):
+        return {"object": "trace.span", "id": f"span_{sid}_{trace_id[-6:]}", "trace_id": trace_id,
+                "parent_id": parent and f"span_{parent}_{trace_id[-6:]}", "started_at": iso(start),
+                "ended_at": iso(end), "span_data": data, "error": None}
+
+    ask = {"role": "user", "content": "Weather in Paris?"}
+    if responses:
+        gen1 = {"type": "response", "response_id": "resp_1", "usage": {"input_tokens": 10}}
+        gen2 = {"type": "response", "response_id": "resp_2", "usage": {"input_tokens": 20}}
+    else:
+        gen1 = {"type": "generation", "model": "gpt-4o-mini", "model_config": {}, "usage": {},
+                "input": [{"role": "system", "content": "You triage."}, ask],
+                "output": [{"role": "assistant", "content": None, "tool_calls": [
+                    {"id": "call_h", "type": "function",
+                     "function": {"name": "transfer_to_weather", "arguments": "{}"}}]}]}
+        gen2 = {"type": "generation", "model": "gpt-4o-mini", "model_config": {}, "usage": {},
+                "input": [{"role": "system", "content": "You report weather."}, ask],
+                "output": [{"role": "assistant", "content": "Sunny, 21 C in Paris."}]}
+    return [
+        {"object": "trace", "id": trace_id, "workflow_name": "Agent workflow", "group_id": group, "metadata": None},
+        span("a1", None, 1, 4, {"type": "agent", "name": "triage", "handoffs": ["weather"], "tools": [],
+                                "output_type": "str"}),
+        span("g1", "a1", 1.5, 2, gen1),
+        span("h1", "a1", 2.5, 2.6, {"type": "handoff", "from_agent": "triage", "to_agent": "weather"}),
+        span("a2", None, 5, 9, {"type": "agent", "name": "weather", "handoffs": [], "tools": ["get_weather"],
+                                "output_type": "str"}),
+        span("f1", "a2", 6, 6.5, {"type": "function", "name": "get_weather", "input": '{"city": "Paris"}',
+                                  "output": "sunny, 21 C", "mcp_data": None}),
+        span("g2", "a2", 7, 8, gen2),
+    ]

@@ -28,7 +28,7 @@ def init(ctx: click.Context, taxonomy_source: str) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", default="auto", show_default=True,
               type=click.Choice(["auto", "mad-human", "mad", "jsonl", "text", "otel", "openinference", "ag2-log",
-                                 "langfuse", "langsmith"]))
+                                 "langfuse", "langsmith", "openai-agents"]))
 @click.option("--segment", "scheme", default=None, metavar="trace|turn|window:N",
               help="How to cut each trace into segments to label [default: turn for span formats "
                    "(otel, openinference, langfuse...) and ag2-log, else trace].")

@@ -21,6 +21,7 @@ from annotator.ingest import (
     langsmith,
     mad,
     mad_human,
+    openai_agents,
     openinference,
     otlp,
     phoenix,
@@ -30,14 +31,15 @@ from annotator.ingest.jsonstream import first_item
 from annotator.ingest.records import ImportNote, IngestError, RecordLabels, TraceRecord, fail
 
 FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "otel", "openinference", "ag2-log", "langfuse",
-           "langsmith")
+           "langsmith", "openai-agents")
 READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read, "otel": genai.read,
            "openinference": openinference.read, "ag2-log": ag2log.read, "langfuse": langfuse.read,
-           "langsmith": langsmith.read}
+           "langsmith": langsmith.read, "openai-agents": openai_agents.read}
 # Span formats: read with read(path, group=...), segmented per turn unless --segment says otherwise.
-SPAN_FORMATS: frozenset[str] = frozenset({"otel", "openinference", "langfuse", "langsmith"})
+SPAN_FORMATS: frozenset[str] = frozenset({"otel", "openinference", "langfuse", "langsmith", "openai-agents"})
 # JSON exports of observability tools, told apart by their first record (for --format auto).
-EXPORT_FORMATS = (("langfuse", langfuse.looks_like), ("langsmith", langsmith.looks_like))
+EXPORT_FORMATS = (("langfuse", langfuse.looks_like), ("langsmith", langsmith.looks_like),
+                  ("openai-agents", openai_agents.looks_like))
 # Formats that name each message's author: segmented per turn by default too.
 TURN_FORMATS: frozenset[str] = SPAN_FORMATS | {"ag2-log"}
 DEFAULT_MAX_TRACE_MB = 20.0
