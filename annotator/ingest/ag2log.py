@@ -27,6 +27,7 @@ from pathlib import Path
 
 from annotator.core.turns import render_messages
 from annotator.ingest.records import TraceRecord, fail, kind_of
+from annotator.store.spill import Spill
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 REQUIRED_TABLES = ("events",)
@@ -71,7 +72,6 @@ class _Session:
     session_id: str
     started: str
     models: dict[str, None] = field(default_factory=dict)  # ordered set
-    messages: list[tuple[tuple, dict]] = field(default_factory=list)  # (sort key, message)
 
 
 @dataclass
@@ -82,6 +82,12 @@ class _Log:
     sessions: dict[str, _Session]
     agent_sessions: dict[int, list[str]]
     managers: set[str]
+    spill: Spill | None = None  # each session's messages, parked on disk until its trace is built
+
+    def add(self, source_id: object, when: str, order: tuple, message: dict) -> None:
+        assert self.spill is not None
+        session = self.session_of(source_id, when)
+        self.spill.add(session.session_id, json.dumps([order, message]).encode())
 
     @cached_property
     def ordered(self) -> list[_Session]:
@@ -222,9 +228,8 @@ def _received(log: _Log, con: sqlite3.Connection) -> None:
             continue
         recipient = _text(path, receiver, where, "source_name", optional=True) or None
         meta = {"kind": kind, "started_at": when, "record": where}
-        log.session_of(source_id, when).messages.append(
-            ((when, 0, rowid), {"name": sender, "role": role, "recipient": recipient, "content": text,
-                                "meta": meta}))
+        log.add(source_id, when, (when, 0, rowid),
+                {"name": sender, "role": role, "recipient": recipient, "content": text, "meta": meta})
 
 
 def _function_calls(log: _Log, con: sqlite3.Connection) -> None:
@@ -239,9 +244,9 @@ def _function_calls(log: _Log, con: sqlite3.Connection) -> None:
         text = (f"[tool call] {tool}({_text(path, args, where, 'args', optional=True)})\n"
                 f"[result] {_text(path, returns, where, 'returns', optional=True)}")
         meta = {"kind": "tool", "started_at": when, "record": where}
-        log.session_of(source_id, when).messages.append(
-            ((when, 1, rowid), {"name": tool, "role": "tool", "content": text, "meta": meta,
-                                "recipient": _text(path, agent, where, "source_name", optional=True) or None}))
+        log.add(source_id, when, (when, 1, rowid),
+                {"name": tool, "role": "tool", "content": text, "meta": meta,
+                 "recipient": _text(path, agent, where, "source_name", optional=True) or None})
 
 
 def read(path: Path) -> Iterator[TraceRecord]:
@@ -251,26 +256,30 @@ def read(path: Path) -> Iterator[TraceRecord]:
     if missing or not any(t in tables for t in SESSION_TABLES):
         raise fail(path, "an SQLite database, but not an AG2 runtime log (no 'events' table with 'agents' "
                    "or 'chat_completions')")
-    try:
-        with _closing(_connect(path)) as con:
-            log = _read_sessions(path, con, tables)
-            if not log.sessions:
-                log.sessions[NO_SESSION] = _Session(NO_SESSION, "")
-            _received(log, con)
-            if "function_calls" in tables:
-                _function_calls(log, con)
-    except sqlite3.DatabaseError as exc:  # a truncated or damaged file fails on the first page it cannot read
-        raise fail(path, f"damaged SQLite database ({exc})") from None
-    yield from _records(path, log)
+    with Spill() as spill:
+        try:
+            with _closing(_connect(path)) as con:
+                log = _read_sessions(path, con, tables)
+                log.spill = spill
+                if not log.sessions:
+                    log.sessions[NO_SESSION] = _Session(NO_SESSION, "")
+                _received(log, con)
+                if "function_calls" in tables:
+                    _function_calls(log, con)
+        except sqlite3.DatabaseError as exc:  # a truncated or damaged file fails on the first page it cannot read
+            raise fail(path, f"damaged SQLite database ({exc})") from None
+        yield from _records(path, log, spill)
 
 
-def _records(path: Path, log: _Log) -> Iterator[TraceRecord]:
+def _records(path: Path, log: _Log, spill: Spill) -> Iterator[TraceRecord]:
+    """One trace per session that holds messages: memory holds one session's messages at a time."""
     index = 0
-    for session in sorted(log.sessions.values(), key=lambda s: s.started):
-        if not session.messages:
+    held = set(spill.ordered_keys())
+    for session in log.ordered:
+        if session.session_id not in held:
             continue
-        session.messages.sort(key=lambda item: item[0])
-        text, turns = render_messages([message for _, message in session.messages])
+        items = sorted((json.loads(blob) for blob in spill.items(session.session_id)), key=lambda item: item[0])
+        text, turns = render_messages([message for _, message in items])
         models = ", ".join(session.models) or None
         yield TraceRecord(index=index, external_id=session.session_id or path.name, text=text, turns=turns,
                           framework=FRAMEWORK, llm=models, locator=f"session {session.session_id or '(none)'}")
