@@ -6,11 +6,10 @@ from __future__ import annotations
 import copy
 import json
 import sqlite3
-from pathlib import Path
 
 import pytest
-from helpers import db_fingerprint, run_cli
-from tracefile_fixtures import FINAL, langfuse_trace, write_json, write_lines
+from helpers import run_cli
+from tracefile_fixtures import FINAL, import_ok, langfuse_trace, refused_in_one_line, turns_of, write_json, write_lines
 
 # What happened, read from the fixture's story: the user asks; the planner's model gets its system prompt,
 # calls search; the tool answers the planner; the planner delegates to the writer; the writer answers.
@@ -18,28 +17,14 @@ EXPECTED = [("user", None), ("system", "planner"), ("planner", "search"), ("sear
             ("planner", "writer"), ("writer", "planner")]
 
 
-def _turns(db: Path) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute('SELECT t.external_id, s.speaker, s.recipient, substr(t.text, s.start + 1, s."end" - s.start)'
-                           " FROM segments s JOIN traces t ON t.id = s.trace_id WHERE s.scheme = 'turn'"
-                           " ORDER BY t.id, s.idx").fetchall()
-    finally:
-        con.close()
-
-
-def _ok(db: Path, path: Path, *args: str):
-    result = run_cli("import", str(path), *args, db=db)
-    assert result.exit_code == 0, result.output + result.stderr
-    return result
 
 
 def test_a_trace_with_its_observations_and_scores(tmp_path):
     db = tmp_path / "a.db"
-    result = _ok(db, write_json(tmp_path / "trace.json", langfuse_trace()))  # --format auto
+    result = import_ok(db, write_json(tmp_path / "trace.json", langfuse_trace()))  # --format auto
     assert "langfuse, 1 new of 1 traces, 2 labels added (segments: turn)" in result.output
     assert "1 scores or feedback whose name is not a mode" in result.output  # "helpfulness"
-    turns = _turns(db)
+    turns = turns_of(db)
     assert [(s, r) for _, s, r, _ in turns] == EXPECTED
     assert "Plan a day in Rome." in turns[0][3]
     assert '[tool call call_1] search({"q": "Rome sights"})' in turns[2][3]
@@ -57,8 +42,8 @@ def test_json_lines_of_loose_observations_and_scores_in_any_order(tmp_path):
     trace = langfuse_trace()
     loose = [*reversed(trace.pop("observations")), *trace.pop("scores"), trace]
     db = tmp_path / "a.db"
-    _ok(db, write_lines(tmp_path / "loose.jsonl", loose))
-    assert [(s, r) for _, s, r, _ in _turns(db)] == EXPECTED
+    import_ok(db, write_lines(tmp_path / "loose.jsonl", loose))
+    assert [(s, r) for _, s, r, _ in turns_of(db)] == EXPECTED
 
 
 def test_an_api_list_response_and_sessions(tmp_path):
@@ -67,28 +52,28 @@ def test_an_api_list_response_and_sessions(tmp_path):
     traces[1]["input"] = "Plan a day in Florence."
     path = write_json(tmp_path / "list.json", {"data": traces, "meta": {"page": 1, "totalItems": 3}})
     by_trace, by_session = tmp_path / "a.db", tmp_path / "b.db"
-    assert "3 new of 3 traces" in _ok(by_trace, path, "--format", "langfuse").output
-    assert "2 new of 2 traces" in _ok(by_session, path, "--group", "session").output
-    ids = {row[0] for row in _turns(by_session)}
+    assert "3 new of 3 traces" in import_ok(by_trace, path, "--format", "langfuse").output
+    assert "2 new of 2 traces" in import_ok(by_session, path, "--group", "session").output
+    ids = {row[0] for row in turns_of(by_session)}
     assert ids == {"sess-1", "t-c"}
 
 
 def test_importing_the_same_export_twice_adds_nothing(tmp_path):
     db, path = tmp_path / "a.db", write_json(tmp_path / "trace.json", langfuse_trace())
-    _ok(db, path)
-    again = _ok(db, path)
+    import_ok(db, path)
+    again = import_ok(db, path)
     assert "0 new of 1 traces, 0 labels added" in again.output
-    assert len(_turns(db)) == len(EXPECTED)
+    assert len(turns_of(db)) == len(EXPECTED)
 
 
 def test_a_missing_parent_is_repaired_and_reported(tmp_path):
     trace = langfuse_trace()
     trace["observations"][2]["parentObservationId"] = "gone"  # the search tool's parent
     db = tmp_path / "a.db"
-    result = _ok(db, write_json(tmp_path / "trace.json", trace))
+    result = import_ok(db, write_json(tmp_path / "trace.json", trace))
     assert "1 spans whose parent is not in the trace, attached to the trace's root" in result.output
     # attached to the trace's root (which acts for no agent), so it follows the planner's span
-    assert [s for _, s, _, _ in _turns(db)].count("search") == 1
+    assert [s for _, s, _, _ in turns_of(db)].count("search") == 1
 
 
 # --------------------------------------------------------------------------------------------------
@@ -126,16 +111,11 @@ def _wrong_id(trace: dict) -> str:
 @pytest.mark.parametrize("spoil", [_duplicate, _cycle, _no_content, _wrong_time, _wrong_id])
 def test_bad_exports_are_one_line_and_change_nothing(tmp_path, spoil):
     db = tmp_path / "a.db"
-    _ok(db, write_json(tmp_path / "good.json", langfuse_trace("other")))
-    before = db_fingerprint(db)
+    import_ok(db, write_json(tmp_path / "good.json", langfuse_trace("other")))
     trace = copy.deepcopy(langfuse_trace())
     expect = spoil(trace)
     path = write_json(tmp_path / "bad.json", trace)
-    result = run_cli("import", str(path), "--format", "langfuse", db=db)
-    lines = result.stderr.strip().splitlines()
-    assert result.exit_code == 1 and len(lines) == 1, result.stderr
-    assert str(path) in lines[0] and expect in lines[0], lines[0]
-    assert db_fingerprint(db) == before
+    refused_in_one_line(db, path, expect, "--format", "langfuse")
 
 
 def test_a_truncated_export_is_one_line(tmp_path):

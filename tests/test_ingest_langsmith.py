@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from helpers import db_fingerprint, run_cli
-from tracefile_fixtures import FINAL, langsmith_feedback, langsmith_runs, write_json, write_lines
+from helpers import run_cli
+from tracefile_fixtures import (
+    FINAL,
+    import_ok,
+    langsmith_feedback,
+    langsmith_runs,
+    refused_in_one_line,
+    turns_of,
+    write_json,
+    write_lines,
+)
 
 from annotator.ingest.langsmith import parse_dotted_order
 
@@ -18,28 +26,14 @@ EXPECTED = [("user", None), ("system", "planner"), ("planner", "search"), ("sear
             ("planner", None), ("writer", None)]
 
 
-def _turns(db: Path) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute('SELECT t.external_id, s.speaker, s.recipient, substr(t.text, s.start + 1, s."end" - s.start)'
-                           " FROM segments s JOIN traces t ON t.id = s.trace_id WHERE s.scheme = 'turn'"
-                           " ORDER BY t.id, s.idx").fetchall()
-    finally:
-        con.close()
-
-
-def _ok(db: Path, path: Path, *args: str):
-    result = run_cli("import", str(path), *args, db=db)
-    assert result.exit_code == 0, result.output + result.stderr
-    return result
 
 
 def test_runs_and_feedback_become_turns_and_labels(tmp_path):
     db = tmp_path / "a.db"
-    result = _ok(db, write_lines(tmp_path / "runs.jsonl", langsmith_runs() + langsmith_feedback()))
+    result = import_ok(db, write_lines(tmp_path / "runs.jsonl", langsmith_runs() + langsmith_feedback()))
     assert "langsmith, 1 new of 1 traces, 2 labels added (segments: turn)" in result.output
     assert "1 scores or feedback whose name is not a mode" in result.output  # "correctness"
-    turns = _turns(db)
+    turns = turns_of(db)
     assert [(s, r) for _, s, r, _ in turns] == EXPECTED
     assert '[tool call call_1] search({"q": "Rome sights"})' in turns[2][3]
     assert sum(FINAL in text for *_, text in turns) == 1
@@ -56,8 +50,8 @@ def test_dotted_order_alone_places_every_run(tmp_path):
     for run in runs:
         del run["trace_id"], run["parent_run_id"], run["start_time"]
     db = tmp_path / "a.db"
-    _ok(db, write_json(tmp_path / "runs.json", {"runs": runs}), "--format", "langsmith")
-    assert [(s, r) for _, s, r, _ in _turns(db)] == EXPECTED
+    import_ok(db, write_json(tmp_path / "runs.json", {"runs": runs}), "--format", "langsmith")
+    assert [(s, r) for _, s, r, _ in turns_of(db)] == EXPECTED
 
 
 def test_dotted_order_parts_are_time_and_run_id():
@@ -73,11 +67,11 @@ def test_dotted_order_parts_are_time_and_run_id():
 def test_threads_group_traces_into_sessions_and_reimport_adds_nothing(tmp_path):
     runs = langsmith_runs(1, "thread-a") + langsmith_runs(2, "thread-a") + langsmith_runs(3, "thread-b")
     path = write_json(tmp_path / "runs.json", runs)
-    assert "3 new of 3 traces" in _ok(tmp_path / "a.db", path).output
+    assert "3 new of 3 traces" in import_ok(tmp_path / "a.db", path).output
     db = tmp_path / "b.db"
-    assert "2 new of 2 traces" in _ok(db, path, "--group", "session").output
-    assert {row[0] for row in _turns(db)} == {"thread-a", "thread-b"}
-    assert "0 new of 2 traces" in _ok(db, path, "--group", "session").output
+    assert "2 new of 2 traces" in import_ok(db, path, "--group", "session").output
+    assert {row[0] for row in turns_of(db)} == {"thread-a", "thread-b"}
+    assert "0 new of 2 traces" in import_ok(db, path, "--group", "session").output
 
 
 def _cycle(runs):
@@ -112,16 +106,11 @@ def _no_content(runs):
 @pytest.mark.parametrize("spoil", [_cycle, _duplicate, _foreign_dotted_order, _wrong_type, _no_content])
 def test_bad_runs_are_one_line_and_change_nothing(tmp_path, spoil):
     db = tmp_path / "a.db"
-    _ok(db, write_lines(tmp_path / "good.jsonl", langsmith_runs(9)))
-    before = db_fingerprint(db)
+    import_ok(db, write_lines(tmp_path / "good.jsonl", langsmith_runs(9)))
     runs = langsmith_runs()
     expect = spoil(runs)
     path = write_lines(tmp_path / "bad.jsonl", runs)
-    result = run_cli("import", str(path), db=db)
-    lines = result.stderr.strip().splitlines()
-    assert result.exit_code == 1 and len(lines) == 1, result.stderr
-    assert str(path) in lines[0] and expect in lines[0], lines[0]
-    assert db_fingerprint(db) == before
+    refused_in_one_line(db, path, expect)
 
 
 def test_a_truncated_file_names_the_line(tmp_path):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
-from helpers import db_fingerprint, run_cli
-from tracefile_fixtures import agents_records, write_json, write_lines
+from helpers import run_cli
+from tracefile_fixtures import agents_records, import_ok, refused_in_one_line, turns_of, write_json, write_lines
 
 # The story: triage gets its system prompt and the user's question, calls the transfer tool, hands off to the
 # weather agent; the weather agent runs get_weather, gets its own system prompt, and answers.
@@ -15,27 +14,13 @@ EXPECTED = [("system", "triage"), ("user", "triage"), ("triage", "transfer_to_we
             ("get_weather", "weather"), ("system", "weather"), ("weather", None)]
 
 
-def _turns(db: Path) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute('SELECT t.external_id, s.speaker, s.recipient, substr(t.text, s.start + 1, s."end" - s.start)'
-                           " FROM segments s JOIN traces t ON t.id = s.trace_id WHERE s.scheme = 'turn'"
-                           " ORDER BY t.id, s.idx").fetchall()
-    finally:
-        con.close()
-
-
-def _ok(db: Path, path: Path, *args: str):
-    result = run_cli("import", str(path), *args, db=db)
-    assert result.exit_code == 0, result.output + result.stderr
-    return result
 
 
 def test_agents_generations_tools_and_a_handoff(tmp_path):
     db = tmp_path / "a.db"
-    result = _ok(db, write_lines(tmp_path / "trace.jsonl", agents_records()))
+    result = import_ok(db, write_lines(tmp_path / "trace.jsonl", agents_records()))
     assert "openai-agents, 1 new of 1 traces" in result.output and "segments: turn" in result.output
-    turns = _turns(db)
+    turns = turns_of(db)
     assert [(s, r) for _, s, r, _ in turns] == EXPECTED
     assert "[handoff] to weather" in turns[3][3]
     assert '[tool call] get_weather({"city": "Paris"})' in turns[4][3] and "sunny, 21 C" in turns[4][3]
@@ -50,9 +35,9 @@ def test_agents_generations_tools_and_a_handoff(tmp_path):
 
 def test_response_spans_are_reported_not_invented(tmp_path):
     db = tmp_path / "a.db"
-    result = _ok(db, write_lines(tmp_path / "trace.jsonl", agents_records(responses=True)))
+    result = import_ok(db, write_lines(tmp_path / "trace.jsonl", agents_records(responses=True)))
     assert "2 response spans, which the OpenAI Agents SDK exports without message text" in result.output
-    assert [(s, r) for _, s, r, _ in _turns(db)] == [("triage", "weather"), ("get_weather", "weather")]
+    assert [(s, r) for _, s, r, _ in turns_of(db)] == [("triage", "weather"), ("get_weather", "weather")]
 
 
 def test_only_response_spans_is_no_content_with_the_reason(tmp_path):
@@ -66,16 +51,16 @@ def test_the_ingest_payload_and_sessions(tmp_path):
     records = (agents_records("trace_a" * 5, "conv-1") + agents_records("trace_b" * 5, "conv-1")
                + agents_records("trace_c" * 5, None))
     path = write_json(tmp_path / "payload.json", {"data": records})
-    assert "3 new of 3 traces" in _ok(tmp_path / "a.db", path, "--format", "openai-agents").output
+    assert "3 new of 3 traces" in import_ok(tmp_path / "a.db", path, "--format", "openai-agents").output
     db = tmp_path / "b.db"
-    assert "2 new of 2 traces" in _ok(db, path, "--group", "session").output
-    assert "0 new of 2 traces" in _ok(db, path, "--group", "session").output
+    assert "2 new of 2 traces" in import_ok(db, path, "--group", "session").output
+    assert "0 new of 2 traces" in import_ok(db, path, "--group", "session").output
 
 
 def test_a_missing_parent_is_reported(tmp_path):
     records = agents_records()
     records[5]["parent_id"] = "span_gone"
-    result = _ok(tmp_path / "a.db", write_lines(tmp_path / "t.jsonl", records))
+    result = import_ok(tmp_path / "a.db", write_lines(tmp_path / "t.jsonl", records))
     assert "1 spans whose parent is not in the trace, attached to the trace's root" in result.output
 
 
@@ -107,13 +92,8 @@ def _not_a_record(records):
 @pytest.mark.parametrize("spoil", [_duplicate, _cycle, _bad_span_data, _bad_time, _not_a_record])
 def test_bad_records_are_one_line_and_change_nothing(tmp_path, spoil):
     db = tmp_path / "a.db"
-    _ok(db, write_lines(tmp_path / "good.jsonl", agents_records("trace_other")))
-    before = db_fingerprint(db)
+    import_ok(db, write_lines(tmp_path / "good.jsonl", agents_records("trace_other")))
     records = agents_records()
     expect = spoil(records)
     path = write_lines(tmp_path / "bad.jsonl", records)
-    result = run_cli("import", str(path), "--format", "openai-agents", db=db)
-    lines = result.stderr.strip().splitlines()
-    assert result.exit_code == 1 and len(lines) == 1, result.stderr
-    assert str(path) in lines[0] and expect in lines[0], lines[0]
-    assert db_fingerprint(db) == before
+    refused_in_one_line(db, path, expect, "--format", "openai-agents")

@@ -4,7 +4,37 @@ OpenAI Agents SDK trace and span records. Times are seconds after 2025-03-01T10:
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
+
+from helpers import db_fingerprint, run_cli
+
+
+def turns_of(db: Path) -> list[tuple]:
+    """(trace external id, speaker, recipient, text) of every turn segment, in trace and turn order."""
+    con = sqlite3.connect(db)
+    try:
+        return con.execute('SELECT t.external_id, s.speaker, s.recipient, substr(t.text, s.start + 1, s."end" - s.start)'
+                           " FROM segments s JOIN traces t ON t.id = s.trace_id WHERE s.scheme = 'turn'"
+                           " ORDER BY t.id, s.idx").fetchall()
+    finally:
+        con.close()
+
+
+def import_ok(db: Path, path: Path, *args: str):
+    result = run_cli("import", str(path), *args, db=db)
+    assert result.exit_code == 0, result.output + result.stderr
+    return result
+
+
+def refused_in_one_line(db: Path, path: Path, expect: str, *args: str) -> None:
+    """The import fails with one line naming the file and saying `expect`, and the database is unchanged."""
+    before = db_fingerprint(db)
+    result = run_cli("import", str(path), *args, db=db)
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1, result.stderr
+    assert str(path) in lines[0] and expect in lines[0], lines[0]
+    assert db_fingerprint(db) == before
 
 
 def iso(second: float) -> str:
