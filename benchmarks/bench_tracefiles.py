@@ -5,7 +5,7 @@ Each trace is a two-agent run whose LLM calls repeat the growing history (as rea
 file is one document, `{"data": [trace, ...]}` (an API list response), so it cannot be read line by line;
 the LangSmith and OpenAI Agents files are JSON Lines, read into a list for the baseline.
 
-    python benchmarks/bench_tracefiles.py [--mb 100]
+    python benchmarks/bench_tracefiles.py [--mb 100] [--formats langfuse,langsmith,openai-agents]
 """
 
 from __future__ import annotations
@@ -97,9 +97,10 @@ def generate(path: Path, fmt: str, total_mb: float) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=100)
+    parser.add_argument("--formats", default="langfuse,langsmith,openai-agents")
     args = parser.parse_args()
     print("| format | file | traces | baseline wall / peak RSS | import wall / peak RSS |\n|---|---|---|---|---|")
-    for fmt in ("langfuse", "langsmith", "openai-agents"):
+    for fmt in args.formats.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             data, db = Path(tmp) / "export.json", Path(tmp) / "bench.db"
             traces = generate(data, fmt, args.mb)

@@ -30,6 +30,10 @@ def records(path: Path) -> Iterator[tuple[str, Any]]:
         return
     if not head.startswith(b"{"):
         raise fail(path, "not a JSON export (expected a JSON array, JSON Lines or an object with 'data')")
+    key = _first_key(path)
+    if key in LIST_KEYS:  # {"data": [...]} documents (one, or one per line): streamed, never a whole line
+        yield from _listed(path, key)
+        return
     lines = _lines(path)
     first = next(lines, None)
     if first is not None and first[1].startswith(_TOO_DEEP):
@@ -67,6 +71,52 @@ def _lines(path: Path) -> Iterator[tuple[str, str, Any]]:
                 yield f"line {number}", f"{_TOO_DEEP}{exc}", None
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 yield f"line {number}", f"malformed JSON ({str(exc).splitlines()[0][:80]})", None
+
+
+def _first_key(path: Path) -> str | None:
+    """The first key of the first top-level object, read without reading the object."""
+    import ijson
+
+    try:
+        with open(path, "rb") as handle:
+            for prefix, event, value in ijson.parse(handle, multiple_values=True):
+                if prefix == "" and event == "map_key":
+                    return value
+                if prefix == "" and event == "end_map":
+                    return None
+    except (ijson.JSONError, UnicodeDecodeError):
+        return None  # the readers below say what is wrong, and where
+    return None
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth, without recursion (a record nested 10**6 deep must not crash the reader)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                return depth
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def _listed(path: Path, key: str) -> Iterator[tuple[str, Any]]:
+    import ijson
+
+    index = 0
+    try:
+        with open(path, "rb") as handle:
+            for index, item in enumerate(ijson.items(handle, f"{key}.item", multiple_values=True, use_float=True)):
+                if _depth(item) > MAX_JSON_DEPTH:
+                    raise fail(path, f"JSON nested deeper than {MAX_JSON_DEPTH} levels", record=f"{key}[{index}]")
+                yield f"{key}[{index}]", item
+    except ijson.JSONError as exc:
+        raise fail(path, f"malformed or truncated JSON after {key}[{index}] ({str(exc).splitlines()[0][:80]})") \
+            from None
+    except UnicodeDecodeError:
+        raise fail(path, "not valid UTF-8 text") from None
 
 
 _TOO_DEEP = "\x00deep:"  # marks a line refused for its nesting (not to be re-read as a document)
