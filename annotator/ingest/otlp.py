@@ -23,7 +23,7 @@ from annotator.core.jsonlimits import MAX_JSON_DEPTH, JsonTooDeepError, loads_bo
 from annotator.ingest.records import fail, kind_of
 from annotator.ingest.spans import SpanEvent
 
-PROTOBUF_SUFFIXES = (".pb", ".binpb", ".protobuf", ".proto")
+PROTOBUF_SUFFIXES = (".pb", ".binpb", ".protobuf")
 
 
 @dataclass
