@@ -164,3 +164,34 @@ def test_acknowledged_spans_survive_a_kill(tmp_path):
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
     assert "5 turns" in out or "turns by" in out, out
+
+
+def test_bad_trace_is_marked_failed_and_a_bug_does_not_stop_the_others(tmp_path, monkeypatch):
+    from otlp_fixtures import span
+
+    from annotator.services import collect
+
+    db = store.connect(tmp_path / "a.db")
+    bad = span(1, None, "chat", 0, 1, trace="a" * 32, gen_ai__operation__name="chat", gen_ai__input__messages=7)
+    good = current_convention_spans()
+    for doc in (request([bad]), request(good)):
+        collect.stage_request(db, "/v1/traces", json.dumps(doc).encode(), content_type="application/json", now=0.0)
+    done = collect.assemble_ready(db, now=100.0, quiet_s=30, settle_s=1)
+    assert [(d.trace_key, d.state) for d in done] == [("a" * 32, "failed"), (good[0]["traceId"], "assembled")]
+    assert "attribute gen_ai.input.messages must be a list of messages" in done[0].detail
+    # a bug while assembling one trace: that trace is set aside with the reason, the next is still built
+    again = span(1, None, "invoke_agent X", 0, 1, trace="b" * 32, gen_ai__operation__name="invoke_agent")
+    other = [dict(s, traceId="c" * 32) for s in good]
+    for doc in (request([again]), request(other)):
+        collect.stage_request(db, "/v1/traces", json.dumps(doc).encode(), content_type="application/json", now=0.0)
+    real = collect.assemble_trace
+
+    def flaky(db, key, **kwargs):
+        if key == "b" * 32:
+            raise KeyError("simulated bug")
+        return real(db, key, **kwargs)
+
+    monkeypatch.setattr(collect, "assemble_trace", flaky)
+    done = collect.assemble_ready(db, now=100.0, quiet_s=30, settle_s=1)
+    assert [(d.trace_key, d.state) for d in done] == [("b" * 32, "failed"), ("c" * 32, "assembled")]
+    assert "internal error: KeyError" in done[0].detail

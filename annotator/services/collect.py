@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import zlib
 from collections import Counter
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from annotator.ingest.spans import Span, SpanEvent, assemble, is_genai
 from annotator.store import staging
 
 SOURCE = "annotator collect"
+log = logging.getLogger(__name__)
 TRACES, LOGS = "/v1/traces", "/v1/logs"
 
 
@@ -175,6 +177,16 @@ def assemble_trace(db: sqlite_utils.Database, trace_key: str, *, scheme: str | N
 
 def assemble_ready(db: sqlite_utils.Database, *, now: float, quiet_s: float, settle_s: float,
                    scheme: str | None = None) -> list[Assembled]:
-    """Assemble every staged trace that is complete now."""
-    return [assemble_trace(db, key, scheme=scheme)
-            for key in staging.complete_traces(db, now=now, quiet_s=quiet_s, settle_s=settle_s)]
+    """Assemble every staged trace that is complete now. A bug in one trace marks it failed (traceback in the
+    log) and the others go on: the receiver must not stop assembling because of one trace."""
+    done = []
+    for key in staging.complete_traces(db, now=now, quiet_s=quiet_s, settle_s=settle_s):
+        try:
+            done.append(assemble_trace(db, key, scheme=scheme))
+        except Exception as exc:  # noqa: BLE001 - logged with its traceback, reported, and the trace set aside
+            log.exception("collect: assembling trace %s failed", key)
+            reason = f"internal error: {type(exc).__name__}: {exc} (traceback in the log)"
+            with store.write(db):
+                staging.close_trace(db, key, staging.FAILED, error=reason)
+            done.append(Assembled(key, staging.FAILED, detail=reason))
+    return done

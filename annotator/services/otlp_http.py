@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -19,8 +21,10 @@ from pathlib import Path
 from annotator import store
 from annotator.services import collect
 from annotator.store import staging
+from annotator.store.db import DatabaseFileError
 
 STATUS = "/v1/status"
+log = logging.getLogger(__name__)
 
 
 class Receiver(ThreadingHTTPServer):
@@ -88,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _refuse(self, status: int, message: str) -> None:
         # google.rpc.Status in its JSON form; protobuf senders read only the status code
-        self._send(status, json.dumps({"code": 3 if status == 400 else 16 if status == 401 else 8,
+        self._send(status, json.dumps({"code": {400: 3, 401: 16, 413: 8, 503: 14}.get(status, 13),
                                        "message": message}).encode())
 
     def _authorised(self) -> bool:
@@ -113,6 +117,14 @@ class _Handler(BaseHTTPRequestHandler):
         except collect.RequestError as exc:
             self.close_connection = True  # the rest of a refused body may still be on the wire
             self._refuse(exc.status, str(exc))
+            return
+        except (sqlite3.Error, DatabaseFileError) as exc:  # busy or locked: OTLP exporters retry a 503
+            log.warning("collect: request not stored (%s)", exc)
+            self._refuse(503, f"the database cannot take the spans now ({exc}); retry")
+            return
+        except Exception:
+            log.exception("collect: request failed")
+            self._refuse(500, "internal error (traceback in the log)")
             return
         protobuf = self.headers.get("Content-Type", "").startswith("application/x-protobuf")
         # ExportTraceServiceResponse / ExportLogsServiceResponse with nothing rejected: empty in both encodings
