@@ -177,6 +177,9 @@ def _bad(tmp_path, name: str, content: str | bytes):
     (json.dumps(request([span(1, None, "chat", 0, 1, gen_ai__operation__name="chat",
                               gen_ai__input__messages="[{oops")])) + "\n",
      r"\(id 0000000000000001\): attribute gen_ai.input.messages is not valid JSON"),
+    (json.dumps(request([span(1, None, "chat", 0, 1, gen_ai__operation__name="chat",
+                              gen_ai__input__messages="[" * 5000 + "]" * 5000)])) + "\n",
+     r"\(id 0000000000000001\): attribute gen_ai.input.messages nests JSON too deeply"),
     (json.dumps(request(current_convention_spans())) + "\n" + json.dumps({"id": "x", "text": "a MAST record"}) + "\n",
      r"line 2: not an OTLP export"),
     (json.dumps(request(current_convention_spans())) + "\n" + json.dumps(request(current_convention_spans()[:1]))

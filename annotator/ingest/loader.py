@@ -264,13 +264,30 @@ def _import(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str | None,
     importer = _Importer(db, path, result, tags, max_chars)
     items = READERS[fmt](path, group=group) if fmt in SPAN_FORMATS else READERS[fmt](path)
     with store.write(db):
-        for item in items:
-            if isinstance(item, Taxonomy):
-                importer.add_taxonomy(item)
-            elif isinstance(item, ImportNote):
-                result.notes[item.text] = result.notes.get(item.text, 0) + item.count
-            else:
-                _add_record(importer, item, scheme)
+        _write_items(importer, items, scheme)
         store.record_import(db, path=str(path), sha256=_sha256(path), fmt=fmt, scheme=scheme,
                             traces_added=result.traces_added, labels_added=result.labels_added)
+    return result
+
+
+def _write_items(importer: _Importer, items, scheme: str) -> None:
+    result = importer.result
+    for item in items:
+        if isinstance(item, Taxonomy):
+            importer.add_taxonomy(item)
+        elif isinstance(item, ImportNote):
+            result.notes[item.text] = result.notes.get(item.text, 0) + item.count
+        else:
+            _add_record(importer, item, scheme)
+
+
+def store_records(db: sqlite_utils.Database, records: list[TraceRecord | ImportNote], *, source: str, fmt: str,
+                  scheme: str | None = None, max_trace_mb: float = DEFAULT_MAX_TRACE_MB) -> ImportResult:
+    """Write records that come from no file (live collection) as import_file writes a file's: all or nothing,
+    in the caller's transaction if there is one. Raises IngestError naming `source` and the record."""
+    scheme = scheme or default_scheme(fmt)
+    result = ImportResult(path=source, format=fmt, scheme=scheme)
+    importer = _Importer(db, Path(source), result, {}, int(max_trace_mb * 1_000_000))
+    with store.write(db):
+        _write_items(importer, records, scheme)
     return result

@@ -23,7 +23,7 @@ from annotator.core.jsonlimits import MAX_JSON_DEPTH, JsonTooDeepError, loads_bo
 from annotator.ingest.records import fail, kind_of
 from annotator.ingest.spans import SpanEvent
 
-PROTOBUF_SUFFIXES = (".pb", ".binpb", ".protobuf", ".proto")
+PROTOBUF_SUFFIXES = (".pb", ".binpb", ".protobuf")
 
 
 @dataclass
@@ -384,6 +384,20 @@ def proto_request_items(request, locator: str) -> Iterator[OtlpSpan | SpanEvent]
                                raw.start_time_unix_nano or None, raw.end_time_unix_nano or None,
                                _proto_attributes(raw.attributes), events, resource, scope, locator,
                                raw.status.message or None)
+
+
+def proto_log_items(request, locator: str) -> Iterator[SpanEvent]:
+    """The span-tied log records of one decoded ExportLogsServiceRequest (older GenAI message events)."""
+    for block in request.resource_logs:
+        for scope_block in block.scope_logs:
+            for raw in scope_block.log_records:
+                if len(raw.trace_id) != 16 or len(raw.span_id) != 8:
+                    continue
+                attributes = _proto_attributes(raw.attributes)
+                name = getattr(raw, "event_name", "") or attributes.get("event.name") or ""
+                body = _proto_value(raw.body) if raw.HasField("body") else None
+                yield SpanEvent(raw.trace_id.hex(), raw.span_id.hex(), str(name),
+                                raw.time_unix_nano or raw.observed_time_unix_nano or None, attributes, body, locator)
 
 
 def _frames(path: Path) -> Iterator[tuple[str, bytes]]:

@@ -59,15 +59,18 @@ def _index(source: object, spans: list[Span]) -> dict[str, Span]:
 
 
 def _parents(spans: list[Span], by_id: dict[str, Span], notes: Counter[str]) -> dict[str, str | None]:
-    """Each span's parent in the tree; a missing parent is replaced by the trace's root (earliest parentless)."""
-    roots = [s for s in spans if not s.parent_id]
-    root = min(roots, key=_start_key(spans)) if roots else None
+    """Each span's parent in the tree; a missing parent is replaced by the root of the span's trace (its earliest
+    parentless span; a session holds several traces), else the span becomes a root itself."""
+    roots: dict[str, Span] = {}
+    for span in sorted((s for s in spans if not s.parent_id), key=_start_key(spans)):
+        roots.setdefault(span.trace_id, span)
     parents: dict[str, str | None] = {}
     for span in spans:
         parent = span.parent_id or None
         if parent is not None and parent not in by_id:
             notes[MISSING_PARENT] += 1
-            parent = root.span_id if root is not None and root is not span else None
+            root = roots.get(span.trace_id)
+            parent = root.span_id if root is not None else None
         parents[span.span_id] = parent
     return parents
 
