@@ -77,12 +77,18 @@ def _first_key(path: Path) -> str | None:
     """The first key of the first top-level object, read without reading the object."""
     import ijson
 
+    # basic_parse, not parse: parse builds a prefix per event, quadratic in the nesting of a hostile file
+    depth = 0
     try:
         with open(path, "rb") as handle:
-            for prefix, event, value in ijson.parse(handle, multiple_values=True):
-                if prefix == "" and event == "map_key":
+            for event, value in ijson.basic_parse(handle, multiple_values=True):
+                if event == "map_key" and depth == 1:
                     return value
-                if prefix == "" and event == "end_map":
+                if event in ("start_map", "start_array"):
+                    depth += 1
+                    if depth > 1:
+                        return None  # the first value of the first key came before any second key
+                elif event in ("end_map", "end_array"):
                     return None
     except (ijson.JSONError, UnicodeDecodeError):
         return None  # the readers below say what is wrong, and where
@@ -128,14 +134,14 @@ def _top_keys(path: Path) -> list[str]:
 
     keys, depth = [], 0
     with open(path, "rb") as handle:
-        for prefix, event, value in ijson.parse(handle):
+        for event, value in ijson.basic_parse(handle):  # no prefixes: see _first_key
             if event in ("start_map", "start_array"):
                 depth += 1
                 if depth > MAX_JSON_DEPTH:
                     raise fail(path, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
             elif event in ("end_map", "end_array"):
                 depth -= 1
-            elif prefix == "" and event == "map_key":
+            elif depth == 1 and event == "map_key":
                 keys.append(value)
     return keys
 
