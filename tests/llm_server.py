@@ -54,12 +54,13 @@ class LLMServer(ThreadingHTTPServer):
     request_queue_size = 256  # the default backlog of 5 drops connections under concurrency
 
     def __init__(self, codes: list[str], *, port: int = 0, default_scenario: str = "ok",
-                 latency=None, hang_s: float = 5.0):
+                 latency=None, hang_s: float = 5.0, reply=None):
         super().__init__(("127.0.0.1", port), _Handler)
         self.codes = list(codes)
         self.default_scenario = default_scenario
         self.latency = latency  # None, seconds, or callable(body) -> seconds
         self.hang_s = hang_s
+        self.reply = reply  # None, or callable(request body) -> the assistant message to answer (agent scripts)
         self.lock = threading.Lock()
         self.requests: list[dict] = []
         self.auth_headers: list[str] = []
@@ -176,6 +177,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if behaviour == "500":
             self._send(500, {"error": {"message": "internal error", "type": "server_error"}})
+            return
+        message = server.reply(body) if server.reply is not None else None
+        if message is not None:  # a scripted agent turn: text or tool calls
+            self._send(200, {"id": f"chatcmpl-{random.getrandbits(48):x}", "object": "chat.completion",
+                             "created": int(time.time()), "model": body.get("model", "test-model"),
+                             "choices": [{"index": 0, "message": {"role": "assistant", **message},
+                                          "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
+                             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
             return
         content = server.judgement(prompt, behaviour)
         if behaviour == "leakprose":

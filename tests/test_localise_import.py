@@ -76,7 +76,7 @@ def test_who_and_when_reference_rater_and_tags(db):
 
 
 def test_who_and_when_single_file_default_trace_scheme_keeps_turns(db):
-    import_file(db, WHO / "Hand-Crafted" / "2.json", fmt="who-and-when")  # --segment trace
+    import_file(db, WHO / "Hand-Crafted" / "2.json", fmt="who-and-when", scheme="trace")
     assert len(_turns(db, "2.json")) == 4
     queued = db.execute("SELECT scheme, queued FROM segments GROUP BY scheme").fetchall()
     assert dict(queued) == {"trace": 1, "turn": 0}

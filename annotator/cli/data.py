@@ -27,28 +27,30 @@ def init(ctx: click.Context, taxonomy_source: str) -> None:
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", "mad-human", "mad", "jsonl", "text", "who-and-when", "agentrx"]),
+              type=click.Choice(["auto", "mad-human", "mad", "jsonl", "text", "otel", "openinference", "ag2-log",
+                                 "langfuse", "langsmith", "openai-agents", "who-and-when", "agentrx"]),
               help="who-and-when and agentrx take a folder (or, for who-and-when, one file).")
 @click.option("--segment", "scheme", default=None, metavar="trace|turn|window:N",
-              help="How to cut each trace into segments to label [default: trace; turn for who-and-when and "
-                   "agentrx, whose steps are turns].")
+              help="How to cut each trace into segments to label [default: turn for span formats "
+                   "(otel, openinference, langfuse...), ag2-log, who-and-when and agentrx, else trace].")
+@click.option("--group", default="trace", show_default=True, type=click.Choice(["trace", "session"]),
+              help="Span formats: one trace per trace id, or one per session id.")
 @click.option("--tag", "tags", multiple=True, metavar="K=V", help="Tag every imported trace (repeatable).")
 @click.option("--ground-truth", type=click.Path(path_type=Path), default=None,
               help="AgentRx: the ground-truth file for the trajectories folder.")
 @click.option("--max-trace-mb", default=20.0, show_default=True, type=FiniteNumber(0.0, above=True),
               help="Refuse traces larger than this.")
 @click.pass_context
-def import_(ctx: click.Context, paths: tuple[Path, ...], fmt: str, scheme: str, tags: tuple[str, ...],
-            ground_truth: Path | None, max_trace_mb: float) -> None:
+def import_(ctx: click.Context, paths: tuple[Path, ...], fmt: str, scheme: str | None, group: str,
+            tags: tuple[str, ...], ground_truth: Path | None, max_trace_mb: float) -> None:
     """Import trace files. Each file is imported all or nothing; re-importing adds nothing."""
     from annotator.ingest import import_file
 
     tag_map = parse_tags(tags)
-    scheme = scheme or ("turn" if fmt in ("who-and-when", "agentrx") else "trace")
     db = open_db(ctx)
     for path in paths:
         result = import_file(db, path, fmt=fmt, scheme=scheme, tags=tag_map, max_trace_mb=max_trace_mb,
-                             ground_truth=ground_truth)
+                             group=group, ground_truth=ground_truth)
         click.echo(f"{result.path}: {result.format}, {result.traces_added} new of {result.traces_seen} traces, "
                    f"{result.labels_added} labels added (segments: {result.scheme})")
         _echo_localisation_summary(result)
@@ -56,6 +58,8 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], fmt: str, scheme: str, 
             click.echo(f"  taxonomy version added: {ref}")
         for first, again in result.duplicates:
             click.echo(f"  note: records {first} and {again} have the same trace body")
+        for note, count in result.notes.items():
+            click.echo(f"  note: {count} {note}")
 
 
 def _echo_localisation_summary(result) -> None:

@@ -20,7 +20,7 @@ from typing import NoReturn
 
 import click
 
-from annotator.cli import data, export, gold, judge, localise, plan, report, serve, taxonomy
+from annotator.cli import collect, data, export, gold, judge, localise, plan, report, serve, taxonomy
 from annotator.core.errors import UserError
 
 USER_EXIT = 1
@@ -116,7 +116,8 @@ def cli(ctx: click.Context, db_path: Path) -> None:
 
 
 for command in (data.init, data.import_, data.stats, taxonomy.taxonomy, serve.serve, serve.demo, serve.users,
-                report.report, export.export, gold.gold, judge.judge, plan.plan, localise.localise):
+                report.report, export.export, gold.gold, judge.judge, plan.plan, localise.localise,
+                collect.collect):
     cli.add_command(command)
 
 

@@ -12,13 +12,38 @@ from annotator import store
 from annotator.core.errors import OptionError, file_error
 from annotator.core.segments import parse_scheme, segment_trace
 from annotator.core.taxonomy import BUILTIN_TAXONOMIES, Taxonomy, load_taxonomy, parse_ref
-from annotator.ingest import jsonl, mad, mad_human, stepimport, text
+from annotator.ingest import (
+    ag2log,
+    exports,
+    genai,
+    jsonl,
+    langfuse,
+    langsmith,
+    mad,
+    mad_human,
+    openai_agents,
+    openinference,
+    otlp,
+    phoenix,
+    stepimport,
+    text,
+)
 from annotator.ingest.jsonstream import first_item
-from annotator.ingest.records import IngestError, RecordLabels, RecordLocalisation, TraceRecord, fail
+from annotator.ingest.records import ImportNote, IngestError, RecordLabels, RecordLocalisation, TraceRecord, fail
 
-FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "who-and-when", "agentrx")
+FORMATS = ("auto", "mad-human", "mad", "jsonl", "text", "otel", "openinference", "ag2-log", "langfuse",
+           "langsmith", "openai-agents", "who-and-when", "agentrx")
 STEP_FORMATS = ("who-and-when", "agentrx")  # step-level datasets: a folder, localisations, a reference rater
-READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read}
+READERS = {"mad-human": mad_human.read, "mad": mad.read, "jsonl": jsonl.read, "text": text.read, "otel": genai.read,
+           "openinference": openinference.read, "ag2-log": ag2log.read, "langfuse": langfuse.read,
+           "langsmith": langsmith.read, "openai-agents": openai_agents.read}
+# Span formats: read with read(path, group=...), segmented per turn unless --segment says otherwise.
+SPAN_FORMATS: frozenset[str] = frozenset({"otel", "openinference", "langfuse", "langsmith", "openai-agents"})
+# JSON exports of observability tools, told apart by their first record (for --format auto).
+EXPORT_FORMATS = (("langfuse", langfuse.looks_like), ("langsmith", langsmith.looks_like),
+                  ("openai-agents", openai_agents.looks_like))
+# Formats that name each message's author: segmented per turn by default too.
+TURN_FORMATS: frozenset[str] = SPAN_FORMATS | {"ag2-log", *STEP_FORMATS}
 DEFAULT_MAX_TRACE_MB = 20.0
 
 
@@ -38,6 +63,7 @@ class ImportResult:
     warnings: dict[str, int] = field(default_factory=dict)  # counted inconsistencies of the dataset
     warning_examples: dict[str, list[str]] = field(default_factory=dict)
     mapped_spellings: list[tuple[str, str, int]] = field(default_factory=list)  # (spelling, canonical, count)
+    notes: dict[str, int] = field(default_factory=dict)  # repairs and unread parts, counted (ImportNote)
 
 
 def _sniff(path: Path) -> bytes:
@@ -46,11 +72,44 @@ def _sniff(path: Path) -> bytes:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")
 
 
+def _mentions(path: Path, marker: bytes, limit: int = 1 << 20) -> bool:
+    with open(path, "rb") as handle:
+        return marker in handle.read(limit)
+
+
+def _span_format(path: Path, head: bytes) -> str | None:
+    """An OTLP export (JSON or protobuf; OpenInference if its spans say so) or a Phoenix span export."""
+    if phoenix.is_phoenix(path):
+        return "openinference"
+    is_json = head.startswith(b"{") and (b'"resourceSpans"' in head or b'"resourceLogs"' in head)
+    if is_json or not head.startswith((b"{", b"[")) and otlp.looks_like_protobuf(path, head):
+        return "openinference" if _mentions(path, b"openinference.span.kind") else "otel"
+    return None
+
+
+def _export_format(path: Path, head: bytes) -> str | None:
+    """A Langfuse, LangSmith or OpenAI Agents export, known by the shape of its first record."""
+    if not head.startswith((b"[", b"{")):
+        return None
+    try:
+        _, first = next(exports.records(path))
+    except (IngestError, StopIteration):
+        return None  # not a JSON export this way: the other formats say what is wrong
+    return next((name for name, looks_like in EXPORT_FORMATS if looks_like(first)), None)
+
+
 def detect_format(path: Path) -> str:
-    """Guess the format from the content: a JSON array of MAST records, JSON Lines, or plain text."""
+    """Guess the format from the content: a JSON array of MAST records, JSON Lines, an OTLP export, or text."""
     head = _sniff(path)
     if not head and path.stat().st_size <= 4096:
         raise fail(path, "the file is empty (only white space)")
+    if head.startswith(ag2log.SQLITE_MAGIC):
+        if ag2log.is_ag2_log(path):
+            return "ag2-log"
+        raise fail(path, "an SQLite database, but not an AG2 runtime log (use --format to say which)")
+    span_format = _span_format(path, head) or _export_format(path, head)
+    if span_format:
+        return span_format
     if head.startswith(b"["):
         item = first_item(path)
         if isinstance(item, dict) and "annotations" in item and "trace" in item:
@@ -182,10 +241,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto", scheme: str = "trace",
+def default_scheme(fmt: str) -> str:
+    """How a format is segmented when --segment is not given: span formats per turn, the others whole."""
+    return "turn" if fmt in TURN_FORMATS else "trace"
+
+
+def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto", scheme: str | None = None,
                 tags: dict[str, str] | None = None, max_trace_mb: float = DEFAULT_MAX_TRACE_MB,
-                ground_truth: str | Path | None = None) -> ImportResult:
+                group: str = "trace", ground_truth: str | Path | None = None) -> ImportResult:
     """Import one file, all or nothing. Importing the same content again adds nothing.
+
+    `scheme` None is the format's default (see default_scheme); `group` ("trace" or "session") is how
+    span formats gather spans into traces.
 
     Raises IngestError (one line: file, record, reason), or FileAccessError when the file cannot be read,
     and leaves the database as it was.
@@ -193,17 +260,22 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, fmt: str = "auto
     path = Path(path)
     if fmt not in FORMATS:
         raise IngestError(f"{path}: unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if scheme is not None:
+        try:
+            parse_scheme(scheme)
+        except OptionError as exc:
+            raise IngestError(f"--segment {scheme!r}: {exc}") from None
     try:
-        parse_scheme(scheme)
-    except OptionError as exc:
-        raise IngestError(f"--segment {scheme!r}: {exc}") from None
-    if (ground_truth is not None) != (fmt == "agentrx"):
-        raise IngestError("--ground-truth FILE goes with --format agentrx (and only with it)")
-    try:
+        if fmt == "auto":  # detected here: a step-level dataset takes its own path
+            _check_file(path)
+            fmt = detect_format(path)
+        if (ground_truth is not None) != (fmt == "agentrx"):
+            raise IngestError("--ground-truth FILE goes with --format agentrx (and only with it)")
         if fmt in STEP_FORMATS:
             truth = Path(ground_truth) if ground_truth is not None else None
-            return _import_steps(db, path, fmt, scheme, dict(tags or {}), int(max_trace_mb * 1_000_000), truth)
-        return _import(db, path, fmt, scheme, dict(tags or {}), int(max_trace_mb * 1_000_000))
+            return _import_steps(db, path, fmt, scheme or default_scheme(fmt), dict(tags or {}),
+                                 int(max_trace_mb * 1_000_000), truth)
+        return _import(db, path, fmt, scheme, dict(tags or {}), int(max_trace_mb * 1_000_000), group)
     except OSError as exc:  # unreadable, vanished, a special file...: the file is at fault, not the code
         raise file_error(path, exc) from exc
 
@@ -235,18 +307,39 @@ def _import_steps(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str, 
     return result
 
 
-def _import(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str, tags: dict[str, str],
-            max_chars: int) -> ImportResult:
+def _import(db: sqlite_utils.Database, path: Path, fmt: str, scheme: str | None, tags: dict[str, str],
+            max_chars: int, group: str) -> ImportResult:
     _check_file(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
+    scheme = scheme or default_scheme(fmt)
     result = ImportResult(path=str(path), format=fmt, scheme=scheme)
     importer = _Importer(db, path, result, tags, max_chars)
+    items = READERS[fmt](path, group=group) if fmt in SPAN_FORMATS else READERS[fmt](path)
     with store.write(db):
-        for item in READERS[fmt](path):
-            if isinstance(item, Taxonomy):
-                importer.add_taxonomy(item)
-            else:
-                _add_record(importer, item, scheme)
+        _write_items(importer, items, scheme)
         store.record_import(db, path=str(path), sha256=_sha256(path), fmt=fmt, scheme=scheme,
                             traces_added=result.traces_added, labels_added=result.labels_added)
+    return result
+
+
+def _write_items(importer: _Importer, items, scheme: str) -> None:
+    result = importer.result
+    for item in items:
+        if isinstance(item, Taxonomy):
+            importer.add_taxonomy(item)
+        elif isinstance(item, ImportNote):
+            result.notes[item.text] = result.notes.get(item.text, 0) + item.count
+        else:
+            _add_record(importer, item, scheme)
+
+
+def store_records(db: sqlite_utils.Database, records: list[TraceRecord | ImportNote], *, source: str, fmt: str,
+                  scheme: str | None = None, max_trace_mb: float = DEFAULT_MAX_TRACE_MB) -> ImportResult:
+    """Write records that come from no file (live collection) as import_file writes a file's: all or nothing,
+    in the caller's transaction if there is one. Raises IngestError naming `source` and the record."""
+    scheme = scheme or default_scheme(fmt)
+    result = ImportResult(path=source, format=fmt, scheme=scheme)
+    importer = _Importer(db, Path(source), result, {}, int(max_trace_mb * 1_000_000))
+    with store.write(db):
+        _write_items(importer, records, scheme)
     return result

@@ -87,6 +87,14 @@ class RecordLocalisation:
 
 
 @dataclass
+class ImportNote:
+    """Something a reader repaired or could not read, counted in the import summary (not an error)."""
+
+    text: str
+    count: int = 1
+
+
+@dataclass
 class TraceRecord:
     index: int  # position in the file, for error messages
     external_id: str

@@ -329,6 +329,38 @@ def m007_localisations(db: sqlite_utils.Database) -> None:
         conn.execute("PRAGMA foreign_keys=ON")
 
 
+@migrations()
+def m008_span_staging(db: sqlite_utils.Database) -> None:
+    """Spans received by `annotator collect`, kept until their trace is complete and assembled.
+
+    A span is written here before the sender is told 200, so an acknowledged span survives a kill.
+    ``staged_traces`` says where each trace is: open (spans still coming), assembled (``trace_id`` is the
+    trace it became), skipped (no LLM, agent or tool span), failed (``error`` says why).
+    """
+    db.executescript(
+        """
+        CREATE TABLE staged_spans (
+            trace_key TEXT NOT NULL,
+            span_id TEXT NOT NULL,
+            item TEXT NOT NULL,
+            received_at REAL NOT NULL,
+            PRIMARY KEY (trace_key, span_id)
+        );
+        CREATE TABLE staged_traces (
+            trace_key TEXT PRIMARY KEY,
+            first_seen REAL NOT NULL,
+            last_seen REAL NOT NULL,
+            root_ended INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT 'open',
+            late_spans INTEGER NOT NULL DEFAULT 0,
+            trace_id INTEGER REFERENCES traces(id),
+            error TEXT
+        );
+        CREATE INDEX staged_traces_state ON staged_traces (state, last_seen);
+        """
+    )
+
+
 def known_migrations() -> list[str]:
     """The migrations this version of the tool knows, in order: their count is the schema version."""
     return [m.name for m in migrations._migrations]
