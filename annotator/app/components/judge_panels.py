@@ -128,8 +128,12 @@ def _progress(run_id: int, was_active: bool) -> None:
         st.markdown(f"**Run {run_id}**")
         st.text(plain(progress["rater"]))
         st.progress(min(1.0, progress["fraction"]), text=judge_forms.progress_text(progress))
+        if progress["status"] == "done" and progress["failed"]:
+            st.warning(f"{progress['failed']:,} calls failed after retries: start the same run again to retry "
+                       "only those.", icon=":material/warning:")
         if progress["error"]:
-            st.error("The run ended with an error:", icon=":material/error:")
+            st.error("The run failed:" if progress["status"] == "failed" else "The run ended with an error:",
+                     icon=":material/error:")
             st.text(plain_body(progress["error"]))  # it may quote a provider's answer: plain text only
         for error in progress["recent_errors"][:3]:
             st.text(plain_body(f"segment {error.get('segment_id')}: {error.get('error')}"))
