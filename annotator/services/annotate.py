@@ -34,6 +34,7 @@ class SegmentView:
     place: store.ListPosition
     progress: store.Progress
     others: list[store.RaterLabels] | None  # None: hidden by the blind rule
+    full: bool = False  # she skipped it and it went to k others since: she can no longer label it
 
 
 def labelling_taxonomy(db: sqlite_utils.Database, settings: store.QueueSettings | None = None) -> store.StoredTaxonomy:
@@ -49,7 +50,7 @@ def next_segment_id(db: sqlite_utils.Database, user: User, settings: store.Queue
     settings = settings or store.get_settings(db)
     if user.rater_id not in store.pool_rater_ids(db, settings):
         return None
-    claimed = store.claim(db, user.rater_id, k=settings.k)
+    claimed = store.claim(db, user.rater_id, k=settings.k, lease_minutes=settings.lease_minutes)
     return claimed[0] if claimed else None
 
 
@@ -92,6 +93,7 @@ def load_view(db: sqlite_utils.Database, user: User, segment_id: int | None = No
         place=store.list_position(db, user.rater_id, segment_id),
         progress=store.rater_progress(db, user.rater_id),
         others=others,
+        full=status == "skipped" and store.segment_full(db, segment_id, settings.k),
     )
 
 
@@ -122,7 +124,8 @@ def check_choice(choice: Choice, taxonomy: store.StoredTaxonomy) -> None:
 def _own_assignment(db: sqlite_utils.Database, user: User, segment_id: int) -> str:
     status = store.assignment_status(db, user.rater_id, segment_id)
     if status is None:
-        raise AnnotateError(f"segment {segment_id} is not in your list")
+        raise AnnotateError(f"segment {segment_id} is not in your list (a claim left unused longer than the "
+                            "lease goes back to the queue): open your next segment")
     return status
 
 
@@ -144,7 +147,11 @@ def submit(db: sqlite_utils.Database, user: User, segment_id: int, choice: Choic
         changed = store.write_labels(db, store.LabelWrite(
             segment_id=segment_id, rater_id=user.rater_id, taxonomy_id=taxonomy.id, values=values,
             status=status, rationales=rationales, duration_ms=duration_ms))
-        store.mark_submitted(db, user.rater_id, segment_id, status)
+        try:
+            store.mark_submitted(db, user.rater_id, segment_id, status)
+        except store.SegmentFullError as exc:  # raised before the transaction commits: her labels are undone
+            raise AnnotateError(f"This segment went to other annotators after you skipped it ({exc}): it can no "
+                                "longer take your labels.") from None
     return changed
 
 

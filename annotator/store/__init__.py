@@ -58,10 +58,13 @@ from annotator.store.labels import (
     list_raters,
     write_labels,
 )
+from annotator.store.leases import claim_holders, release_claims, release_expired
 from annotator.store.queue import (
+    MAX_LEASE_MINUTES,
     ListPosition,
     Progress,
     QueueSettings,
+    SegmentFullError,
     assign_to_pool,
     assignment_status,
     claim,
@@ -73,6 +76,7 @@ from annotator.store.queue import (
     queue_summary,
     rater_progress,
     save_settings,
+    segment_full,
     team_progress,
 )
 from annotator.store.sessions import session_user

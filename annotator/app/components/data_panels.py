@@ -23,6 +23,7 @@ def load(db) -> dict:
         "stats": store.database_stats(db),
         "team": store.team_progress(db),
         "queue": store.queue_summary(db, settings.k),
+        "claims": store.claim_holders(db, settings.lease_minutes),
     }
 
 
@@ -101,9 +102,14 @@ def show_settings(snapshot: dict) -> None:
         options = ["latest " + settings.taxonomy.split("@")[0], *refs]
         taxonomy = st.selectbox("Taxonomy to label with", options, width=320,
                                 index=(1 + refs.index(settings.taxonomy)) if settings.taxonomy in refs else 0)
+        lease = st.number_input("Claim lease (minutes): an annotator idle this long gives her claims back",
+                                min_value=1, max_value=store.MAX_LEASE_MINUTES, step=30, width=220,
+                                value=int(settings.lease_minutes or 240), key="data_lease")
+        no_lease = st.toggle("Claims never expire", value=settings.lease_minutes is None, key="data_no_lease")
         if st.form_submit_button("Save settings", type="primary"):
             _save_settings(k=int(k), annotators=None if everyone else chosen, reveal=reveal,
-                           reviewers_see_names=names_on, taxonomy=taxonomy.removeprefix("latest "))
+                           reviewers_see_names=names_on, taxonomy=taxonomy.removeprefix("latest "),
+                           lease_minutes=None if no_lease else int(lease))
             st.rerun()
     _show_queue(snapshot)
 
@@ -130,6 +136,33 @@ def _show_queue(snapshot: dict) -> None:
     go.button("Hand out now", on_click=_hand_out, args=(int(n),), key="data_hand_out")
     st.subheader("Annotators")
     st.dataframe(snapshot["team"], hide_index=True, width="stretch")
+    _show_claims(snapshot)
+
+
+def _release(rater_id: int, name: str) -> None:
+    with state.open_db() as db:
+        released = store.release_claims(db, rater_id)
+    st.session_state["data_released"] = (name, released)
+
+
+def _show_claims(snapshot: dict) -> None:
+    """Who holds unsubmitted claims, until when, and a button to give one annotator's claims back."""
+    st.subheader("Claims")
+    lease = snapshot["settings"].lease_minutes
+    st.caption("Segments claimed and not yet submitted. " + (
+        f"An annotator idle for {lease:g} minutes gives her claims back to the queue." if lease is not None
+        else "Claims never expire (set a lease above)."))
+    if released := st.session_state.pop("data_released", None):
+        st.success(md_literal(f"Released {released[1]} claims of {released[0]}."))
+    if not snapshot["claims"]:
+        st.text("No claims held.")
+    for holder in snapshot["claims"]:
+        name = holder["name"] or f"rater {holder['rater_id']}"
+        text, button = st.columns([3, 1], vertical_alignment="center")
+        text.text(f"{name}: {holder['claims']} claims, last active {holder['last_activity'][:19].replace('T', ' ')}"
+                  + (f", expire {holder['expires_at'][:16].replace('T', ' ')} UTC" if holder["expires_at"] else ""))
+        button.button("Release this annotator's claims", key=f"data_release_{holder['rater_id']}",
+                      on_click=_release, args=(holder["rater_id"], name))
 
 
 def show_stats(snapshot: dict) -> None:
