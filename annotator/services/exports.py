@@ -2,7 +2,9 @@
 
 JSON Lines of `segments` and `labels` use the import shape (one record per segment, labels per rater),
 so an export can be imported into another database; `labels` adds per-label details (rationale,
-evidence, time) under "details". CSV is one row per label / gold label / segment.
+evidence, time) under "details", and starts with one `{"taxonomy_definition": {...}}` line per taxonomy
+version its labels use, so the import knows every taxonomy (drafts and refinements included) without
+an `init` first. CSV is one row per label / gold label / segment.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sqlite_utils
 from annotator import store
 from annotator.core.csvsafe import csv_cell
 from annotator.core.errors import OptionError
+from annotator.core.taxonomy import Taxonomy
 
 KINDS = ("labels", "gold", "segments")
 GOLD_JSONL_FIELDS = ("trace_id", "segment_id", "taxonomy", "mode", "value", "provenance", "adjudicator", "note",
@@ -75,6 +78,23 @@ def _label_record_head(db: sqlite_utils.Database, row: dict, tags: dict) -> dict
     return {**head, "taxonomy": row["taxonomy"], "labels": {}, "details": {}}
 
 
+def taxonomy_definition(taxonomy: Taxonomy) -> dict:
+    """A taxonomy as the taxonomy YAML has it (what `taxonomy_from_dict` reads back)."""
+    data = {"name": taxonomy.name, "version": taxonomy.version, "description": taxonomy.description,
+            "modes": [mode.to_dict() for mode in taxonomy.modes]}
+    if taxonomy.is_draft:
+        data["draft"] = True
+    if taxonomy.parent:
+        data["parent"] = taxonomy.parent
+    return data
+
+
+def taxonomy_lines(db: sqlite_utils.Database, taxonomy_id: int | None = None) -> Iterator[dict]:
+    """The `taxonomy_definition` header lines of a labels JSON Lines export."""
+    for used in store.label_taxonomy_ids(db, taxonomy_id):
+        yield {"taxonomy_definition": taxonomy_definition(store.get_taxonomy_by_id(db, used).taxonomy)}
+
+
 def gold_records(db: sqlite_utils.Database, taxonomy_id: int | None = None) -> Iterator[dict]:
     for row in store.iter_gold_rows(db, taxonomy_id):
         yield {k: row[k] for k in GOLD_JSONL_FIELDS}
@@ -110,6 +130,9 @@ def write_export(db: sqlite_utils.Database, kind: str, fmt: str, out: TextIO, *,
             writer.writerow([csv_cell(row[c]) for c in columns])
             count += 1
     elif fmt == "jsonl":
+        if kind == "labels":  # not counted: the count is of label records
+            for line in taxonomy_lines(db, taxonomy_id):
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
         for record in _records(db, kind, taxonomy_id):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1

@@ -14,6 +14,7 @@ from annotator.store.exports import (
     iter_gold_rows,
     iter_label_rows,
     iter_segment_rows,
+    label_taxonomy_ids,
     trace_tags_by_external_id,
 )
 from annotator.store.facets import data_version, trace_tag_values

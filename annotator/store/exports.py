@@ -23,10 +23,16 @@ def iter_label_rows(db: sqlite_utils.Database, taxonomy_id: int | None = None) -
         " FROM labels l JOIN segments s ON s.id = l.segment_id JOIN traces t ON t.id = s.trace_id"
         " JOIN raters r ON r.id = l.rater_id JOIN modes m ON m.id = l.mode_id"
         f" JOIN taxonomies tx ON tx.id = l.taxonomy_id {where}"
-        " ORDER BY l.segment_id, r.id, m.position, l.sample"
+        " ORDER BY l.segment_id, l.taxonomy_id, r.id, m.position, l.sample"  # one run per (segment, taxonomy)
     )
     for row in db.execute(sql, args):
         yield dict(zip(LABEL_COLUMNS, row))
+
+
+def label_taxonomy_ids(db: sqlite_utils.Database, taxonomy_id: int | None = None) -> list[int]:
+    """Ids of the taxonomy versions that labels use (all, or just `taxonomy_id` when it has labels)."""
+    where, args = ("WHERE taxonomy_id = ?", [taxonomy_id]) if taxonomy_id is not None else ("", [])
+    return [r[0] for r in db.execute(f"SELECT DISTINCT taxonomy_id FROM labels {where} ORDER BY taxonomy_id", args)]
 
 
 def iter_gold_rows(db: sqlite_utils.Database, taxonomy_id: int | None = None) -> Iterator[dict]:
