@@ -23,7 +23,7 @@ from annotator.core.taxonomy import Taxonomy
 
 KINDS = ("labels", "gold", "segments")
 GOLD_JSONL_FIELDS = ("trace_id", "segment_id", "taxonomy", "mode", "value", "provenance", "adjudicator", "note",
-                     "created_at")
+                     "created_at", "stale")
 
 
 def record_id(trace_id: str, scheme: str, index: int) -> str:

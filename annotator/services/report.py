@@ -41,6 +41,9 @@ def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: lis
     sampled = _judge_self_agreement(db, stored, label_set)
     if sampled:
         report["judge_self_agreement"] = sampled
+    stale = store.stale_gold_segments(db, stored.id) if include_gold else []
+    if stale:
+        report["stale_gold_segments"] = stale
     return report
 
 

@@ -30,6 +30,7 @@ from annotator.store.gold import (
     save_split,
     segment_labelled_by_anyone,
     set_adjudicated_gold,
+    stale_gold_segments,
 )
 from annotator.store.judge import (
     JudgeCallWrite,

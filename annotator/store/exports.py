@@ -6,10 +6,12 @@ from collections.abc import Iterator
 
 import sqlite_utils
 
+from annotator.store.gold import STALE_SQL
+
 LABEL_COLUMNS = ("trace_id", "segment_id", "segment_scheme", "segment_index", "rater", "rater_kind", "taxonomy",
                  "mode", "sample", "value", "rationale", "evidence", "stale", "created_at", "updated_at")
 GOLD_COLUMNS = ("trace_id", "segment_id", "taxonomy", "mode", "value", "provenance", "adjudicator", "note",
-                "created_at")
+                "created_at", "stale")
 SEGMENT_COLUMNS = ("trace_id", "segment_id", "scheme", "index", "kind", "start", "end", "speaker", "recipient",
                    "framework", "benchmark", "llm", "content_hash", "text")
 
@@ -40,13 +42,13 @@ def iter_gold_rows(db: sqlite_utils.Database, taxonomy_id: int | None = None) ->
     where, args = ("WHERE g.taxonomy_id = ?", [taxonomy_id]) if taxonomy_id is not None else ("", [])
     sql = (
         "SELECT t.external_id, g.segment_id, tx.name || '@' || tx.version, m.code, g.value, g.provenance,"
-        " g.adjudicator, g.note, g.created_at"
+        f" g.adjudicator, g.note, g.created_at, {STALE_SQL}"
         " FROM gold g JOIN segments s ON s.id = g.segment_id JOIN traces t ON t.id = s.trace_id"
         " JOIN modes m ON m.id = g.mode_id JOIN taxonomies tx ON tx.id = g.taxonomy_id"
         f" {where} ORDER BY g.segment_id, m.position"
     )
     for row in db.execute(sql, args):
-        yield dict(zip(GOLD_COLUMNS, row))
+        yield {**dict(zip(GOLD_COLUMNS, row)), "stale": bool(row[-1])}
 
 
 def iter_segment_rows(db: sqlite_utils.Database) -> Iterator[dict]:

@@ -63,7 +63,8 @@ def _option_label(row: review.Contested | None, segment_id: int) -> str:
     if row is None:
         return f"segment {segment_id} (not in this list)"
     shown = plain(", ".join(row.disputed_modes[:4])) + (" …" if len(row.disputed_modes) > 4 else "")
-    return f"{'✓ ' if row.adjudicated else ''}segment {segment_id} · {len(row.disputed_modes)} disputed: {shown}"
+    mark = '✓ ' if row.adjudicated else '⚠ stale · ' if row.stale else ''
+    return f"{mark}segment {segment_id} · {len(row.disputed_modes)} disputed: {shown}"
 
 
 def current_segment(rows: list[review.Contested]) -> int | None:
@@ -175,6 +176,9 @@ def show_gold_form(view: review.SegmentReview, user: User, next_id: int | None) 
         st.warning(f"No person has labelled segment {seg} under {md_literal(view.taxonomy.taxonomy.ref)}: "
                    "there is nothing to adjudicate.", icon=":material/block:")
         return
+    if view.stale_gold:
+        st.warning("Stale gold: a person labelled this segment (or changed labels) after its gold was set. "
+                   "Save the gold again here, or rebuild gold, to bring it up to date.", icon=":material/update:")
     _init_choices(view)
     st.session_state.setdefault(_k(seg, "note"), _last_note(view))
     modes = view.taxonomy.taxonomy.modes

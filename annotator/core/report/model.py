@@ -31,7 +31,7 @@ Who builds what
 - ``annotator.core.agreement.build_report``: ``params.filters``, ``params.generated_at`` and, for data
   whose licence asks for credit, ``params.attribution``;
 - ``annotator.services.report.report_for``: ``judge_self_agreement``, when a judge was sampled more than
-  once per segment.
+  once per segment; ``stale_gold_segments``, when gold is included and some of it predates newer labels.
 """
 
 from __future__ import annotations
@@ -251,3 +251,4 @@ class Report(TypedDict):
     summary: Summary
     params: Params
     judge_self_agreement: NotRequired[dict[str, SelfAgreement]]  # report_for, judges with --samples > 1
+    stale_gold_segments: NotRequired[list[int]]  # report_for with gold: segments whose gold predates new labels
