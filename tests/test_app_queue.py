@@ -281,3 +281,17 @@ def test_eight_annotators_in_processes(tmp_path):
     assert [e for _, errs in results for e in errs] == []
     assert sum(n for n, _ in results) >= 60 * 3
     _check_crowd(path, 3)
+
+
+def test_a_token_reset_stops_a_submission_already_in_flight(app_db):
+    """The page read her session before the reset; the submission that follows must not be stored."""
+    token = store.reset_token(app_db, "alice")
+    alice = store.session_user(app_db, store.user_for_token(app_db, token).id, store.hash_token(token))
+    seg = annotate.next_segment_id(app_db, alice)
+    store.reset_token(app_db, "alice")  # the lead resets her token while her Submit is on its way
+    with pytest.raises(AnnotateError, match="session ended"):
+        annotate.submit(app_db, alice, seg, Choice(frozenset({"1.1"})))
+    with pytest.raises(AnnotateError, match="session ended"):
+        annotate.skip(app_db, alice, seg)
+    assert app_db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
+    assert app_db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 0

@@ -129,6 +129,13 @@ def _own_assignment(db: sqlite_utils.Database, user: User, segment_id: int) -> s
     return status
 
 
+def _check_session(db: sqlite_utils.Database, user: User) -> None:
+    """Inside the write transaction: a user signed in with a token must still hold it (and be active)."""
+    if user.token_hash is not None and store.session_user(db, user.id, user.token_hash) is None:
+        raise AnnotateError("Your session ended (your access token was replaced or your account disabled): "
+                            "nothing was saved. Sign in again.")
+
+
 def submit(db: sqlite_utils.Database, user: User, segment_id: int, choice: Choice, *,
            duration_ms: int | None = None) -> int:
     """Write all her labels for the segment (every mode, 0 or 1) and a submission, in one transaction.
@@ -143,6 +150,7 @@ def submit(db: sqlite_utils.Database, user: User, segment_id: int, choice: Choic
     values = {mode_id: int(code in choice.modes) for code, mode_id in taxonomy.mode_ids.items()}
     status = "unsure" if choice.unsure else "done"
     with store.write(db):
+        _check_session(db, user)
         _own_assignment(db, user, segment_id)
         changed = store.write_labels(db, store.LabelWrite(
             segment_id=segment_id, rater_id=user.rater_id, taxonomy_id=taxonomy.id, values=values,
@@ -159,6 +167,7 @@ def skip(db: sqlite_utils.Database, user: User, segment_id: int, *, duration_ms:
     """Record that she skipped a segment she had not labelled; her claim goes back to the queue."""
     taxonomy = labelling_taxonomy(db)
     with store.write(db):
+        _check_session(db, user)
         status = _own_assignment(db, user, segment_id)
         if status in ("done", "unsure"):
             raise AnnotateError("You already labelled this segment; change your labels instead of skipping it.")
