@@ -127,8 +127,9 @@ def users_add(ctx: click.Context, name: str, role: str, url: str, as_rater: bool
     """Add a user; prints a one-time access token and a sign-in link (store them now)."""
     from annotator import store
     from annotator.cli.common import open_db
+    from annotator.services import admin
 
-    token = store.add_user(open_db(ctx), name, role, as_rater=as_rater)
+    token = admin.add_user(open_db(ctx), store.LOCAL_ADMIN, name, role, as_rater=as_rater)
     click.echo(f"user {name} ({role}) added; the token is shown only now")
     click.echo(f"token: {token}")
     click.echo(f"link: {url}?token={token}")
@@ -142,8 +143,9 @@ def users_reset(ctx: click.Context, name: str, url: str) -> None:
     """Give a user a new token; the old one stops working."""
     from annotator import store
     from annotator.cli.common import open_db
+    from annotator.services import admin
 
-    token = store.reset_token(open_db(ctx), name)
+    token = admin.reset_token(open_db(ctx), store.LOCAL_ADMIN, name)
     click.echo(f"token: {token}")
     click.echo(f"link: {url}?token={token}")
 

@@ -128,18 +128,20 @@ def _failure(run_id: int, exc: Exception) -> str:
 
 def run_judge(db: sqlite_utils.Database | str | Path, options: JudgeOptions, *,
               on_progress: Callable[[RunStats], None] | None = None,
-              stop: threading.Event | None = None) -> RunResult:
+              stop: threading.Event | None = None, actor: store.User = store.LOCAL_ADMIN) -> RunResult:
     """Run the judge in the foreground: the CLI's `judge run`."""
+    store.require(actor, "admin", "run the judge")
     db = _open(db)
     return execute_run(db, create_run(db, options), options, on_progress=on_progress, stop=stop)
 
 
-def start_run_thread(db_path: str | Path, options: JudgeOptions) -> int:
+def start_run_thread(db_path: str | Path, options: JudgeOptions, *, actor: store.User = store.LOCAL_ADMIN) -> int:
     """Start a run in a background thread (its own connection) and return its id at once.
 
     The run appears in `run_progress` and `list_runs` immediately, in state 'planning'. Stop it
     with `stop_run(run_id)`.
     """
+    store.require(actor, "admin", "run the judge")
     db = store.connect(db_path)
     try:
         run_id = create_run(db, options)

@@ -21,7 +21,7 @@ from annotator.core.csvsafe import csv_cell
 from annotator.core.errors import OptionError
 from annotator.core.taxonomy import Taxonomy
 
-KINDS = ("labels", "gold", "segments")
+KINDS = ("labels", "gold", "segments", "audit")
 GOLD_JSONL_FIELDS = ("trace_id", "segment_id", "taxonomy", "mode", "value", "provenance", "adjudicator", "note",
                      "created_at", "stale")
 
@@ -105,6 +105,8 @@ def _rows(db: sqlite_utils.Database, kind: str, taxonomy_id: int | None) -> tupl
         return store.LABEL_COLUMNS, store.iter_label_rows(db, taxonomy_id)
     if kind == "gold":
         return store.GOLD_COLUMNS, store.iter_gold_rows(db, taxonomy_id)
+    if kind == "audit":
+        return store.AUDIT_COLUMNS, store.iter_audit(db)
     return store.SEGMENT_COLUMNS, store.iter_segment_rows(db)
 
 
@@ -113,6 +115,8 @@ def _records(db: sqlite_utils.Database, kind: str, taxonomy_id: int | None) -> I
         return label_records(db, taxonomy_id)
     if kind == "gold":
         return gold_records(db, taxonomy_id)
+    if kind == "audit":
+        return ({**row, "detail": json.loads(row["detail"])} for row in store.iter_audit(db))
     return segment_records(db)
 
 

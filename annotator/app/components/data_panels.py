@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from annotator import store
-from annotator.app import state
+from annotator.app import auth, state
 from annotator.app.viewmodels.text import md_literal
 from annotator.app.viewmodels.uploads import import_upload, parse_tags
 from annotator.core.errors import UserError
+from annotator.services import admin
 
 RESULTS = "data_import_results"  # messages of the last import, shown after the rerun
 
@@ -24,6 +25,7 @@ def load(db) -> dict:
         "team": store.team_progress(db),
         "queue": store.queue_summary(db, settings.k),
         "claims": store.claim_holders(db, settings.lease_minutes),
+        "audit": list(store.iter_audit(db, newest_first=True, limit=200)),
     }
 
 
@@ -36,7 +38,8 @@ def _run_imports(files, fmt: str, scheme: str, tags_text: str) -> list[tuple[str
     for upload in files:
         try:
             with state.open_db() as db:
-                result = import_upload(db, upload.name, upload.getvalue(), fmt=fmt, scheme=scheme.strip(), tags=tags)
+                result = import_upload(db, upload.name, upload.getvalue(), fmt=fmt, scheme=scheme.strip(), tags=tags,
+                                       actor=auth.acting_user())
         except UserError as exc:  # IngestError and the store's errors: one line naming the file
             messages.append(("error", str(exc)))
             continue
@@ -74,7 +77,7 @@ def show_import() -> None:
 def _save_settings(**changes) -> None:
     try:
         with state.open_db() as db:
-            store.save_settings(db, **changes)
+            admin.change_settings(db, auth.acting_user(), **changes)
     except UserError as exc:
         st.session_state["data_settings_error"] = str(exc)
     else:
@@ -116,7 +119,7 @@ def show_settings(snapshot: dict) -> None:
 
 def _hand_out(per_rater: int) -> None:
     with state.open_db() as db:
-        given = store.assign_to_pool(db, per_rater)
+        given = admin.hand_out(db, auth.acting_user(), per_rater)
     st.session_state["data_handed_out"] = sum(given.values())
 
 
@@ -141,7 +144,7 @@ def _show_queue(snapshot: dict) -> None:
 
 def _release(rater_id: int, name: str) -> None:
     with state.open_db() as db:
-        released = store.release_claims(db, rater_id)
+        released = admin.release_claims(db, auth.acting_user(), rater_id, name)
     st.session_state["data_released"] = (name, released)
 
 
@@ -177,3 +180,14 @@ def show_stats(snapshot: dict) -> None:
     st.dataframe(stats["taxonomies"], hide_index=True, width="stretch")
     st.subheader("Segments by scheme")
     st.dataframe([{"scheme": k, "segments": v} for k, v in stats["segments_by_scheme"].items()], hide_index=True)
+
+
+def show_audit(snapshot: dict) -> None:
+    """The latest changes of gold, taxonomies, settings and users (admins only: the Data page)."""
+    st.caption("Who changed gold, taxonomies, settings and users, and when (the latest 200; all of them with "
+               "`annotator export audit`).")
+    if not snapshot["audit"]:
+        st.text("No changes recorded yet.")
+        return
+    st.dataframe([{k: row[k] for k in ("at", "actor", "role", "action", "target", "detail")}
+                  for row in snapshot["audit"]], hide_index=True, width="stretch")

@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from annotator import judge, store
-from annotator.app import state
+from annotator.app import auth, state
 from annotator.app.components.segment_view import show_text
 from annotator.app.viewmodels import judge_forms, report_views
 from annotator.app.viewmodels.text import md_literal, plain, plain_body
@@ -59,7 +59,7 @@ def _dry_run(taxonomy: str) -> None:
 def _start(taxonomy: str) -> None:
     try:
         options = _form_options(taxonomy)
-        run_id = judge.start_run_thread(state.db_path(), options)
+        run_id = judge.start_run_thread(state.db_path(), options, actor=auth.acting_user())
     except UserError as exc:
         st.session_state["jl_message"] = ("error", f"Not started: {exc}")
         return
@@ -164,7 +164,7 @@ def _split_gold(taxonomy: str) -> None:
     from annotator.services.gold import split_gold
 
     with state.open_db() as db:
-        sizes = split_gold(db, taxonomy=taxonomy)
+        sizes = split_gold(db, taxonomy=taxonomy, actor=auth.acting_user())
     st.session_state["jl_split_made"] = f"Split made: {sizes['dev']} dev and {sizes['test']} test segments."
 
 

@@ -10,10 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from annotator import store
-from annotator.app import state
+from annotator.app import auth, state
 from annotator.app.viewmodels.text import md_literal, plain, plain_body
 from annotator.core.errors import UserError
-from annotator.services import gold, review
+from annotator.services import admin, gold, review
 from annotator.store.users import User
 
 CURRENT = "rev_current"  # segment id on screen
@@ -154,7 +154,8 @@ def _save(segment_id: int, codes: list[str], ref: str, adjudicator: str, next_id
     note = (ss.get(_k(segment_id, "note")) or "").strip() or None
     try:
         with state.open_db() as db:
-            gold.adjudicate(db, segment_id, values, adjudicator=adjudicator, taxonomy=ref, note=note)
+            gold.adjudicate(db, segment_id, values, adjudicator=adjudicator, taxonomy=ref, note=note,
+                            actor=auth.acting_user())
     except UserError as exc:  # the segment lost its labels, or the taxonomy changed meanwhile
         ss["rev_error"] = f"Nothing saved: {exc}."
         return
@@ -199,7 +200,7 @@ def show_gold_form(view: review.SegmentReview, user: User, next_id: int | None) 
 def _build(ref: str, strategy: str) -> None:
     try:
         with state.open_db() as db:
-            built = gold.build_gold(db, taxonomy=ref, strategy=strategy)
+            built = gold.build_gold(db, taxonomy=ref, strategy=strategy, actor=auth.acting_user())
     except UserError as exc:
         st.session_state["rev_built"] = ("error", f"No gold built: {exc}.")
         return
@@ -223,7 +224,7 @@ def show_build_gold(stored: store.StoredTaxonomy) -> None:
 
 def _open_reveal() -> None:
     with state.open_db() as db:
-        store.save_settings(db, reveal=True)
+        admin.change_settings(db, auth.acting_user(), reveal=True)
 
 
 def explain_reveal(user: User) -> None:
