@@ -19,14 +19,22 @@ DEFAULT_URL = "http://127.0.0.1:8501/"
 log = logging.getLogger(__name__)
 
 
+# Streamlit keeps an uploaded file in memory (its default limit, 200 MB a file, let signed-out tabs
+# push the server past 1 GB); a websocket message may not exceed the second bound either.
+MAX_UPLOAD_MB = 50
+MAX_MESSAGE_MB = 50
+
+
 def streamlit_command(host: str, port: int) -> list[str]:
-    """The Streamlit server command: headless, no usage statistics, no file watcher, no dev tools."""
+    """The Streamlit server command: headless, no usage statistics, no file watcher, no dev tools,
+    uploads and messages bounded."""
     return [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         "--global.developmentMode", "false", "--server.runOnSave", "false",
         "--client.toolbarMode", "viewer",
+        "--server.maxUploadSize", str(MAX_UPLOAD_MB), "--server.maxMessageSize", str(MAX_MESSAGE_MB),
     ]
 
 
