@@ -29,7 +29,7 @@ def load(db) -> dict:
     }
 
 
-def _run_imports(files, fmt: str, scheme: str, tags_text: str) -> list[tuple[str, str]]:
+def _run_imports(files, fmt: str, scheme: str, tags_text: str, actor: store.User) -> list[tuple[str, str]]:
     try:
         tags = parse_tags(tags_text)
     except UserError as exc:
@@ -39,7 +39,7 @@ def _run_imports(files, fmt: str, scheme: str, tags_text: str) -> list[tuple[str
         try:
             with state.open_db() as db:
                 result = import_upload(db, upload.name, upload.getvalue(), fmt=fmt, scheme=scheme.strip(), tags=tags,
-                                       actor=auth.acting_user())
+                                       actor=actor)
         except UserError as exc:  # IngestError and the store's errors: one line naming the file
             messages.append(("error", str(exc)))
             continue
@@ -70,7 +70,7 @@ def show_import() -> None:
             if not files:
                 st.error("Choose one or more files first.")
             else:
-                st.session_state[RESULTS] = _run_imports(files, fmt, scheme, tags)
+                st.session_state[RESULTS] = _run_imports(files, fmt, scheme, tags, auth.acting_user())
                 st.rerun()
 
 
