@@ -228,7 +228,7 @@ def _print_comparison(result: Comparison) -> None:
                    f"recall {fmt_number(row['recall'])}, F1 {fmt_number(row['f1'])}; "
                    f"mean kappa {fmt_number(row['mean_kappa'])} over "
                    f"{row['mean_kappa_modes_covered']} modes")
-    if stale := result["stale_gold_segments"]:
+    if stale := result.get("stale_gold_segments"):
         click.echo(f"WARNING: stale gold on {len(stale)} segments (labelled after their gold was set): "
                    "run 'annotator gold build' or adjudicate them again", err=True)
     for rater, leaked in result["leakage"].items():
