@@ -202,3 +202,25 @@ def test_judge_form_helpers():
     [line] = judge_forms.leakage_lines({"leakage": {"judge:**bold**$x$@1": [7], "judge:b@2": []}})
     assert shown(line).startswith("judge:**bold**$x$@1: ") and "7" in line
     assert not re.search(r"(?<!\\)[*$]", line)  # nothing in the name formats
+
+
+def test_a_run_whose_every_call_failed_shows_failed_with_its_cause(app_tokens, app_db):
+    """Nothing listens on the API base: the page's progress bar and runs table say failed, and why."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    closed = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    sock.close()
+    at = signed_in(app_tokens["lead"], "views/judge_lab.py")
+    at.text_input(key="jl_model").input("openai/test-model")
+    at.text_input(key="jl_api_base").input(closed)
+    at.number_input(key="jl_limit").set_value(2)
+    button(at, "Start").click().run()
+    run_id = at.session_state["jl_active_run"]
+    progress = _wait_for(at, app_db, run_id, ("done", "failed", "error"), timeout=400)  # retries back off
+    assert progress["status"] == "failed" and "connection refused" in progress["error"]
+    at.run()
+    assert any("failed: 2 / 2 done, 2 failed" in str(p.proto) for p in at.get("progress"))
+    assert any("The run failed" in e.value for e in at.error)
+    assert list(at.dataframe[0].value["status"]) == ["failed"]

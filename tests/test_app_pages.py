@@ -319,14 +319,15 @@ def test_data_page_upload_errors_name_the_file(app_tokens, app_db):
         _Upload("broken.jsonl", b'{"id": "a", "text": '),
         _Upload("empty.txt", b""),
         _Upload("ok.jsonl", b'{"id": "n1", "text": "Alice: hi\\nBob: hello"}\n'),
-    ], "auto", "trace", "round=9")
+    ], "auto", "trace", "round=9", store.user_for_token(app_db, app_tokens["lead"]))
     kinds = [kind for kind, _ in messages]
     assert kinds == ["error", "error", "success"], messages
     assert messages[0][1].startswith("broken.jsonl: ") and messages[1][1] == "empty.txt: the file is empty"
     assert "annotator-upload-" not in " ".join(m for _, m in messages)  # no temporary path leaks out
     assert app_db.execute("SELECT value FROM trace_tags t JOIN traces r ON r.id = t.trace_id WHERE r.external_id = 'n1'"
                       ).fetchone() == ("9",)
-    assert data_panels._run_imports([_Upload("x.txt", b"hi")], "auto", "trace", "round") == [
+    lead = store.user_for_token(app_db, app_tokens["lead"])
+    assert data_panels._run_imports([_Upload("x.txt", b"hi")], "auto", "trace", "round", lead) == [
         ("error", "Tags: tag 'round' is not KEY=VALUE")]
     at.session_state[data_panels.RESULTS] = messages
     at.run()

@@ -113,7 +113,7 @@ def test_editing_an_earlier_segment_keeps_history(app_db):
     assert annotate.next_segment_id(app_db, alice) == second  # editing did not move her frontier
 
 
-def test_skip_releases_the_claim_and_labelling_it_later_takes_it_back(app_db):
+def test_skip_releases_the_claim_and_a_full_segment_cannot_be_taken_back(app_db):
     store.save_settings(app_db, k=1)
     alice, bob = user(app_db, "alice"), user(app_db, "bob")
     seg = annotate.next_segment_id(app_db, alice)
@@ -122,10 +122,12 @@ def test_skip_releases_the_claim_and_labelling_it_later_takes_it_back(app_db):
     assert app_db.execute("SELECT assigned FROM segments WHERE id = ?", [seg]).fetchone()[0] == 0
     assert annotate.next_segment_id(app_db, bob) == seg  # someone else can take it
     assert annotate.next_segment_id(app_db, alice) != seg  # she is not offered it again
-    annotate.submit(app_db, alice, seg, Choice(frozenset({"3.1"})))
-    assert app_db.execute("SELECT assigned FROM segments WHERE id = ?", [seg]).fetchone()[0] == 2
+    with pytest.raises(AnnotateError, match="after you skipped it"):  # k = 1 and bob holds it: k means k
+        annotate.submit(app_db, alice, seg, Choice(frozenset({"3.1"})))
+    assert app_db.execute("SELECT assigned FROM segments WHERE id = ?", [seg]).fetchone()[0] == 1
+    annotate.submit(app_db, bob, seg, Choice(frozenset({"3.1"})))
     with pytest.raises(AnnotateError, match="already labelled"):
-        annotate.skip(app_db, alice, seg)
+        annotate.skip(app_db, bob, seg)
 
 
 def test_blind_until_submitted_and_revealed(app_db):
@@ -279,3 +281,17 @@ def test_eight_annotators_in_processes(tmp_path):
     assert [e for _, errs in results for e in errs] == []
     assert sum(n for n, _ in results) >= 60 * 3
     _check_crowd(path, 3)
+
+
+def test_a_token_reset_stops_a_submission_already_in_flight(app_db):
+    """The page read her session before the reset; the submission that follows must not be stored."""
+    token = store.reset_token(app_db, "alice")
+    alice = store.session_user(app_db, store.user_for_token(app_db, token).id, store.hash_token(token))
+    seg = annotate.next_segment_id(app_db, alice)
+    store.reset_token(app_db, "alice")  # the lead resets her token while her Submit is on its way
+    with pytest.raises(AnnotateError, match="session ended"):
+        annotate.submit(app_db, alice, seg, Choice(frozenset({"1.1"})))
+    with pytest.raises(AnnotateError, match="session ended"):
+        annotate.skip(app_db, alice, seg)
+    assert app_db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
+    assert app_db.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 0

@@ -34,7 +34,8 @@ def test_labels_jsonl_round_trips_into_another_database(tmp_path):
                       for r in store.iter_label_rows(db))
 
     assert cells(first) == cells(second) and len(cells(first)) == 5 * 14
-    record = json.loads(out.read_text().splitlines()[0])
+    definition, record = (json.loads(line) for line in out.read_text().splitlines()[:2])
+    assert definition["taxonomy_definition"]["name"] == "mast"  # the taxonomy travels first
     assert record["metadata"] == {"framework": "AG2", "round": "r1"} and record["taxonomy"] == "mast@1"
     assert record["details"]["ana"]["1.1"]["rater_kind"] == "human"
 

@@ -148,3 +148,38 @@ def test_gold_cli_and_export_contract(tmp_path, mast_human_path):
     assert "dev:" in run_cli("gold", "split", db=db).output
     bad = run_cli("gold", "adjudicate", "1", "--set", "1.1=yes", "--by", "rita", db=db)
     assert bad.exit_code != 0 and "CODE=0|1" in bad.output
+
+
+def test_gold_goes_stale_when_a_fourth_rater_disagrees_until_rebuilt_or_adjudicated(tmp_path):
+    from annotator.services.report import report_for
+    from annotator.services.review import contested_segments, describe_gold, load_review
+
+    db = store.connect(tmp_path / "stale.db")
+    path = write_jsonl(tmp_path / "three.jsonl", [
+        {"id": "t1", "text": "one", "labels": {r: labels_with("1.1") for r in "abc"}},
+        {"id": "t2", "text": "two", "labels": {"a": labels_with(), "b": labels_with("2.2"), "c": labels_with()}}])
+    import_file(db, path)
+    build_gold(db, strategy="unanimous")
+    tax = store.get_taxonomy(db, "mast")
+    seg1, seg2 = _segment(db, "t1"), _segment(db, "t2")
+    assert store.stale_gold_segments(db, tax.id) == []
+    adjudicate(db, seg2, {"2.2": 0}, adjudicator="rita")
+    later = write_jsonl(tmp_path / "fourth.jsonl", [  # a fourth rater, after gold: disagrees on t1 and t2
+        {"id": "t1", "text": "one", "labels": {"d": labels_with()}},
+        {"id": "t2", "text": "two", "labels": {"d": labels_with("2.2")}}])
+    import_file(db, later)
+    assert store.stale_gold_segments(db, tax.id) == [seg1, seg2]
+    assert _gold(db, "t1")["1.1"]["provenance"] == "unanimous" and _gold(db, "t1")["1.1"]["stale"] is True
+    rows = list(store.iter_gold_rows(db, tax.id))
+    assert {r["segment_id"] for r in rows if r["stale"]} == {seg1, seg2}
+    exported = run_cli("export", "gold", "--format", "jsonl", db=tmp_path / "stale.db")
+    assert all(json.loads(line)["stale"] for line in exported.stdout.splitlines())
+    assert report_for(db, include_gold=True, bootstrap=0)["stale_gold_segments"] == [seg1, seg2]
+    review = load_review(db, seg2, tax)
+    assert review.stale_gold and describe_gold(review.gold["2.2"]) == "– adjudicated by rita (stale)"
+    assert [r.stale for r in contested_segments(db, tax) if r.segment_id == seg2] == [True]
+    adjudicate(db, seg2, labels_with("2.2"), adjudicator="rita")  # re-adjudicated (every mode): up to date
+    assert store.stale_gold_segments(db, tax.id) == [seg1]
+    build_gold(db, strategy="unanimous")  # rebuilt: t1 is no longer unanimous, so it has no gold for 1.1
+    assert store.stale_gold_segments(db, tax.id) == [] and "1.1" not in _gold(db, "t1")
+    assert "stale_gold_segments" not in report_for(db, include_gold=True, bootstrap=0)

@@ -30,7 +30,7 @@ def test_run_list_and_dry_run_from_the_command_line(llm_server, tmp_path):
     assert dry.exit_code == 0, dry.output
     assert "3 calls to make" in dry.stdout and "estimated cost: n/a" in dry.stdout and llm_server.count == 0
     run = run_cli(*base, db=db_path)
-    assert run.exit_code == 0, run.output
+    assert run.exit_code == 1, run.output  # a call failed after retries
     assert "2 judged, 0 cached, 1 failed of 3" in run.stdout
     assert "invalid answer: no JSON object" in run.stderr  # the failure is named, on stderr
     assert "judge: 3/3 done" in run.stderr  # the progress line
@@ -38,7 +38,7 @@ def test_run_list_and_dry_run_from_the_command_line(llm_server, tmp_path):
     assert listed.exit_code == 0, listed.output
     (entry,) = json.loads(listed.stdout)
     assert entry["rater"].startswith(f"judge:{MODEL}@") and (entry["done"], entry["failed"]) == (2, 1)
-    assert entry["status"] == "done" and entry["latency_p50_ms"] > 0 and entry["tokens"] > 0
+    assert entry["status"] == "done" and entry["state"] == "done with 1 failure" and entry["latency_p50_ms"] > 0 and entry["tokens"] > 0
     text = run_cli("judge", "list", db=db_path)
     assert "2 done, 0 cached, 1 failed of 3" in text.stdout and "p50/p95" in text.stdout
 
@@ -62,7 +62,8 @@ def test_api_key_never_reaches_the_database_or_the_output(llm_server, tmp_path):
     env = {"OPENAI_API_KEY": SECRET, "LITELLM_LOG": "DEBUG"}
     run = run_annotator("--db", str(db_path), "judge", "run", "--model", MODEL, "--api-base", llm_server.base_url,
                         "--max-attempts", "3", "--timeout", "5", cwd=tmp_path, env=env)
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 1, run.stderr  # two segments failed after retries: exit 1, no traceback
+    assert "Traceback" not in run.stderr
     assert llm_server.auth_headers and all(h == f"Bearer {SECRET}" for h in llm_server.auth_headers)  # used...
     listed = run_cli("judge", "list", "--json", db=db_path, env=env)
     outputs = run.stdout + run.stderr + listed.stdout + listed.stderr

@@ -149,3 +149,17 @@ def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period():
     server.stop(grace=0.3)
     assert server.proc.returncode == -signal.SIGKILL
     assert 0.3 <= time.monotonic() - started < 5
+
+
+def test_the_server_bounds_uploads_and_messages():
+    """Streamlit holds uploads in memory; its default (200 MB a file) let signed-out tabs take the server past
+    1 GB. The launcher sets both bounds, and Streamlit reads them as the options they name."""
+    from streamlit import config
+
+    from annotator.cli.serve import streamlit_command
+
+    command = streamlit_command("127.0.0.1", 8501)
+    flags = dict(zip(command[5::2], command[6::2]))
+    assert int(flags["--server.maxUploadSize"]) <= 50 and int(flags["--server.maxMessageSize"]) <= 50
+    for flag in ("--server.maxUploadSize", "--server.maxMessageSize"):
+        assert config.get_option(flag.removeprefix("--")) is not None  # an option this Streamlit knows

@@ -12,6 +12,7 @@ from annotator import store
 from annotator.app import state
 from annotator.app.viewmodels.navigation import allowed
 from annotator.app.viewmodels.text import md_literal
+from annotator.core.errors import RefusedError
 from annotator.store.users import User
 
 # Takes the token out of the address by replacing this tab's history entry, so Back never returns to the
@@ -99,6 +100,14 @@ def sign_in_page() -> None:
             if try_sign_in(token or ""):
                 st.rerun()
             st.error(BAD_TOKEN)
+
+
+def acting_user() -> User:
+    """The signed-in user for a service call made by a callback (RefusedError once signed out)."""
+    user = current_user()
+    if user is None:
+        raise RefusedError("Your session ended: sign in again; nothing was changed.")
+    return user
 
 
 def require(min_role: str) -> User:

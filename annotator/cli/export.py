@@ -9,13 +9,14 @@ import click
 
 
 @click.command()
-@click.argument("kind", type=click.Choice(["labels", "gold", "segments"]))
+@click.argument("kind", type=click.Choice(["labels", "gold", "segments", "audit"]))
 @click.option("--format", "fmt", default="csv", show_default=True, type=click.Choice(["csv", "jsonl"]))
 @click.option("--taxonomy", default=None, metavar="NAME[@VERSION]", help="Only labels/gold of this taxonomy version.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
 @click.pass_context
 def export(ctx: click.Context, kind: str, fmt: str, taxonomy: str | None, out: Path | None) -> None:
-    """Export labels (with rater, kind, taxonomy version, rationale, times), gold labels, or segments."""
+    """Export labels (with rater, kind, taxonomy version, rationale, times), gold labels, segments, or the
+    audit log (who changed gold, taxonomies, settings and users, and when)."""
     from annotator.cli.common import open_db
     from annotator.core.errors import about_file
     from annotator.services.exports import write_export

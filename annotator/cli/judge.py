@@ -137,12 +137,15 @@ def _print_result(db, result) -> None:
     p = service.run_progress(db, result.run_id)
     latency = (f"  latency p50 {p['latency_p50_ms']:.0f} ms, p95 {p['latency_p95_ms']:.0f} ms"
                if p["latency_p50_ms"] is not None else "")
-    click.echo(f"run {p['run_id']} {p['status']}: {p['rater']}: {p['done']} judged, {p['cached']} cached, "
+    click.echo(f"run {p['run_id']} {p['state']}: {p['rater']}: {p['done']} judged, {p['cached']} cached, "
                f"{p['failed']} failed of {p['total']}; tokens {p['tokens']}; cost {fmt_money(p['cost'])}{latency}")
+    if result.status in ("error", "failed"):  # one line: every call failed alike, or the run could not go on
+        raise click.ClickException(f"judge run {result.run_id} failed: {result.error}")
     for error in p["recent_errors"]:
         click.echo(f"  segment {error['segment_id']} sample {error['sample']}: {error['error']}", err=True)
-    if result.status == "error":
-        raise click.ClickException(f"judge run {result.run_id} failed: {result.error}")
+    if p["failed"]:
+        raise click.ClickException(f"judge run {result.run_id} {p['state']} (of {p['total']}) after retries;"
+                                   " rerun the same command to retry only those")
 
 
 @judge.command("prompt-copy")
@@ -178,7 +181,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     for r in runs:
         p50 = "-" if r["latency_p50_ms"] is None else f"{r['latency_p50_ms']:.0f}"
         p95 = "-" if r["latency_p95_ms"] is None else f"{r['latency_p95_ms']:.0f}"
-        click.echo(f"{r['run_id']:>4}  {r['started_at'][:19].replace('T', ' ')}  {r['status']:<11} {r['rater']}")
+        click.echo(f"{r['run_id']:>4}  {r['started_at'][:19].replace('T', ' ')}  {r['state']:<11} {r['rater']}")
         click.echo(f"      segments: {r['done']} done, {r['cached']} cached, {r['failed']} failed of {r['total']}"
                    f"   tokens: {r['tokens']}   cost: {fmt_money(r['cost'])}   latency p50/p95: {p50}/{p95} ms")
 
@@ -226,6 +229,9 @@ def _print_comparison(result: Comparison) -> None:
                    f"recall {fmt_number(row['recall'])}, F1 {fmt_number(row['f1'])}; "
                    f"mean kappa {fmt_number(row['mean_kappa'])} over "
                    f"{row['mean_kappa_modes_covered']} modes")
+    if stale := result.get("stale_gold_segments"):
+        click.echo(f"WARNING: stale gold on {len(stale)} segments (labelled after their gold was set): "
+                   "run 'annotator gold build' or adjudicate them again", err=True)
     for rater, leaked in result["leakage"].items():
         if leaked:
             click.echo(f"WARNING: the prompt of {rater} has test-split segments among its examples: "

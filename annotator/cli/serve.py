@@ -19,14 +19,22 @@ DEFAULT_URL = "http://127.0.0.1:8501/"
 log = logging.getLogger(__name__)
 
 
+# Streamlit keeps an uploaded file in memory (its default limit, 200 MB a file, let signed-out tabs
+# push the server past 1 GB); a websocket message may not exceed the second bound either.
+MAX_UPLOAD_MB = 50
+MAX_MESSAGE_MB = 50
+
+
 def streamlit_command(host: str, port: int) -> list[str]:
-    """The Streamlit server command: headless, no usage statistics, no file watcher, no dev tools."""
+    """The Streamlit server command: headless, no usage statistics, no file watcher, no dev tools,
+    uploads and messages bounded."""
     return [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.address", host, "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         "--global.developmentMode", "false", "--server.runOnSave", "false",
         "--client.toolbarMode", "viewer",
+        "--server.maxUploadSize", str(MAX_UPLOAD_MB), "--server.maxMessageSize", str(MAX_MESSAGE_MB),
     ]
 
 
@@ -127,8 +135,9 @@ def users_add(ctx: click.Context, name: str, role: str, url: str, as_rater: bool
     """Add a user; prints a one-time access token and a sign-in link (store them now)."""
     from annotator import store
     from annotator.cli.common import open_db
+    from annotator.services import admin
 
-    token = store.add_user(open_db(ctx), name, role, as_rater=as_rater)
+    token = admin.add_user(open_db(ctx), store.LOCAL_ADMIN, name, role, as_rater=as_rater)
     click.echo(f"user {name} ({role}) added; the token is shown only now")
     click.echo(f"token: {token}")
     click.echo(f"link: {url}?token={token}")
@@ -142,8 +151,9 @@ def users_reset(ctx: click.Context, name: str, url: str) -> None:
     """Give a user a new token; the old one stops working."""
     from annotator import store
     from annotator.cli.common import open_db
+    from annotator.services import admin
 
-    token = store.reset_token(open_db(ctx), name)
+    token = admin.reset_token(open_db(ctx), store.LOCAL_ADMIN, name)
     click.echo(f"token: {token}")
     click.echo(f"link: {url}?token={token}")
 

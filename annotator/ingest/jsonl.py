@@ -4,6 +4,9 @@
     optional "metadata": {"framework", "benchmark", "llm", any other tag: value}
     optional "labels": {"<rater>": {"<mode code>": 0|1, ...}}   (trace level; "judge:..." raters are judges)
     optional "taxonomy": "NAME@VERSION" for the labels (default: the latest mast)
+    optional "details": {"<rater>": {"<mode code>": {"rationale": str, "evidence": str, ...}}}
+A line `{"taxonomy_definition": {name, version, modes, ...}}` (as `export labels --format jsonl` writes
+first) adds that taxonomy version, as a taxonomy YAML file given to `init --taxonomy` would.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from annotator.core.jsonlimits import JsonTooDeepError, loads_bounded
 from annotator.core.segments import render_messages
-from annotator.core.taxonomy import TaxonomyError, parse_ref
+from annotator.core.taxonomy import Taxonomy, TaxonomyError, parse_ref, taxonomy_from_dict
 from annotator.ingest.records import RecordLabels, TraceRecord, fail, kind_of, optional_text
 
 DEFAULT_TAXONOMY = "mast"
@@ -79,8 +82,26 @@ def _labels(path: Path, number: int, record: dict, record_id: str) -> list[Recor
                 raise fail(path, f"line {number} (id {record_id}): label {rater}/{code} must be 0 or 1, not {value!r}")
             clean[str(code)] = int(value)
         kind = "judge" if str(rater).startswith("judge:") else "human"
-        out.append(RecordLabels(str(rater), kind, taxonomy, clean))
+        rationales, evidence = _details(path, number, record, record_id, rater)
+        out.append(RecordLabels(str(rater), kind, taxonomy, clean, rationales=rationales, evidence=evidence))
     return out
+
+
+def _details(path: Path, number: int, record: dict, record_id: str, rater: str) -> tuple[dict, dict]:
+    """A rater's rationales and evidence (code -> text) from the record's 'details', where it has them."""
+    details = record.get("details") or {}
+    where = {"record": f"line {number}", "record_id": record_id}
+    if not isinstance(details, dict) or not isinstance(details.get(rater) or {}, dict):
+        raise fail(path, "field 'details' must map rater names to {code: {rationale, evidence}}", **where)
+    found: dict[str, dict[str, str]] = {"rationale": {}, "evidence": {}}
+    for code, detail in (details.get(rater) or {}).items():
+        if not isinstance(detail, dict):
+            raise fail(path, f"field 'details.{rater}.{code}' must be an object", **where)
+        for key, texts in found.items():
+            text = optional_text(path, detail.get(key), f"details.{rater}.{code}.{key}", **where)
+            if text:
+                texts[str(code)] = text
+    return found["rationale"], found["evidence"]
 
 
 def _record_id(path: Path, number: int, record: object) -> str:
@@ -127,11 +148,14 @@ def _parse_line(path: Path, number: int, line: str) -> object:
         raise fail(path, f"line {number}: malformed JSON ({exc.msg} at column {exc.colno})") from None
 
 
-def read(path: Path) -> Iterator[TraceRecord]:
-    """Yield one TraceRecord per non-empty line."""
+def read(path: Path) -> Iterator[TraceRecord | Taxonomy]:
+    """Yield one TraceRecord per non-empty line (a Taxonomy for a `taxonomy_definition` line)."""
     index = -1
     for index, (number, line) in enumerate(_lines(path)):
         record = _parse_line(path, number, line)
+        if isinstance(record, dict) and "taxonomy_definition" in record:
+            yield taxonomy_from_dict(record["taxonomy_definition"], where=f"{path}: line {number}")
+            continue
         record_id = _record_id(path, number, record)
         assert isinstance(record, dict)
         text, turns = _text_and_turns(path, number, record, record_id)

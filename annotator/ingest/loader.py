@@ -194,8 +194,9 @@ class _Importer:
                        f"{self.max_chars / 1e6:.1f}M (raise --max-trace-mb or split the trace)",
                        record=record.where, record_id=record.external_id)
         digest = store.content_hash(record.text)
-        if digest in self.bodies:
-            self.result.duplicates.append((self.bodies[digest], record.external_id))
+        pair = (self.bodies.get(digest, record.external_id), record.external_id)
+        if pair[0] != pair[1] and pair not in self.result.duplicates:  # one trace's records repeat its body
+            self.result.duplicates.append(pair)
         self.bodies.setdefault(digest, record.external_id)
         trace = store.TraceInput(
             external_id=record.external_id, text=record.text, source=str(self.path), format=self.result.format,
@@ -219,7 +220,11 @@ class _Importer:
                        f"(not in {stored.taxonomy.ref})", record=record.where, record_id=record.external_id)
         rater_id = store.ensure_rater(self.db, labels.rater, labels.kind)
         values = {stored.mode_ids[code]: value for code, value in labels.values.items()}
-        return store.write_labels(self.db, store.LabelWrite(segment_id, rater_id, stored.id, values))
+        ids = stored.mode_ids
+        return store.write_labels(self.db, store.LabelWrite(
+            segment_id, rater_id, stored.id, values,
+            rationales={ids[c]: t for c, t in labels.rationales.items() if c in ids} or None,
+            evidence={ids[c]: t for c, t in labels.evidence.items() if c in ids} or None))
 
 
 def write_localisation(db: sqlite_utils.Database, trace_id: int, localisation: RecordLocalisation) -> int:

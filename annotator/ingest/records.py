@@ -75,6 +75,8 @@ class RecordLabels:
     kind: str  # human | judge
     taxonomy: str  # NAME@VERSION
     values: dict[str, int]
+    rationales: dict[str, str] = field(default_factory=dict)  # code -> why (where the file says)
+    evidence: dict[str, str] = field(default_factory=dict)  # code -> quoted evidence (a judge's)
 
 
 @dataclass

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import ssl
 from dataclasses import dataclass
 
 from annotator.core.errors import OptionError
@@ -135,15 +137,76 @@ def retry_after(exc: BaseException) -> float | None:
 
 
 def describe(exc: BaseException) -> str:
-    """One line naming the error: `RateLimitError (429): message` (not yet scrubbed of secrets)."""
+    """One line naming the error: `RateLimitError (429): message` (not yet scrubbed of secrets).
+
+    Where the provider's error only says "Connection error." (litellm wraps every transport failure
+    as a 500), the cause found down the exception chain is named instead: connection refused, DNS,
+    TLS or timeout, with the underlying message.
+    """
     if isinstance(exc, TimeoutError):
         return "Timeout: no answer within the time limit"
+    cause = transport_cause(exc)
+    if cause is not None:
+        return cause
     status = getattr(exc, "status_code", None)
+    name = type(exc).__name__
+    label = name + (f" ({status})" if status else "")
+    return f"{label}: {_message(exc)[:500]}"
+
+
+def _message(exc: BaseException) -> str:
     name = type(exc).__name__
     message = " ".join(str(exc).split()) or name
     previous = None
     while message != previous:  # litellm repeats "litellm.RateLimitError: RateLimitError: OpenAIException - "
         previous = message
         message = message.removeprefix("litellm.").removeprefix(f"{name}: ").removeprefix("OpenAIException - ")
-    label = name + (f" ({status})" if status else "")
-    return f"{label}: {message[:500]}"
+    return message
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and every cause behind it (__cause__, __context__, litellm's original_exception)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(seen) < 32:
+        current = todo.pop(0)
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo += [current.__cause__, current.__context__, getattr(current, "original_exception", None)]
+    return [e for e in seen if isinstance(e, BaseException)]
+
+
+_CAUSES = (  # (label, test on one exception of the chain), most specific first
+    ("DNS", lambda e: isinstance(e, socket.gaierror)),
+    ("TLS", lambda e: isinstance(e, ssl.SSLError)),
+    ("connection refused", lambda e: isinstance(e, ConnectionRefusedError)),
+    ("connection reset", lambda e: isinstance(e, ConnectionResetError)),
+    ("timeout", lambda e: isinstance(e, TimeoutError) or type(e).__name__.endswith("Timeout")),
+)
+_HTTPX_CAUSES = {"ConnectError": "connection failed", "ConnectTimeout": "timeout", "ReadTimeout": "timeout",
+                 "WriteTimeout": "timeout", "PoolTimeout": "timeout", "RemoteProtocolError": "protocol error",
+                 "ReadError": "connection lost", "WriteError": "connection lost"}
+
+
+def transport_cause(exc: BaseException) -> str | None:
+    """`connection refused: [Errno 111] ...` when a transport failure lies in the chain, else None."""
+    chain = _chain(exc)
+    if getattr(exc, "status_code", None) not in (None, 500) and not isinstance(exc, TimeoutError):
+        return None  # the server answered: its status is the cause
+    for label, test in _CAUSES:
+        found = next((e for e in chain[1:] if test(e)), None)
+        if found is not None:
+            return f"{label}: {_message(found)[:400]}"
+    found = next((e for e in chain[1:] if type(e).__name__ in _HTTPX_CAUSES), None)
+    if found is not None:
+        text = _message(found)
+        label = _HTTPX_CAUSES[type(found).__name__]
+        if "name or service not known" in text.lower() or "nodename nor servname" in text.lower():
+            label = "DNS"
+        elif "certificate" in text.lower() or "ssl" in text.lower():
+            label = "TLS"
+        elif "refused" in text.lower():
+            label = "connection refused"
+        return f"{label}: {text[:400]}"
+    return None

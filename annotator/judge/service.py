@@ -32,7 +32,7 @@ _THREADS: dict[int, threading.Thread] = {}
 class RunResult:
     run_id: int
     rater: str
-    status: str  # done | stopped | error
+    status: str  # done | failed (every call failed) | stopped | error
     stats: RunStats
     error: str | None = None
 
@@ -90,11 +90,29 @@ def execute_run(db: sqlite_utils.Database, run_id: int, options: JudgeOptions, *
         message = _failure(run_id, exc)
         store.finish_judge_run(db, run_id, "error", error=message)
         return RunResult(run_id, rater, "error", stats, message)
-    status = "stopped" if stop.is_set() else "done"
-    store.finish_judge_run(db, run_id, status)
+    status, error = _ending(db, run_id, stats, stopped=stop.is_set())
+    store.finish_judge_run(db, run_id, status, error=error)
     log.info("judge run %d %s: %d judged, %d cached, %d failed", run_id, status, stats.done, stats.cached,
              stats.failed)
-    return RunResult(run_id, rater, status, stats)
+    return RunResult(run_id, rater, status, stats, error)
+
+
+def _ending(db: sqlite_utils.Database, run_id: int, stats: RunStats, *, stopped: bool) -> tuple[str, str | None]:
+    """How a run that was not interrupted by an error ends: failed when every call it made failed."""
+    if stopped:
+        return "stopped", None
+    if stats.failed and not stats.done:
+        first = store.judge_run_errors(db, run_id, limit=1)
+        cause = first[0]["error"] if first else "unknown error"
+        return "failed", f"all {stats.failed} calls failed after retries: {cause}"
+    return "done", None
+
+
+def outcome(status: str, failed: int) -> str:
+    """The state as people read it: `done`, `done with 3 failures`, `failed`, `stopped`..."""
+    if status == "done" and failed:
+        return f"done with {failed} failure{'s' if failed != 1 else ''}"
+    return status
 
 
 def _failure(run_id: int, exc: Exception) -> str:
@@ -110,18 +128,20 @@ def _failure(run_id: int, exc: Exception) -> str:
 
 def run_judge(db: sqlite_utils.Database | str | Path, options: JudgeOptions, *,
               on_progress: Callable[[RunStats], None] | None = None,
-              stop: threading.Event | None = None) -> RunResult:
+              stop: threading.Event | None = None, actor: store.User = store.LOCAL_ADMIN) -> RunResult:
     """Run the judge in the foreground: the CLI's `judge run`."""
+    store.require(actor, "admin", "run the judge")
     db = _open(db)
     return execute_run(db, create_run(db, options), options, on_progress=on_progress, stop=stop)
 
 
-def start_run_thread(db_path: str | Path, options: JudgeOptions) -> int:
+def start_run_thread(db_path: str | Path, options: JudgeOptions, *, actor: store.User = store.LOCAL_ADMIN) -> int:
     """Start a run in a background thread (its own connection) and return its id at once.
 
     The run appears in `run_progress` and `list_runs` immediately, in state 'planning'. Stop it
     with `stop_run(run_id)`.
     """
+    store.require(actor, "admin", "run the judge")
     db = store.connect(db_path)
     try:
         run_id = create_run(db, options)
@@ -199,7 +219,8 @@ def _summary(db: sqlite_utils.Database, run: dict) -> dict:
     return {
         "run_id": run["id"], "rater": run["rater"], "model": run["model"], "prompt_version": run["prompt_version"],
         "prompt_path": run["prompt_path"], "taxonomy": run["taxonomy"], "selection": run["selection"],
-        "status": status, "total": run["total"], "cached": run["cached"], "done": run["done"],
+        "status": status, "state": outcome(status, run["failed"]),
+        "total": run["total"], "cached": run["cached"], "done": run["done"],
         "failed": run["failed"], "finished": finished,
         "fraction": (finished / run["total"]) if run["total"] else (1.0 if status == "done" else 0.0),
         "segments_done": run["segments_done"], "attempts": run["attempts"], "truncated": run["truncated"],
@@ -214,7 +235,8 @@ def _summary(db: sqlite_utils.Database, run: dict) -> dict:
 def run_progress(db: sqlite_utils.Database, run_id: int) -> dict:
     """Where a run stands, from the database (works across threads and processes).
 
-    Keys: run_id, rater, status (planning | running | done | stopped | error | interrupted), total,
+    Keys: run_id, rater, status (planning | running | done | failed | stopped | error | interrupted),
+    state (the status as people read it: "done with 3 failures"), total,
     cached, done, failed, finished, fraction, tokens, cost, latency_p50_ms, latency_p95_ms,
     started_at, updated_at, finished_at, error, recent_errors.
     """

@@ -34,6 +34,7 @@ class SegmentView:
     place: store.ListPosition
     progress: store.Progress
     others: list[store.RaterLabels] | None  # None: hidden by the blind rule
+    full: bool = False  # she skipped it and it went to k others since: she can no longer label it
 
 
 def labelling_taxonomy(db: sqlite_utils.Database, settings: store.QueueSettings | None = None) -> store.StoredTaxonomy:
@@ -49,7 +50,7 @@ def next_segment_id(db: sqlite_utils.Database, user: User, settings: store.Queue
     settings = settings or store.get_settings(db)
     if user.rater_id not in store.pool_rater_ids(db, settings):
         return None
-    claimed = store.claim(db, user.rater_id, k=settings.k)
+    claimed = store.claim(db, user.rater_id, k=settings.k, lease_minutes=settings.lease_minutes)
     return claimed[0] if claimed else None
 
 
@@ -92,6 +93,7 @@ def load_view(db: sqlite_utils.Database, user: User, segment_id: int | None = No
         place=store.list_position(db, user.rater_id, segment_id),
         progress=store.rater_progress(db, user.rater_id),
         others=others,
+        full=status == "skipped" and store.segment_full(db, segment_id, settings.k),
     )
 
 
@@ -122,8 +124,16 @@ def check_choice(choice: Choice, taxonomy: store.StoredTaxonomy) -> None:
 def _own_assignment(db: sqlite_utils.Database, user: User, segment_id: int) -> str:
     status = store.assignment_status(db, user.rater_id, segment_id)
     if status is None:
-        raise AnnotateError(f"segment {segment_id} is not in your list")
+        raise AnnotateError(f"segment {segment_id} is not in your list (a claim left unused longer than the "
+                            "lease goes back to the queue): open your next segment")
     return status
+
+
+def _check_session(db: sqlite_utils.Database, user: User) -> None:
+    """Inside the write transaction: a user signed in with a token must still hold it (and be active)."""
+    if user.token_hash is not None and store.session_user(db, user.id, user.token_hash) is None:
+        raise AnnotateError("Your session ended (your access token was replaced or your account disabled): "
+                            "nothing was saved. Sign in again.")
 
 
 def submit(db: sqlite_utils.Database, user: User, segment_id: int, choice: Choice, *,
@@ -140,11 +150,16 @@ def submit(db: sqlite_utils.Database, user: User, segment_id: int, choice: Choic
     values = {mode_id: int(code in choice.modes) for code, mode_id in taxonomy.mode_ids.items()}
     status = "unsure" if choice.unsure else "done"
     with store.write(db):
+        _check_session(db, user)
         _own_assignment(db, user, segment_id)
         changed = store.write_labels(db, store.LabelWrite(
             segment_id=segment_id, rater_id=user.rater_id, taxonomy_id=taxonomy.id, values=values,
             status=status, rationales=rationales, duration_ms=duration_ms))
-        store.mark_submitted(db, user.rater_id, segment_id, status)
+        try:
+            store.mark_submitted(db, user.rater_id, segment_id, status)
+        except store.SegmentFullError as exc:  # raised before the transaction commits: her labels are undone
+            raise AnnotateError(f"This segment went to other annotators after you skipped it ({exc}): it can no "
+                                "longer take your labels.") from None
     return changed
 
 
@@ -152,6 +167,7 @@ def skip(db: sqlite_utils.Database, user: User, segment_id: int, *, duration_ms:
     """Record that she skipped a segment she had not labelled; her claim goes back to the queue."""
     taxonomy = labelling_taxonomy(db)
     with store.write(db):
+        _check_session(db, user)
         status = _own_assignment(db, user, segment_id)
         if status in ("done", "unsure"):
             raise AnnotateError("You already labelled this segment; change your labels instead of skipping it.")

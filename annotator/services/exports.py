@@ -3,7 +3,9 @@
 JSON Lines of `segments` and `labels` use the import shape (one record per segment, labels per rater),
 so an export can be imported into another database; `labels` adds per-label details (rationale,
 evidence, time) under "details" and each rater's submission status (done | unsure, null when the labels
-came without a submission) under "status". CSV is one row per label / gold label / segment.
+came without a submission) under "status", and starts with one `{"taxonomy_definition": {...}}` line per
+taxonomy version its labels use, so the import knows every taxonomy (drafts and refinements included)
+without an `init` first. CSV is one row per label / gold label / segment.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ import sqlite_utils
 from annotator import store
 from annotator.core.csvsafe import csv_cell
 from annotator.core.errors import OptionError
+from annotator.core.taxonomy import Taxonomy
 
-KINDS = ("labels", "gold", "segments")
+KINDS = ("labels", "gold", "segments", "audit")
 GOLD_JSONL_FIELDS = ("trace_id", "segment_id", "taxonomy", "mode", "value", "provenance", "adjudicator", "note",
-                     "created_at")
+                     "created_at", "stale")
 
 
 def record_id(trace_id: str, scheme: str, index: int) -> str:
@@ -77,6 +80,23 @@ def _label_record_head(db: sqlite_utils.Database, row: dict, tags: dict) -> dict
     return {**head, "taxonomy": row["taxonomy"], "labels": {}, "status": {}, "details": {}}
 
 
+def taxonomy_definition(taxonomy: Taxonomy) -> dict:
+    """A taxonomy as the taxonomy YAML has it (what `taxonomy_from_dict` reads back)."""
+    data = {"name": taxonomy.name, "version": taxonomy.version, "description": taxonomy.description,
+            "modes": [mode.to_dict() for mode in taxonomy.modes]}
+    if taxonomy.is_draft:
+        data["draft"] = True
+    if taxonomy.parent:
+        data["parent"] = taxonomy.parent
+    return data
+
+
+def taxonomy_lines(db: sqlite_utils.Database, taxonomy_id: int | None = None) -> Iterator[dict]:
+    """The `taxonomy_definition` header lines of a labels JSON Lines export."""
+    for used in store.label_taxonomy_ids(db, taxonomy_id):
+        yield {"taxonomy_definition": taxonomy_definition(store.get_taxonomy_by_id(db, used).taxonomy)}
+
+
 def gold_records(db: sqlite_utils.Database, taxonomy_id: int | None = None) -> Iterator[dict]:
     for row in store.iter_gold_rows(db, taxonomy_id):
         yield {k: row[k] for k in GOLD_JSONL_FIELDS}
@@ -87,6 +107,8 @@ def _rows(db: sqlite_utils.Database, kind: str, taxonomy_id: int | None) -> tupl
         return store.LABEL_COLUMNS, store.iter_label_rows(db, taxonomy_id)
     if kind == "gold":
         return store.GOLD_COLUMNS, store.iter_gold_rows(db, taxonomy_id)
+    if kind == "audit":
+        return store.AUDIT_COLUMNS, store.iter_audit(db)
     return store.SEGMENT_COLUMNS, store.iter_segment_rows(db)
 
 
@@ -95,6 +117,8 @@ def _records(db: sqlite_utils.Database, kind: str, taxonomy_id: int | None) -> I
         return label_records(db, taxonomy_id)
     if kind == "gold":
         return gold_records(db, taxonomy_id)
+    if kind == "audit":
+        return ({**row, "detail": json.loads(row["detail"])} for row in store.iter_audit(db))
     return segment_records(db)
 
 
@@ -112,6 +136,9 @@ def write_export(db: sqlite_utils.Database, kind: str, fmt: str, out: TextIO, *,
             writer.writerow([csv_cell(row[c]) for c in columns])
             count += 1
     elif fmt == "jsonl":
+        if kind == "labels":  # not counted: the count is of label records
+            for line in taxonomy_lines(db, taxonomy_id):
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
         for record in _records(db, kind, taxonomy_id):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1

@@ -14,6 +14,7 @@ import sqlite_utils
 
 from annotator import store
 from annotator.core.errors import OptionError, RefusedError
+from annotator.store.users import User
 
 STRATEGIES = ("majority", "unanimous")
 MIN_RATERS = 2  # gold from a single person is not agreement
@@ -56,11 +57,12 @@ class GoldBuild:
 
 
 def build_gold(db: sqlite_utils.Database, *, taxonomy: str = "mast", strategy: str = "majority",
-               include_unsure: bool = False) -> GoldBuild:
+               include_unsure: bool = False, actor: User = store.LOCAL_ADMIN) -> GoldBuild:
     """Fill gold from human labels for every segment nobody adjudicated; never touches adjudicated gold.
 
     Labels submitted as unsure do not count towards gold unless `include_unsure`.
     """
+    store.require(actor, "reviewer", "build gold")
     stored = store.get_taxonomy(db, taxonomy)
     labels = _human_labels(db, stored, include_unsure=include_unsure)
     result = GoldBuild(taxonomy=stored.taxonomy.ref, strategy=strategy, include_unsure=include_unsure)
@@ -79,8 +81,11 @@ def build_gold(db: sqlite_utils.Database, *, taxonomy: str = "mast", strategy: s
                 rows.append((int(unit), mode_id, int(value[i, k]), str(provenance[i, k])))
             elif (labels.values[i, :, k] >= 0).sum() >= MIN_RATERS:
                 result.undecided.append((unit, labels.modes[k][0]))
-    result.written = store.replace_automatic_gold(db, stored.id, rows)
     result.segments = len({r[0] for r in rows})
+    with store.write(db):
+        result.written = store.replace_automatic_gold(db, stored.id, rows)
+        store.audit(db, actor, "gold.build", stored.taxonomy.ref, strategy=strategy, written=result.written,
+                    segments=result.segments)
     return result
 
 
@@ -97,8 +102,9 @@ def _human_labels(db: sqlite_utils.Database, stored: store.StoredTaxonomy, *, in
 
 
 def adjudicate(db: sqlite_utils.Database, segment_id: int, values: dict[str, int], *, adjudicator: str,
-               taxonomy: str = "mast", note: str | None = None) -> None:
+               taxonomy: str = "mast", note: str | None = None, actor: User = store.LOCAL_ADMIN) -> None:
     """Record a reviewer's gold decision for a segment (codes -> 0/1), with who and why."""
+    store.require(actor, "reviewer", "adjudicate gold")
     if not adjudicator.strip():
         raise OptionError("the adjudicator's name must not be empty (gold records who decided)")
     stored = store.get_taxonomy(db, taxonomy)
@@ -111,8 +117,11 @@ def adjudicate(db: sqlite_utils.Database, segment_id: int, values: dict[str, int
         raise OptionError(f"unknown mode(s) {', '.join(unknown)} for {stored.taxonomy.ref}")
     if any(v not in (0, 1) for v in values.values()):
         raise OptionError("gold values must be 0 or 1")
-    store.set_adjudicated_gold(db, segment_id, stored.id, {stored.mode_ids[c]: v for c, v in values.items()},
-                               adjudicator=adjudicator, note=note)
+    with store.write(db):
+        store.set_adjudicated_gold(db, segment_id, stored.id, {stored.mode_ids[c]: v for c, v in values.items()},
+                                   adjudicator=adjudicator, note=note)
+        store.audit(db, actor, "gold.adjudicate", f"segment {segment_id}", taxonomy=stored.taxonomy.ref,
+                    adjudicator=adjudicator, values=values)
 
 
 def _stable_rank(seed: int, content_hash: str) -> int:
@@ -144,14 +153,17 @@ def assign_splits(units: list[tuple[int, str, str]], *, test_fraction: float, se
 
 
 def split_gold(db: sqlite_utils.Database, *, taxonomy: str = "mast", test_fraction: float = 0.3,
-               seed: int = 0) -> dict[str, int]:
+               seed: int = 0, actor: User = store.LOCAL_ADMIN) -> dict[str, int]:
     """Give every gold segment without a split one (dev or test); existing assignments never move."""
+    store.require(actor, "reviewer", "split gold")
     stored = store.get_taxonomy(db, taxonomy)
     existing = store.get_split(db, stored.id)
     gold = [(s, h) for s, h in store.gold_segments_with_hashes(db, stored.id) if s not in existing]
     strata = _rarest_positive_mode(db, stored, [s for s, _ in gold])
-    store.save_split(db, stored.id, assign_splits([(s, h, strata[s]) for s, h in gold],
-                                                  test_fraction=test_fraction, seed=seed), seed)
+    with store.write(db):
+        store.save_split(db, stored.id, assign_splits([(s, h, strata[s]) for s, h in gold],
+                                                      test_fraction=test_fraction, seed=seed), seed)
+        store.audit(db, actor, "gold.split", stored.taxonomy.ref, test_fraction=test_fraction, seed=seed)
     split = store.get_split(db, stored.id)
     return {"dev": sum(v == "dev" for v in split.values()), "test": sum(v == "test" for v in split.values())}
 

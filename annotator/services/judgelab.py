@@ -67,6 +67,7 @@ class Comparison(TypedDict):
     overall: list[Overall]
     leakage: dict[str, list[int]]
     params: dict[str, int | str]  # bootstrap, seed, unsure ("exclude" | "include")
+    stale_gold_segments: list[int]  # against gold: segments whose gold predates newer human labels
 
 
 class _Versus(TypedDict):
@@ -127,6 +128,7 @@ def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str
         "overall": [_overall(r, results[r]) for r in raters],
         "leakage": {r: leaked_examples(db, r, taxonomy=taxonomy) for r in raters},
         "params": {"bootstrap": bootstrap, "seed": seed, "unsure": unsure_choice(include_unsure)},
+        "stale_gold_segments": store.stale_gold_segments(db, stored.id) if against == "gold" else [],
     }
 
 

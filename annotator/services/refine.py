@@ -12,6 +12,7 @@ from annotator import store
 from annotator.core.refinement import Change, Plan, carry, change_from_dict, plan
 from annotator.core.structured import DocumentError, read_structured
 from annotator.core.taxonomy import TaxonomyError
+from annotator.store.users import User
 
 
 @dataclass
@@ -49,9 +50,10 @@ def load_changes(path: str | Path) -> tuple[list[Change], str | None]:
 
 
 def refine_taxonomy(db: sqlite_utils.Database, base_ref: str, changes: list[Change], *,
-                    version: str | None = None) -> Refinement:
+                    version: str | None = None, actor: User = store.LOCAL_ADMIN) -> Refinement:
     """Make a new version of `base_ref` from `changes`, store the mapping, carry labels and gold over,
     and put segments whose labels a split made unknown back into the queue. All or nothing."""
+    store.require(actor, "admin", "change the taxonomy")
     base = store.get_taxonomy(db, base_ref)
     version = version or next_version(db, base.taxonomy.name, base.taxonomy.version)
     if store.taxonomy_exists(db, f"{base.taxonomy.name}@{version}"):
@@ -65,6 +67,7 @@ def refine_taxonomy(db: sqlite_utils.Database, base_ref: str, changes: list[Chan
         _carry_labels(db, base.id, new, new_plan, result)
         _carry_gold(db, base.id, new, new_plan, result)
         store.refinement.requeue_segments(db, result.relabel_segments)
+        store.audit(db, actor, "taxonomy.refine", result.taxonomy, parent=result.parent, changes=len(changes))
     return result
 
 

@@ -51,6 +51,9 @@ def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: lis
     if sampled:
         report["judge_self_agreement"] = sampled
     _attach_localisation(db, report, raters=raters, tags=tags, k=localisation_k, bootstrap=bootstrap, seed=seed)
+    stale = store.stale_gold_segments(db, stored.id) if include_gold else []
+    if stale:
+        report["stale_gold_segments"] = stale
     return report
 
 

@@ -22,7 +22,8 @@ class Contested:
     segment_id: int
     disputed_modes: tuple[str, ...]  # modes on which the human raters of this segment differ
     discordant_pairs: int
-    adjudicated: bool  # a reviewer has set gold for every disputed mode
+    adjudicated: bool  # a reviewer has set gold for every disputed mode, and no label came after it
+    stale: bool = False  # its gold predates a person's newer label (see store.gold.STALE_SQL)
 
 
 def contested_segments(db: sqlite_utils.Database, stored: store.StoredTaxonomy) -> list[Contested]:
@@ -36,11 +37,13 @@ def contested_segments(db: sqlite_utils.Database, stored: store.StoredTaxonomy) 
     if not labels.units:
         return []
     decided = store.adjudicated_cells(db, stored.id)
+    stale = set(store.stale_gold_segments(db, stored.id))
     rows = []
     for unit in contested_units(labels, limit=len(labels.units)):
         segment_id = int(unit["unit"])
         done = all((segment_id, stored.mode_ids[c]) in decided for c in unit["disputed_modes"])
-        rows.append(Contested(segment_id, tuple(unit["disputed_modes"]), unit["discordant_pairs"], done))
+        rows.append(Contested(segment_id, tuple(unit["disputed_modes"]), unit["discordant_pairs"],
+                              done and segment_id not in stale, segment_id in stale))
     return rows
 
 
@@ -74,9 +77,14 @@ class SegmentReview:
     trace: store.TraceRow
     taxonomy: store.StoredTaxonomy
     raters: list[RaterColumn]  # people first, then judges
-    gold: dict[str, dict]  # code -> {value, provenance, adjudicator, note, created_at}
+    gold: dict[str, dict]  # code -> {value, provenance, adjudicator, note, created_at, stale}
     suggestion: dict[str, int | None]  # code -> current gold, else the people's strict majority; None: a tie
     disputed: tuple[str, ...]  # modes on which the people differ
+
+    @property
+    def stale_gold(self) -> bool:
+        """Its gold predates a person's newer label: rebuild or adjudicate again before trusting it."""
+        return any(entry.get("stale") for entry in self.gold.values())
 
     @property
     def labelled(self) -> bool:
@@ -131,7 +139,8 @@ def describe_gold(entry: dict | None) -> str:
     if not entry:
         return ""
     text = f"{'✓' if entry['value'] else '–'} {entry['provenance']}"
-    return text + (f" by {entry['adjudicator']}" if entry.get("adjudicator") else "")
+    text += f" by {entry['adjudicator']}" if entry.get("adjudicator") else ""
+    return text + (" (stale)" if entry.get("stale") else "")
 
 
 RESERVED = ("mode", "gold now")  # column names a rater's name must not take over

@@ -5,7 +5,9 @@ exports, ...); this package re-exports what services and pages use.
 """
 
 from annotator.store import refine as refinement  # used by the refinement service only
+from annotator.store.access import LOCAL_ADMIN, audit, require
 from annotator.store.annotation import RaterLabels, labels_for_segment, segment_at, submission_history
+from annotator.store.audit import AUDIT_COLUMNS, iter_audit, log_action
 from annotator.store.db import DatabaseFileError, connect, database_error, default_path, now, write
 from annotator.store.exports import (
     GOLD_COLUMNS,
@@ -14,6 +16,7 @@ from annotator.store.exports import (
     iter_gold_rows,
     iter_label_rows,
     iter_segment_rows,
+    label_taxonomy_ids,
     trace_tags_by_external_id,
 )
 from annotator.store.facets import data_version, trace_tag_values
@@ -29,6 +32,7 @@ from annotator.store.gold import (
     save_split,
     segment_labelled_by_anyone,
     set_adjudicated_gold,
+    stale_gold_segments,
 )
 from annotator.store.judge import (
     JudgeCallWrite,
@@ -58,6 +62,7 @@ from annotator.store.labels import (
     list_raters,
     write_labels,
 )
+from annotator.store.leases import claim_holders, release_claims, release_expired
 from annotator.store.localisations import (
     Answer,
     Failure,
@@ -74,9 +79,11 @@ from annotator.store.localisations import (
     write_answer,
 )
 from annotator.store.queue import (
+    MAX_LEASE_MINUTES,
     ListPosition,
     Progress,
     QueueSettings,
+    SegmentFullError,
     assign_to_pool,
     assignment_status,
     claim,
@@ -88,6 +95,7 @@ from annotator.store.queue import (
     queue_summary,
     rater_progress,
     save_settings,
+    segment_full,
     team_progress,
 )
 from annotator.store.sessions import session_user

@@ -6,10 +6,12 @@ from collections.abc import Iterator
 
 import sqlite_utils
 
+from annotator.store.gold import STALE_SQL
+
 LABEL_COLUMNS = ("trace_id", "segment_id", "segment_scheme", "segment_index", "rater", "rater_kind", "taxonomy",
                  "mode", "sample", "value", "rationale", "evidence", "stale", "created_at", "updated_at", "status")
 GOLD_COLUMNS = ("trace_id", "segment_id", "taxonomy", "mode", "value", "provenance", "adjudicator", "note",
-                "created_at")
+                "created_at", "stale")
 SEGMENT_COLUMNS = ("trace_id", "segment_id", "scheme", "index", "kind", "start", "end", "speaker", "recipient",
                    "framework", "benchmark", "llm", "content_hash", "text")
 
@@ -26,10 +28,16 @@ def iter_label_rows(db: sqlite_utils.Database, taxonomy_id: int | None = None) -
         " FROM labels l JOIN segments s ON s.id = l.segment_id JOIN traces t ON t.id = s.trace_id"
         " JOIN raters r ON r.id = l.rater_id JOIN modes m ON m.id = l.mode_id"
         f" JOIN taxonomies tx ON tx.id = l.taxonomy_id {where}"
-        " ORDER BY l.segment_id, r.id, m.position, l.sample"
+        " ORDER BY l.segment_id, l.taxonomy_id, r.id, m.position, l.sample"  # one run per (segment, taxonomy)
     )
     for row in db.execute(sql, args):
         yield dict(zip(LABEL_COLUMNS, row))
+
+
+def label_taxonomy_ids(db: sqlite_utils.Database, taxonomy_id: int | None = None) -> list[int]:
+    """Ids of the taxonomy versions that labels use (all, or just `taxonomy_id` when it has labels)."""
+    where, args = ("WHERE taxonomy_id = ?", [taxonomy_id]) if taxonomy_id is not None else ("", [])
+    return [r[0] for r in db.execute(f"SELECT DISTINCT taxonomy_id FROM labels {where} ORDER BY taxonomy_id", args)]
 
 
 def iter_gold_rows(db: sqlite_utils.Database, taxonomy_id: int | None = None) -> Iterator[dict]:
@@ -37,13 +45,13 @@ def iter_gold_rows(db: sqlite_utils.Database, taxonomy_id: int | None = None) ->
     where, args = ("WHERE g.taxonomy_id = ?", [taxonomy_id]) if taxonomy_id is not None else ("", [])
     sql = (
         "SELECT t.external_id, g.segment_id, tx.name || '@' || tx.version, m.code, g.value, g.provenance,"
-        " g.adjudicator, g.note, g.created_at"
+        f" g.adjudicator, g.note, g.created_at, {STALE_SQL}"
         " FROM gold g JOIN segments s ON s.id = g.segment_id JOIN traces t ON t.id = s.trace_id"
         " JOIN modes m ON m.id = g.mode_id JOIN taxonomies tx ON tx.id = g.taxonomy_id"
         f" {where} ORDER BY g.segment_id, m.position"
     )
     for row in db.execute(sql, args):
-        yield dict(zip(GOLD_COLUMNS, row))
+        yield {**dict(zip(GOLD_COLUMNS, row)), "stale": bool(row[-1])}
 
 
 def iter_segment_rows(db: sqlite_utils.Database) -> Iterator[dict]:

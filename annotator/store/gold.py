@@ -7,6 +7,10 @@ import sqlite_utils
 from annotator.store.db import now, write
 
 PROVENANCES = ("unanimous", "majority", "adjudicated")
+# Gold row `g` is stale when a person's label on its segment changed or arrived after the gold was set
+# (a fourth rater now disagrees with "unanimous"): until it is rebuilt or adjudicated again.
+STALE_SQL = ("EXISTS (SELECT 1 FROM labels l JOIN raters r ON r.id = l.rater_id WHERE l.segment_id = g.segment_id"
+             " AND l.taxonomy_id = g.taxonomy_id AND r.kind = 'human' AND l.updated_at > g.created_at)")
 
 
 def adjudicated_cells(db: sqlite_utils.Database, taxonomy_id: int) -> set[tuple[int, int]]:
@@ -42,12 +46,20 @@ def set_adjudicated_gold(db: sqlite_utils.Database, segment_id: int, taxonomy_id
 
 
 def gold_of_segment(db: sqlite_utils.Database, segment_id: int, taxonomy_id: int) -> dict[str, dict]:
-    """code -> {value, provenance, adjudicator, note, created_at} for one segment."""
+    """code -> {value, provenance, adjudicator, note, created_at, stale} for one segment."""
     rows = db.execute(
-        "SELECT m.code, g.value, g.provenance, g.adjudicator, g.note, g.created_at FROM gold g"
+        f"SELECT m.code, g.value, g.provenance, g.adjudicator, g.note, g.created_at, {STALE_SQL} FROM gold g"
         " JOIN modes m ON m.id = g.mode_id WHERE g.segment_id = ? AND g.taxonomy_id = ?",
         [segment_id, taxonomy_id]).fetchall()
-    return {r[0]: dict(zip(("value", "provenance", "adjudicator", "note", "created_at"), r[1:])) for r in rows}
+    keys = ("value", "provenance", "adjudicator", "note", "created_at", "stale")
+    return {r[0]: {**dict(zip(keys, r[1:])), "stale": bool(r[6])} for r in rows}
+
+
+def stale_gold_segments(db: sqlite_utils.Database, taxonomy_id: int) -> list[int]:
+    """Segments whose gold predates a person's newer label (see STALE_SQL), in id order."""
+    return [r[0] for r in db.execute(
+        f"SELECT DISTINCT g.segment_id FROM gold g WHERE g.taxonomy_id = ? AND {STALE_SQL} ORDER BY g.segment_id",
+        [taxonomy_id])]
 
 
 def gold_counts(db: sqlite_utils.Database, taxonomy_id: int) -> dict[str, int]:
@@ -56,6 +68,7 @@ def gold_counts(db: sqlite_utils.Database, taxonomy_id: int) -> dict[str, int]:
                              [taxonomy_id]).fetchall())
     counts["segments"] = db.execute("SELECT COUNT(DISTINCT segment_id) FROM gold WHERE taxonomy_id = ?",
                                     [taxonomy_id]).fetchone()[0]
+    counts["stale_segments"] = len(stale_gold_segments(db, taxonomy_id))
     return counts
 
 

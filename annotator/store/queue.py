@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from annotator.store.db import now, write
+from annotator.store.leases import release_expired
 from annotator.store.taxonomies import StoreError
 
 STATUSES = ("pending", "done", "skipped", "unsure")
@@ -28,10 +29,17 @@ class QueueSettings:
     reveal: bool = False  # after submitting, an annotator may see other raters' labels for that segment
     taxonomy: str = "mast"  # NAME or NAME@VERSION that annotators label with
     reviewers_see_names: bool = False  # the Review page names raters; off: "rater 1", "rater 2", ...
+    lease_minutes: float | None = 240.0  # an idle annotator's claims go back to the queue; None: never
 
 
 _SETTING_KEYS = {"k": "queue.k", "annotators": "queue.annotators", "reveal": "queue.reveal",
-                 "taxonomy": "queue.taxonomy", "reviewers_see_names": "review.names"}
+                 "taxonomy": "queue.taxonomy", "reviewers_see_names": "review.names",
+                 "lease_minutes": "queue.lease_minutes"}
+MAX_LEASE_MINUTES = 60 * 24 * 30
+
+
+class SegmentFullError(StoreError):
+    """A segment she had skipped went to k other annotators meanwhile: she cannot take it back."""
 
 
 def get_settings(db: sqlite_utils.Database) -> QueueSettings:
@@ -51,6 +59,12 @@ def save_settings(db: sqlite_utils.Database, **changes) -> QueueSettings:
         raise StoreError(f"unknown queue setting(s): {', '.join(unknown)}")
     if "k" in changes and (not isinstance(changes["k"], int) or not 1 <= changes["k"] <= 50):
         raise StoreError(f"k (annotators per segment) must be a whole number from 1 to 50, not {changes['k']!r}")
+    if changes.get("lease_minutes") is not None:
+        lease = changes["lease_minutes"]
+        if isinstance(lease, bool) or not isinstance(lease, int | float) or not 1 <= lease <= MAX_LEASE_MINUTES:
+            raise StoreError(f"lease_minutes must be a number of minutes from 1 to {MAX_LEASE_MINUTES}"
+                             f" (or none: claims never expire), not {lease!r}")
+        changes["lease_minutes"] = float(lease)
     if changes.get("annotators") is not None:
         changes["annotators"] = sorted({str(name) for name in changes["annotators"]})
     for flag in ("reveal", "reviewers_see_names"):
@@ -102,16 +116,19 @@ def _claimable(db: sqlite_utils.Database, rater_id: int, k: int, cursor: dict[in
 
 
 def claim(db: sqlite_utils.Database, rater_id: int, *, k: int, n: int = 1,
-          cursor: dict[int, int] | None = None) -> list[int]:
+          cursor: dict[int, int] | None = None, lease_minutes: float | None = None) -> list[int]:
     """Give `rater_id` up to `n` more segments, each to at most `k` annotators; return their ids.
 
     One BEGIN IMMEDIATE transaction: the write lock is held from the first read, so concurrent
     claims are serialised and the counter check cannot race. A caller making several claims for the
-    same rater inside one transaction of its own may pass the same `cursor` dict to each.
+    same rater inside one transaction of its own may pass the same `cursor` dict to each. With a
+    `lease_minutes`, the claims of annotators idle for longer are released first, in the same transaction.
     """
     claimed: list[int] = []
     cursor = {} if cursor is None else cursor
     with write(db):
+        if release_expired(db, lease_minutes):
+            cursor.clear()  # released segments lie behind the cursor again
         for _ in range(n):
             segment_id = _claimable(db, rater_id, k, cursor)
             if segment_id is None:
@@ -133,6 +150,7 @@ def assign_to_pool(db: sqlite_utils.Database, per_rater: int) -> dict[int, int]:
     raters = pool_rater_ids(db, settings)
     cursors: dict[int, dict[int, int]] = {rater_id: {} for rater_id in raters}
     with write(db):
+        release_expired(db, settings.lease_minutes)
         for _ in range(per_rater):
             for rater_id in raters:
                 got = claim(db, rater_id, k=settings.k, cursor=cursors[rater_id])
@@ -159,7 +177,8 @@ def mark_submitted(db: sqlite_utils.Database, rater_id: int, segment_id: int, st
     """Record her latest status on the assignment (in the caller's submit transaction).
 
     Skipping releases her claim, so the segment can go to another annotator; labelling a segment she
-    had skipped takes the claim back.
+    had skipped takes the claim back, in this same transaction, only while the segment has room for
+    one more annotator (fewer than k claims): otherwise SegmentFullError, and nothing is written.
     """
     if status not in STATUSES[1:]:
         raise StoreError(f"status must be one of {', '.join(STATUSES[1:])}, not {status!r}")
@@ -170,8 +189,27 @@ def mark_submitted(db: sqlite_utils.Database, rater_id: int, segment_id: int, st
         db.execute("UPDATE assignments SET status = ? WHERE segment_id = ? AND rater_id = ?",
                    [status, segment_id, rater_id])
         delta = (status == "skipped") - (old == "skipped")
+        if delta < 0:
+            _check_room(db, segment_id)
         if delta:
             db.execute("UPDATE segments SET assigned = assigned - ? WHERE id = ?", [delta, segment_id])
+
+
+def _claims(db: sqlite_utils.Database, segment_id: int) -> int:
+    row = db.execute("SELECT assigned FROM segments WHERE id = ?", [segment_id]).fetchone()
+    return row[0] if row else 0
+
+
+def _check_room(db: sqlite_utils.Database, segment_id: int) -> None:
+    k = get_settings(db).k
+    held = _claims(db, segment_id)
+    if held >= k:
+        raise SegmentFullError(f"segment {segment_id} already has its k = {k} annotator{'s' if k != 1 else ''}")
+
+
+def segment_full(db: sqlite_utils.Database, segment_id: int, k: int) -> bool:
+    """True when the segment holds k claims (a skipped annotator can no longer take it back)."""
+    return _claims(db, segment_id) >= k
 
 
 # --------------------------------------------------------------------------------------------------

@@ -361,6 +361,29 @@ def m008_span_staging(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m009_hardening(db: sqlite_utils.Database) -> None:
+    """The audit log: who changed gold, taxonomies, settings and users, what, and when.
+
+    ``actor`` is the user's name, or "local admin (CLI)" for the command line; ``detail`` is a JSON object.
+    Rows are only ever added. (Claim leases need no schema: a setting and the existing assignment times.)
+    """
+    db.executescript(
+        """
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            role TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX idx_audit_log_at ON audit_log (at);
+        """
+    )
+
+
 def known_migrations() -> list[str]:
     """The migrations this version of the tool knows, in order: their count is the schema version."""
     return [m.name for m in migrations._migrations]

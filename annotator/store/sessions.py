@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sqlite_utils
 
 from annotator.store.users import User, user_from_row
@@ -14,4 +16,4 @@ def session_user(db: sqlite_utils.Database, user_id: int, token_hash: str) -> Us
     """
     row = db.execute("SELECT id, name, role, rater_id, active FROM users WHERE id = ? AND token_hash = ?"
                      " AND active = 1", [user_id, token_hash]).fetchone()
-    return user_from_row(row) if row else None
+    return replace(user_from_row(row), token_hash=token_hash) if row else None

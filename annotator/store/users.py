@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import sqlite_utils
 
@@ -26,6 +26,9 @@ class User:
     role: str
     rater_id: int
     active: bool
+    # the hash of the token she signed in with (sessions of the app): a submission re-checks it in its own
+    # transaction, so a token reset stops one already in flight; None for users read without a token
+    token_hash: str | None = field(default=None, repr=False)
 
 
 def add_user(db: sqlite_utils.Database, name: str, role: str = "annotator", *, as_rater: bool = False) -> str:
@@ -77,7 +80,7 @@ def user_for_token(db: sqlite_utils.Database, token: str) -> User | None:
         return None
     row = db.execute("SELECT id, name, role, rater_id, active FROM users WHERE token_hash = ? AND active = 1",
                      [hash_token(token.strip())]).fetchone()
-    return user_from_row(row) if row else None
+    return replace(user_from_row(row), token_hash=hash_token(token.strip())) if row else None
 
 
 def user_from_row(row: tuple) -> User:

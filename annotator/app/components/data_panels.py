@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from annotator import store
-from annotator.app import state
+from annotator.app import auth, state
 from annotator.app.viewmodels.text import md_literal
 from annotator.app.viewmodels.uploads import import_upload, parse_tags
 from annotator.core.errors import UserError
+from annotator.services import admin
 
 RESULTS = "data_import_results"  # messages of the last import, shown after the rerun
 
@@ -23,10 +24,12 @@ def load(db) -> dict:
         "stats": store.database_stats(db),
         "team": store.team_progress(db),
         "queue": store.queue_summary(db, settings.k),
+        "claims": store.claim_holders(db, settings.lease_minutes),
+        "audit": list(store.iter_audit(db, newest_first=True, limit=200)),
     }
 
 
-def _run_imports(files, fmt: str, scheme: str, tags_text: str) -> list[tuple[str, str]]:
+def _run_imports(files, fmt: str, scheme: str, tags_text: str, actor: store.User) -> list[tuple[str, str]]:
     try:
         tags = parse_tags(tags_text)
     except UserError as exc:
@@ -35,7 +38,8 @@ def _run_imports(files, fmt: str, scheme: str, tags_text: str) -> list[tuple[str
     for upload in files:
         try:
             with state.open_db() as db:
-                result = import_upload(db, upload.name, upload.getvalue(), fmt=fmt, scheme=scheme.strip(), tags=tags)
+                result = import_upload(db, upload.name, upload.getvalue(), fmt=fmt, scheme=scheme.strip(), tags=tags,
+                                       actor=actor)
         except UserError as exc:  # IngestError and the store's errors: one line naming the file
             messages.append(("error", str(exc)))
             continue
@@ -66,14 +70,14 @@ def show_import() -> None:
             if not files:
                 st.error("Choose one or more files first.")
             else:
-                st.session_state[RESULTS] = _run_imports(files, fmt, scheme, tags)
+                st.session_state[RESULTS] = _run_imports(files, fmt, scheme, tags, auth.acting_user())
                 st.rerun()
 
 
 def _save_settings(**changes) -> None:
     try:
         with state.open_db() as db:
-            store.save_settings(db, **changes)
+            admin.change_settings(db, auth.acting_user(), **changes)
     except UserError as exc:
         st.session_state["data_settings_error"] = str(exc)
     else:
@@ -101,16 +105,21 @@ def show_settings(snapshot: dict) -> None:
         options = ["latest " + settings.taxonomy.split("@")[0], *refs]
         taxonomy = st.selectbox("Taxonomy to label with", options, width=320,
                                 index=(1 + refs.index(settings.taxonomy)) if settings.taxonomy in refs else 0)
+        lease = st.number_input("Claim lease (minutes): an annotator idle this long gives her claims back",
+                                min_value=1, max_value=store.MAX_LEASE_MINUTES, step=30, width=220,
+                                value=int(settings.lease_minutes or 240), key="data_lease")
+        no_lease = st.toggle("Claims never expire", value=settings.lease_minutes is None, key="data_no_lease")
         if st.form_submit_button("Save settings", type="primary"):
             _save_settings(k=int(k), annotators=None if everyone else chosen, reveal=reveal,
-                           reviewers_see_names=names_on, taxonomy=taxonomy.removeprefix("latest "))
+                           reviewers_see_names=names_on, taxonomy=taxonomy.removeprefix("latest "),
+                           lease_minutes=None if no_lease else int(lease))
             st.rerun()
     _show_queue(snapshot)
 
 
 def _hand_out(per_rater: int) -> None:
     with state.open_db() as db:
-        given = store.assign_to_pool(db, per_rater)
+        given = admin.hand_out(db, auth.acting_user(), per_rater)
     st.session_state["data_handed_out"] = sum(given.values())
 
 
@@ -130,6 +139,33 @@ def _show_queue(snapshot: dict) -> None:
     go.button("Hand out now", on_click=_hand_out, args=(int(n),), key="data_hand_out")
     st.subheader("Annotators")
     st.dataframe(snapshot["team"], hide_index=True, width="stretch")
+    _show_claims(snapshot)
+
+
+def _release(rater_id: int, name: str) -> None:
+    with state.open_db() as db:
+        released = admin.release_claims(db, auth.acting_user(), rater_id, name)
+    st.session_state["data_released"] = (name, released)
+
+
+def _show_claims(snapshot: dict) -> None:
+    """Who holds unsubmitted claims, until when, and a button to give one annotator's claims back."""
+    st.subheader("Claims")
+    lease = snapshot["settings"].lease_minutes
+    st.caption("Segments claimed and not yet submitted. " + (
+        f"An annotator idle for {lease:g} minutes gives her claims back to the queue." if lease is not None
+        else "Claims never expire (set a lease above)."))
+    if released := st.session_state.pop("data_released", None):
+        st.success(md_literal(f"Released {released[1]} claims of {released[0]}."))
+    if not snapshot["claims"]:
+        st.text("No claims held.")
+    for holder in snapshot["claims"]:
+        name = holder["name"] or f"rater {holder['rater_id']}"
+        text, button = st.columns([3, 1], vertical_alignment="center")
+        text.text(f"{name}: {holder['claims']} claims, last active {holder['last_activity'][:19].replace('T', ' ')}"
+                  + (f", expire {holder['expires_at'][:16].replace('T', ' ')} UTC" if holder["expires_at"] else ""))
+        button.button("Release this annotator's claims", key=f"data_release_{holder['rater_id']}",
+                      on_click=_release, args=(holder["rater_id"], name))
 
 
 def show_stats(snapshot: dict) -> None:
@@ -144,3 +180,14 @@ def show_stats(snapshot: dict) -> None:
     st.dataframe(stats["taxonomies"], hide_index=True, width="stretch")
     st.subheader("Segments by scheme")
     st.dataframe([{"scheme": k, "segments": v} for k, v in stats["segments_by_scheme"].items()], hide_index=True)
+
+
+def show_audit(snapshot: dict) -> None:
+    """The latest changes of gold, taxonomies, settings and users (admins only: the Data page)."""
+    st.caption("Who changed gold, taxonomies, settings and users, and when (the latest 200; all of them with "
+               "`annotator export audit`).")
+    if not snapshot["audit"]:
+        st.text("No changes recorded yet.")
+        return
+    st.dataframe([{k: row[k] for k in ("at", "actor", "role", "action", "target", "detail")}
+                  for row in snapshot["audit"]], hide_index=True, width="stretch")

@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from annotator import judge, store
-from annotator.app import state
+from annotator.app import auth, state
 from annotator.app.components.segment_view import show_text
 from annotator.app.viewmodels import judge_forms, report_views
 from annotator.app.viewmodels.text import md_literal, plain, plain_body
@@ -59,7 +59,7 @@ def _dry_run(taxonomy: str) -> None:
 def _start(taxonomy: str) -> None:
     try:
         options = _form_options(taxonomy)
-        run_id = judge.start_run_thread(state.db_path(), options)
+        run_id = judge.start_run_thread(state.db_path(), options, actor=auth.acting_user())
     except UserError as exc:
         st.session_state["jl_message"] = ("error", f"Not started: {exc}")
         return
@@ -128,8 +128,12 @@ def _progress(run_id: int, was_active: bool) -> None:
         st.markdown(f"**Run {run_id}**")
         st.text(plain(progress["rater"]))
         st.progress(min(1.0, progress["fraction"]), text=judge_forms.progress_text(progress))
+        if progress["status"] == "done" and progress["failed"]:
+            st.warning(f"{progress['failed']:,} calls failed after retries: start the same run again to retry "
+                       "only those.", icon=":material/warning:")
         if progress["error"]:
-            st.error("The run ended with an error:", icon=":material/error:")
+            st.error("The run failed:" if progress["status"] == "failed" else "The run ended with an error:",
+                     icon=":material/error:")
             st.text(plain_body(progress["error"]))  # it may quote a provider's answer: plain text only
         for error in progress["recent_errors"][:3]:
             st.text(plain_body(f"segment {error.get('segment_id')}: {error.get('error')}"))
@@ -160,7 +164,7 @@ def _split_gold(taxonomy: str) -> None:
     from annotator.services.gold import split_gold
 
     with state.open_db() as db:
-        sizes = split_gold(db, taxonomy=taxonomy)
+        sizes = split_gold(db, taxonomy=taxonomy, actor=auth.acting_user())
     st.session_state["jl_split_made"] = f"Split made: {sizes['dev']} dev and {sizes['test']} test segments."
 
 

@@ -143,6 +143,11 @@ def _forget(seg_id: int) -> None:
 
 def _show_actions(view: SegmentView, user: User) -> None:
     seg_id = view.segment.id
+    if view.full:
+        st.warning("You skipped this segment and it has gone to other annotators since (each segment gets k "
+                   "annotators): it can no longer take your labels. Go on with your next segment.",
+                   icon=":material/group:")
+        return
     submitted = view.status in ("done", "unsure")
     left, right = st.columns(2)
     clicked_submit = left.button("Update labels" if submitted else "Submit", key=_k(seg_id, "submit"),

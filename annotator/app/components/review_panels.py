@@ -10,10 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from annotator import store
-from annotator.app import state
+from annotator.app import auth, state
 from annotator.app.viewmodels.text import md_literal, plain, plain_body
 from annotator.core.errors import UserError
-from annotator.services import gold, review
+from annotator.services import admin, gold, review
 from annotator.store.users import User
 
 CURRENT = "rev_current"  # segment id on screen
@@ -63,7 +63,8 @@ def _option_label(row: review.Contested | None, segment_id: int) -> str:
     if row is None:
         return f"segment {segment_id} (not in this list)"
     shown = plain(", ".join(row.disputed_modes[:4])) + (" …" if len(row.disputed_modes) > 4 else "")
-    return f"{'✓ ' if row.adjudicated else ''}segment {segment_id} · {len(row.disputed_modes)} disputed: {shown}"
+    mark = '✓ ' if row.adjudicated else '⚠ stale · ' if row.stale else ''
+    return f"{mark}segment {segment_id} · {len(row.disputed_modes)} disputed: {shown}"
 
 
 def current_segment(rows: list[review.Contested]) -> int | None:
@@ -153,7 +154,8 @@ def _save(segment_id: int, codes: list[str], ref: str, adjudicator: str, next_id
     note = (ss.get(_k(segment_id, "note")) or "").strip() or None
     try:
         with state.open_db() as db:
-            gold.adjudicate(db, segment_id, values, adjudicator=adjudicator, taxonomy=ref, note=note)
+            gold.adjudicate(db, segment_id, values, adjudicator=adjudicator, taxonomy=ref, note=note,
+                            actor=auth.acting_user())
     except UserError as exc:  # the segment lost its labels, or the taxonomy changed meanwhile
         ss["rev_error"] = f"Nothing saved: {exc}."
         return
@@ -175,6 +177,9 @@ def show_gold_form(view: review.SegmentReview, user: User, next_id: int | None) 
         st.warning(f"No person has labelled segment {seg} under {md_literal(view.taxonomy.taxonomy.ref)}: "
                    "there is nothing to adjudicate.", icon=":material/block:")
         return
+    if view.stale_gold:
+        st.warning("Stale gold: a person labelled this segment (or changed labels) after its gold was set. "
+                   "Save the gold again here, or rebuild gold, to bring it up to date.", icon=":material/update:")
     _init_choices(view)
     st.session_state.setdefault(_k(seg, "note"), _last_note(view))
     modes = view.taxonomy.taxonomy.modes
@@ -195,7 +200,7 @@ def show_gold_form(view: review.SegmentReview, user: User, next_id: int | None) 
 def _build(ref: str, strategy: str) -> None:
     try:
         with state.open_db() as db:
-            built = gold.build_gold(db, taxonomy=ref, strategy=strategy)
+            built = gold.build_gold(db, taxonomy=ref, strategy=strategy, actor=auth.acting_user())
     except UserError as exc:
         st.session_state["rev_built"] = ("error", f"No gold built: {exc}.")
         return
@@ -219,7 +224,7 @@ def show_build_gold(stored: store.StoredTaxonomy) -> None:
 
 def _open_reveal() -> None:
     with state.open_db() as db:
-        store.save_settings(db, reveal=True)
+        admin.change_settings(db, auth.acting_user(), reveal=True)
 
 
 def explain_reveal(user: User) -> None:

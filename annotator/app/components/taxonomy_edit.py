@@ -107,7 +107,7 @@ def _create(base_ref: str) -> None:
     try:
         with state.open_db() as db:
             done = refine_taxonomy(db, base_ref, editor.parse_changes(st.session_state.get(CHANGES) or []),
-                                   version=version)
+                                   version=version, actor=user)
     except UserError as exc:  # TaxonomyError, StoreError
         st.session_state["tx_error"] = f"Nothing changed: {exc}"
         return

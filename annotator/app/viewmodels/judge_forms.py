@@ -74,7 +74,7 @@ def estimate_lines(estimate) -> list[str]:
 
 def run_rows(runs: list[dict]) -> list[dict]:
     """The runs table: newest first, one row per run."""
-    return [{"run": r["run_id"], "rater": r["rater"], "status": r["status"],
+    return [{"run": r["run_id"], "rater": r["rater"], "status": r.get("state", r["status"]),
              "progress": f"{r['finished']:,} / {r['total']:,}", "failed": r["failed"], "cached": r["cached"],
              "segments": r["selection"], "tokens": r["tokens"], "cost": fmt_money(r["cost"]),
              "p50 ms": _round(r["latency_p50_ms"]), "p95 ms": _round(r["latency_p95_ms"]),
@@ -86,7 +86,7 @@ def _round(value: float | None) -> int | None:
 
 
 def progress_text(progress: dict) -> str:
-    return (f"{progress['status']}: {progress['finished']:,} / {progress['total']:,} done, "
+    return (f"{progress.get('state', progress['status'])}: {progress['finished']:,} / {progress['total']:,} done, "
             f"{progress['failed']:,} failed, {progress['tokens']:,} tokens, cost {fmt_money(progress['cost'])}")
 
 

@@ -15,10 +15,14 @@ KIND_LABELS = {"edit": "Edit a definition", "rename": "Rename a mode", "add": "A
                "merge": "Merge two or more modes", "split": "Split a mode in two or more"}
 
 
+_NOT_LABEL_COUNTS = ("segments", "stale_segments")  # gold_counts keys that count segments, not labels
+
+
 def version_rows(summaries, gold_counts: dict[int, dict]) -> list[dict]:
     """One row per stored version: parent, modes, labels, gold labels, draft."""
     return [{"version": f"{t.name}@{t.version}", "parent": t.parent or "", "modes": t.modes, "labels": t.labels,
-             "gold labels": sum(v for k, v in gold_counts.get(t.id, {}).items() if k != "segments"),
+             "gold labels": sum(v for k, v in gold_counts.get(t.id, {}).items()
+                                  if k not in _NOT_LABEL_COUNTS),
              "draft": "draft" if t.is_draft else ""} for t in summaries]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from annotator import store
 from annotator.core.errors import OptionError, UserError
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -31,9 +32,12 @@ def parse_tags(text: str) -> dict[str, str]:
 
 
 def import_upload(db: sqlite_utils.Database, name: str, data: bytes, *, fmt: str = "auto", scheme: str = "trace",
-                  tags: dict[str, str] | None = None):
-    """Import one uploaded file, all or nothing; return its ImportResult. Raises IngestError naming `name`."""
+                  tags: dict[str, str] | None = None, actor: store.User):
+    """Import one uploaded file, all or nothing; return its ImportResult. Raises IngestError naming `name`.
+    Only an admin may import (RefusedError otherwise)."""
     from annotator.ingest import IngestError, import_file  # the importers load only when a file comes
+
+    store.require(actor, "admin", "import files")
 
     safe = _SAFE_NAME.sub("_", Path(name).name).strip("._") or "upload"
     with tempfile.TemporaryDirectory(prefix="annotator-upload-") as tmp:

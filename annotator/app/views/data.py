@@ -9,10 +9,12 @@ auth.require("admin")
 st.title("Data")
 with state.open_db() as db:
     snapshot = data_panels.load(db)
-upload_tab, queue_tab, stats_tab = st.tabs(["Import", "Assignment", "Database"])
+upload_tab, queue_tab, stats_tab, audit_tab = st.tabs(["Import", "Assignment", "Database", "Audit log"])
 with upload_tab:
     data_panels.show_import()
 with queue_tab:
     data_panels.show_settings(snapshot)
 with stats_tab:
     data_panels.show_stats(snapshot)
+with audit_tab:
+    data_panels.show_audit(snapshot)

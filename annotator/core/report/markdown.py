@@ -44,6 +44,10 @@ def render_markdown(report: Report) -> str:
     """Markdown to paste into a paper draft or an issue; undefined values read "n/a"."""
     lines = [f"# Agreement report: {md_escape(taxonomy_ref(report))}, {report['level']} level", "",
              summary_sentence(report, md_escape), ""]
+    if stale := report.get("stale_gold_segments"):
+        lines += [f"**Stale gold** on {len(stale)} segments (people labelled them after their gold was set; "
+                  f"rebuild or adjudicate again): {', '.join(map(str, stale[:50]))}"
+                  + (" …" if len(stale) > 50 else ""), ""]
     lines += ["## Per mode", ""]
     for mode in report["modes"]:
         lines += [f"### {md_escape(mode['code'])} {md_escape(mode['name'])} ({md_escape(mode['category'])})", "",

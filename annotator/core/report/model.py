@@ -32,7 +32,7 @@ Who builds what
   whose licence asks for credit, ``params.attribution``; at trace level from segments, ``trace_coverage``;
 - ``annotator.services.report.report_for``: ``judge_self_agreement``, when a judge was sampled more than
   once per segment; ``localisation`` (``annotator.core.agreement.localisation``), when raters localised
-  failures.
+  failures; ``stale_gold_segments``, when gold is included and some of it predates newer labels.
 """
 
 from __future__ import annotations
@@ -385,3 +385,4 @@ class Report(TypedDict):
     judge_self_agreement: NotRequired[dict[str, SelfAgreement]]  # report_for, judges with --samples > 1
     trace_coverage: NotRequired[list[TraceCoverage]]  # build_report, at trace level from segments
     localisation: NotRequired[Localisation]  # report_for, when raters localised failures
+    stale_gold_segments: NotRequired[list[int]]  # report_for with gold: segments whose gold predates new labels
