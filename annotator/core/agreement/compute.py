@@ -29,6 +29,7 @@ from annotator.core.report.model import (
 
 from . import intervals, pairwise
 from .ambiguity import co_confusion, contested_units
+from .bias import bias_fields, bias_statistics
 from .bootstrap import bootstrap as run_bootstrap
 from .bootstrap import percentile_interval
 from .classification import judge_scores
@@ -117,8 +118,8 @@ def compute_report(
     n, r, m = data.shape
     indicators = pairwise.pair_indicators(data.values)  # (n, m, P, 4)
     sums = indicators.sum(axis=0)
-    per_mode = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums))
-    pooled = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums.sum(axis=0)))
+    per_mode = _pair_statistics(sums)
+    pooled = _pair_statistics(sums.sum(axis=0))
     boot = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level)
     pair_ci = _pair_intervals(sums, boot, ci_method, ci_level, seed)
     names = [(data.raters[a], data.raters[b]) for a, b in zip(*rater_pairs(r))]
@@ -220,8 +221,14 @@ def _bootstrap_intervals(indicators: np.ndarray, n_resamples: int, seed: int, gr
     }
 
 
+def _pair_statistics(sums: np.ndarray) -> dict[str, np.ndarray]:
+    """Every two-rater figure of summed indicators (..., 4): agreement (pairwise) and bias (bias)."""
+    cells = pairwise.cells_from_indicator_sums(sums)
+    return {**pairwise.pair_statistics(*cells), **bias_statistics(*cells)}
+
+
 def _at(stats: dict[str, np.ndarray], index: int | tuple[int, int]) -> dict[str, float]:
-    return {key: stats[key][index] for key in PAIR_STAT_FIELDS}
+    return {key: value[index] for key, value in stats.items()}
 
 
 def _ci_at(ci: tuple[np.ndarray, ...] | PairIntervals | None, index: int | tuple[int, int]) -> Interval:
@@ -249,7 +256,7 @@ def _pair_entry(names: tuple[str, str], cell_sums: np.ndarray, values: dict[str,
         "se": _num(values["se"]), "positive_agreement": _num(values["positive_agreement"]),
         "negative_agreement": _num(values["negative_agreement"]), "ac1": _num(values["ac1"]),
         "pabak": _num(values["pabak"]), "prevalence_a": _num(values["prevalence_a"]),
-        "prevalence_b": _num(values["prevalence_b"]),
+        "prevalence_b": _num(values["prevalence_b"]), **bias_fields(values, ()),
         "ci_low": low, "ci_high": high, "ci_method": ci_method,
         "undefined_resamples": ci[2],
         "flags": pairwise.pair_flags(both, a_only, b_only, neither, float(values["kappa"]), units=units,

@@ -28,7 +28,7 @@ import numbers
 from collections.abc import Callable, Iterable
 
 from annotator.core.plaintext import md_literal
-from annotator.core.report.model import Mode, Pooled, Report
+from annotator.core.report.model import Mode, Pair, Pooled, Report
 
 NA = "n/a"
 DIGITS = 2
@@ -46,6 +46,17 @@ def fmt_number(value: float | None, digits: int = DIGITS) -> str:
     ('0.63', '-0.20', 'n/a', '0.067')
     """
     return NA if is_undefined(value) else f"{value:.{digits}f}"
+
+
+def fmt_p_value(value: float | None) -> str:
+    """A p-value: three digits, "<0.001" below that (never "0.000"), "n/a" when there was nothing to test.
+
+    >>> fmt_p_value(0.0703), fmt_p_value(0.00002), fmt_p_value(None)
+    ('0.070', '<0.001', 'n/a')
+    """
+    if is_undefined(value):
+        return NA
+    return "<0.001" if value < 0.0005 else f"{value:.3f}"
 
 
 def fmt_with_ci(value: float | None, low: float | None, high: float | None, digits: int = DIGITS) -> str:
@@ -131,6 +142,26 @@ def self_agreement_rows(report: Report) -> list[list[str]]:
             rows.append([rater, mode["code"], fmt_count(mode["n"]), fmt_number(mode["mean_pairwise_agreement"]),
                          fmt_number(mode["disagreement_share"]), fmt_number(mode["positive_rate"])])
     return rows
+
+
+# Bias and prevalence beside kappa (annotator.core.agreement.bias), compact: BI, PI, kappa_max, McNemar's p.
+BIAS_HEADER = ["BI", "PI", "kappa max", "McNemar p"]
+
+
+def bias_cells(pair: Pair) -> list[str]:
+    """A pair's bias index, prevalence index, maximum kappa and McNemar p-value ("exact" marks the binomial
+    version), shared by the md and html renderers."""
+    return [fmt_number(pair["bias_index"]), fmt_number(pair["prevalence_index"]), fmt_number(pair["kappa_max"]),
+            fmt_mcnemar(pair["mcnemar_p"], pair["mcnemar_method"])]
+
+
+def fmt_mcnemar(p_value: float | None, method: str | None) -> str:
+    """McNemar's p-value, marked when it is the exact binomial test: "0.070 (exact)", "<0.001", "n/a".
+
+    >>> fmt_mcnemar(0.0703, "exact"), fmt_mcnemar(0.00002, "chi2"), fmt_mcnemar(None, None)
+    ('0.070 (exact)', '<0.001', 'n/a')
+    """
+    return fmt_p_value(p_value) + (" (exact)" if method == "exact" else "")
 
 
 SELF_AGREEMENT_HEADER = ["judge", "mode", "segments", "agreement between samples", "segments where samples differ",
