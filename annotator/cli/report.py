@@ -20,12 +20,16 @@ from annotator.cli.common import BOOTSTRAP, SEED
               help="Interval of each pair's kappa per mode (coverage measured in BENCHMARKS.md).")
 @click.option("--bootstrap", default=1000, show_default=True, type=BOOTSTRAP,
               help="Bootstrap resamples for the pooled and mean-kappa intervals, and for --ci percentile (0: none).")
+@click.option("--resample", default=None, type=click.Choice(["segment", "trace"]),
+              help="What the bootstrap draws: single segments or whole traces. Default: trace for turn- and "
+                   "window-level segments (segments of a trace are not independent), segment when each segment "
+                   "is a whole trace; the report says which in params.resample and params.resample_reason.")
 @click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--format", "fmt", default="md", show_default=True, type=click.Choice(["json", "csv", "md", "html"]))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
 @click.pass_context
 def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, tags: tuple[str, ...],
-           ci_method: str, bootstrap: int, seed: int, fmt: str, out: Path | None) -> None:
+           ci_method: str, bootstrap: int, resample: str | None, seed: int, fmt: str, out: Path | None) -> None:
     """Agreement per failure mode: kappa with CI for every pair, multi-rater figures, co-confusion."""
     from annotator.cli.common import open_db, parse_tags
     from annotator.core.errors import about_file
@@ -36,7 +40,7 @@ def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, ta
     if names is not None and len(set(names)) < len(names):
         raise click.BadParameter(f"{raters!r} names a rater twice", param_hint="--raters")
     document = report_for(open_db(ctx), taxonomy=taxonomy, raters=names, level=level, tags=parse_tags(tags),
-                          bootstrap=bootstrap, seed=seed, ci_method=ci_method)
+                          bootstrap=bootstrap, seed=seed, ci_method=ci_method, resample=resample)
     text = render(document, fmt)
     if out is None:
         click.echo(text)

@@ -35,6 +35,7 @@ from .bootstrap import percentile_interval
 from .classification import judge_scores
 from .labels import LabelSet, rater_pairs, rollup
 from .multirater import fleiss_kappa, krippendorff_alpha, nan_mean
+from .resampling import RESAMPLE_BY, choose_resample, resample_groups
 
 # Bootstrap intervals by block ("pair", "pooled", "mode_mean", "pooled_mean"): (low, high[, undefined]).
 Intervals = dict[str, tuple[np.ndarray, ...]]
@@ -45,7 +46,6 @@ Interval = tuple[float, float, int | None]
 PairIntervals = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
 LEVELS = ("segment", "trace")
-RESAMPLE_BY = ("unit", "group")
 PAIR_STAT_FIELDS = ("observed_agreement", "kappa", "se", "positive_agreement", "negative_agreement",
                     "ac1", "pabak", "prevalence_a", "prevalence_b")
 
@@ -63,7 +63,7 @@ def compute_report(
     seed: int = 0,
     level: str = "segment",
     taxonomy: tuple[str, str] | None = None,
-    resample: str = "unit",
+    resample: str | None = None,
     ci_level: float = 0.95,
     ci_method: str = intervals.DEFAULT_METHOD,
     contested_limit: int = 20,
@@ -83,10 +83,11 @@ def compute_report(
         (:func:`rollup`); without unit_groups the units are taken to be traces already.
     taxonomy : (name, version), optional
         Recorded in the report; None gives nulls.
-    resample : {"unit", "group"}, default "unit"
-        "unit" resamples units (the project's statistics policy). "group" resamples whole traces
-        (``unit_groups``), which is honest when segments of a trace are correlated and gives wider
-        intervals.
+    resample : {"segment", "trace"}, optional
+        "segment" resamples units one by one, "trace" whole traces (``unit_groups``; a cluster
+        bootstrap, honest when segments of a trace are correlated, and wider). None (the default)
+        follows the segmentation (:func:`.resampling.choose_resample`): trace when some trace holds
+        more than one segment, else segment. ``params.resample_reason`` says why.
     ci_level : float, default 0.95
     ci_method : {"dirichlet", "goodness-of-fit", "percentile"}, default "dirichlet"
         Interval of each pair's kappa per mode (:mod:`.intervals`; the default holds its coverage on
@@ -114,7 +115,8 @@ def compute_report(
     """
     _check_options(bootstrap, level, resample, ci_level, ci_method)
     data = rollup(label_set) if level == "trace" and label_set.unit_groups is not None else label_set
-    groups = _resample_groups(data, resample)
+    resample, resample_reason = choose_resample(label_set, level=level, requested=resample)
+    groups = resample_groups(data, resample)
     n, r, m = data.shape
     indicators = pairwise.pair_indicators(data.values)  # (n, m, P, 4)
     sums = indicators.sum(axis=0)
@@ -140,6 +142,7 @@ def compute_report(
         "params": {
             "bootstrap": int(bootstrap), "seed": int(seed), "ci_level": float(ci_level),
             "ci_method": ci_method, "ci_methods": _ci_methods(ci_method), "resample": cast(Resample, resample),
+            "resample_reason": resample_reason,
             "units": n, "low_positive_threshold": pairwise.LOW_POSITIVE_THRESHOLD,
             "few_units_threshold": pairwise.FEW_UNITS_THRESHOLD,
             "uninformative_width": intervals.UNINFORMATIVE_WIDTH,
@@ -147,12 +150,12 @@ def compute_report(
     }
 
 
-def _check_options(bootstrap: int, level: str, resample: str, ci_level: float, ci_method: str) -> None:
+def _check_options(bootstrap: int, level: str, resample: str | None, ci_level: float, ci_method: str) -> None:
     if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
         raise ValueError(f"bootstrap must be a non-negative integer, got {bootstrap!r}")
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
-    if resample not in RESAMPLE_BY:
+    if resample is not None and resample not in RESAMPLE_BY:
         raise ValueError(f"resample must be one of {', '.join(RESAMPLE_BY)}, got {resample!r}")
     if not 0 < ci_level < 1:
         raise ValueError(f"ci_level must be between 0 and 1, got {ci_level!r}")
@@ -162,7 +165,7 @@ def _check_options(bootstrap: int, level: str, resample: str, ci_level: float, c
 
 def _ci_methods(ci_method: str) -> CiMethods:
     """What each interval of the report is: the pair kappas per mode get ``ci_method``; the rest the
-    percentile bootstrap over units (or traces with resample="group")."""
+    percentile bootstrap over segments or traces (``params.resample``)."""
     return {"modes.pairs": ci_method, "modes.mean_pairwise_kappa": intervals.PERCENTILE,
             "pooled.pairs": intervals.PERCENTILE, "pooled.mean_pairwise_kappa": intervals.PERCENTILE}
 
@@ -175,15 +178,6 @@ def _pair_intervals(sums: np.ndarray, boot: Intervals | None, ci_method: str, ci
     low, high = intervals.kappa_interval(*pairwise.cells_from_indicator_sums(sums), method=ci_method,
                                          level=ci_level, seed=seed)
     return low, high, None
-
-
-def _resample_groups(data: LabelSet, resample: str) -> np.ndarray | None:
-    if resample == "unit":
-        return None
-    if data.unit_groups is None:
-        raise ValueError("resample='group' needs unit_groups (at trace level, units are already traces)")
-    _, inverse = np.unique(np.asarray(data.unit_groups, dtype=object), return_inverse=True)
-    return inverse.ravel().astype(np.intp)
 
 
 def _bootstrap_intervals(indicators: np.ndarray, n_resamples: int, seed: int, groups: np.ndarray | None,

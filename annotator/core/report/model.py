@@ -40,7 +40,7 @@ from typing import Literal, NotRequired, TypedDict, get_args
 
 Level = Literal["segment", "trace"]
 McNemarMethod = Literal["exact", "chi2"]
-Resample = Literal["unit", "group"]
+Resample = Literal["segment", "trace"]
 RaterKind = Literal["human", "judge", "gold"]
 Flag = Literal["undefined", "constant_rater", "low_positive_count", "kappa_paradox", "few_units", "uninformative"]
 FLAGS: tuple[Flag, ...] = get_args(Flag)
@@ -219,7 +219,8 @@ class Params(TypedDict):
     ci_level: float
     ci_method: str  # the interval of each pair's kappa per mode (ci_methods has the others)
     ci_methods: CiMethods
-    resample: Resample
+    resample: Resample  # what the bootstrap drew: single segments or whole traces (core.agreement.resampling)
+    resample_reason: str  # why: the default follows the segmentation, or the caller chose
     units: int
     low_positive_threshold: int
     few_units_threshold: int
