@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import cast
 
 from annotator.core.plaintext import md_literal
 from annotator.core.report.model import Mode, Pair, Pooled, Report
@@ -70,6 +71,31 @@ def fmt_with_ci(value: float | None, low: float | None, high: float | None, digi
     if is_undefined(low) or is_undefined(high):
         return fmt_number(value, digits)
     return f"{fmt_number(value, digits)} [{fmt_number(low, digits)}, {fmt_number(high, digits)}]"
+
+
+def fmt_change_with_ci(value: float | None, low: float | None, high: float | None, digits: int = DIGITS) -> str:
+    """A change with its interval, every figure signed: "+0.12 [-0.05, +0.30]"; "n/a" when undefined.
+
+    >>> fmt_change_with_ci(0.12, -0.05, 0.3), fmt_change_with_ci(0.12, None, None), fmt_change_with_ci(None, 0, 1)
+    ('+0.12 [-0.05, +0.30]', '+0.12', 'n/a')
+    """
+    if is_undefined(value):
+        return NA
+    if is_undefined(low) or is_undefined(high):
+        return fmt_signed(value, digits)
+    return f"{fmt_signed(value, digits)} [{fmt_signed(low, digits)}, {fmt_signed(high, digits)}]"
+
+
+def fmt_field_with_ci(entry: Mapping[str, object], key: str) -> str:
+    """``entry[key]`` with its interval ``entry[key + "_ci_low"]``, ``entry[key + "_ci_high"]``; a change
+    (a key ending in "_change") is signed. Missing keys read as undefined.
+
+    >>> fmt_field_with_ci({"f1": 0.5, "f1_ci_low": 0.25, "f1_ci_high": 0.7}, "f1")
+    '0.50 [0.25, 0.70]'
+    """
+    value, low, high = (entry.get(key + suffix) for suffix in ("", "_ci_low", "_ci_high"))
+    show = fmt_change_with_ci if key.endswith("_change") else fmt_with_ci
+    return show(*(cast(float | None, v) for v in (value, low, high)))
 
 
 def fmt_mean_kappa(entry: Mode | Pooled) -> str:

@@ -1,0 +1,150 @@
+"""Intervals for a judge comparison (issue 10, item 2): precision, recall and F1 per mode and pooled, and
+the change in kappa from one judge run to the next with a paired interval.
+
+Precision, recall and F1 per mode (``SCORE_METHOD_WILSON``, when segments are independent)
+    Precision tp / (tp + fp) is a binomial proportion given the judge's positives, recall
+    tp / (tp + fn) one given the reference's positives: each gets the Wilson score interval, which
+    keeps its coverage down to a handful of trials (Brown, Cai & DasGupta 2001) and is never of zero
+    width, where the percentile bootstrap collapses to [1, 1] on a judge that was right every time.
+    F1 = 2J / (1 + J) is an increasing function of J = tp / (tp + fp + fn), itself a binomial
+    proportion given the units where either side said "present"; F1's interval is the Wilson interval
+    of J mapped through it. Coverage measured in benchmarks/bench_judge_coverage.py (BENCHMARKS.md).
+Everything else, and the scores too when segments are clustered in traces (``SCORE_METHOD_BOOTSTRAP``)
+    The percentile bootstrap of :mod:`.bootstrap`, resampling segments or whole traces
+    (:mod:`.resampling`). Pooled (micro) scores add up cells of one unit across modes, which are not
+    independent, so they are bootstrapped by unit even with Wilson per mode.
+The change in kappa between consecutive judges (``kappa_change``, and ``mean_kappa_change`` over modes)
+    Paired: each resample draws one set of units, and both judges are scored against the reference
+    on it, so what the two runs share (the same hard segments) cancels out of the difference; an
+    unpaired interval (from the two kappas' own intervals) would be far too wide.
+
+Every array is NaN where the figure is undefined; NaN never leaves the package (the services turn it
+into None).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .bootstrap import bootstrap, percentile_interval
+from .intervals import normal_quantile
+from .multirater import nan_mean
+from .pairwise import kappa_from_counts
+
+SCORE_METHOD_WILSON = "wilson"
+SCORE_METHOD_BOOTSTRAP = "percentile"
+KAPPA_CHANGE_METHOD = "paired percentile bootstrap"
+SCORES = ("precision", "recall", "f1")
+
+
+def wilson_interval(successes, trials, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial proportion, elementwise; NaN where there is no trial.
+
+    >>> low, high = wilson_interval(8, 10)
+    >>> round(float(low), 4), round(float(high), 4)
+    (0.4902, 0.9433)
+    """
+    x, n = (np.asarray(v, dtype=np.float64) for v in (successes, trials))
+    z = normal_quantile(1 - (1 - level) / 2)
+    safe = np.where(n > 0, n, 1.0)
+    centre = (x + z**2 / 2) / (safe + z**2)
+    half = z * np.sqrt(np.clip(x * (safe - x) / safe, 0, None) + z**2 / 4) / (safe + z**2)
+    undefined = n <= 0
+    return np.where(undefined, np.nan, centre - half), np.where(undefined, np.nan, centre + half)
+
+
+def score_intervals(tp, fp, fn, *, level: float = 0.95) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Wilson-based intervals of precision, recall and F1 (see the module docstring), elementwise.
+
+    >>> ci = score_intervals(8, 2, 0)
+    >>> [round(float(x), 3) for x in ci["f1"]]
+    [0.658, 0.971]
+    """
+    tp, fp, fn = (np.asarray(v, dtype=np.float64) for v in (tp, fp, fn))
+    jaccard_low, jaccard_high = wilson_interval(tp, tp + fp + fn, level=level)
+    return {
+        "precision": wilson_interval(tp, tp + fp, level=level),
+        "recall": wilson_interval(tp, tp + fn, level=level),
+        "f1": (2 * jaccard_low / (1 + jaccard_low), 2 * jaccard_high / (1 + jaccard_high)),
+    }
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
+
+
+def _confusion_indicators(reference: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Per unit (n, J, m, 4) bool: tp, fp, fn, both labelled; ``predicted`` is (J, n, m), -1 missing."""
+    ref = reference[None]  # (1, n, m)
+    valid = (ref >= 0) & (predicted >= 0)
+    tp = (ref == 1) & (predicted == 1)
+    fp = (ref == 0) & (predicted == 1)
+    fn = (ref == 1) & (predicted == 0)
+    return np.stack([tp, fp, fn, valid], axis=-1).transpose(1, 0, 2, 3)
+
+
+def _figures(sums: np.ndarray) -> dict[str, np.ndarray]:
+    """Per resample (c, J, m, 4) sums: kappa, P, R, F1 per mode, pooled P, R, F1 and mean kappa per judge."""
+    tp, fp, fn, valid = (sums[..., i] for i in range(4))
+    kappa = kappa_from_counts(tp, fn, fp, valid - tp - fp - fn)  # a = reference, b = judge
+    pooled = [sums[..., i].sum(axis=-1) for i in range(3)]
+    out = {"kappa": kappa, "mean_kappa": nan_mean(kappa, axis=-1)[0]}
+    for prefix, (t, p, n) in (("", (tp, fp, fn)), ("pooled_", tuple(pooled))):
+        out[prefix + "precision"] = _ratio(t, t + p)
+        out[prefix + "recall"] = _ratio(t, t + n)
+        out[prefix + "f1"] = _ratio(2 * t, 2 * t + p + n)
+    return out
+
+
+def judge_intervals(reference: np.ndarray, predicted: np.ndarray, *, n_resamples: int, seed: int,
+                    groups: np.ndarray | None = None, level: float = 0.95,
+                    wilson: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Intervals for J judges scored against one reference, per mode and pooled.
+
+    Parameters
+    ----------
+    reference : ndarray (n, m) of int, 1 present, 0 absent, -1 missing
+    predicted : ndarray (J, n, m), the judges in the order they are compared (each against the one before)
+    n_resamples, seed : bootstrap resamples (0: no bootstrap intervals) and seed
+    groups : trace index per unit to resample whole traces, or None (:func:`.resampling.resample_groups`)
+    wilson : Wilson-based per-mode scores (independent units) instead of the bootstrap
+
+    Returns
+    -------
+    dict of (low, high): ``precision``, ``recall``, ``f1`` and ``kappa_change`` of shape (J, m),
+    ``pooled_precision``, ``pooled_recall``, ``pooled_f1`` and ``mean_kappa_change`` of shape (J,).
+    The first judge has no change (NaN); without bootstrap the bootstrapped figures are NaN.
+    """
+    indicators = _confusion_indicators(np.asarray(reference), np.asarray(predicted))
+    n, judges, modes, _ = indicators.shape
+    nan_pair = (np.full((judges, modes), np.nan), np.full((judges, modes), np.nan))
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {"kappa_change": nan_pair}
+    out.update({f"pooled_{s}": (np.full(judges, np.nan), np.full(judges, np.nan)) for s in SCORES})
+    out["mean_kappa_change"] = (np.full(judges, np.nan), np.full(judges, np.nan))
+    out.update({s: nan_pair for s in SCORES})
+    if wilson:
+        sums = indicators.sum(axis=0)
+        out.update(score_intervals(sums[..., 0], sums[..., 1], sums[..., 2], level=level))
+    if n_resamples == 0:
+        return out
+    names = [*(() if wilson else SCORES), *(f"pooled_{s}" for s in SCORES)]
+
+    def statistic(column_sums: np.ndarray) -> np.ndarray:
+        figures = _figures(column_sums.reshape(len(column_sums), judges, modes, 4))
+        change = np.diff(figures["kappa"], axis=1)  # (c, J - 1, m): each judge minus the one before
+        mean_change = np.diff(figures["mean_kappa"], axis=1)
+        blocks = [change, mean_change, *(figures[name] for name in names)]
+        return np.concatenate([b.reshape(len(column_sums), -1) for b in blocks], axis=1)
+
+    samples = bootstrap(indicators.reshape(n, -1), statistic, n_resamples=n_resamples, seed=seed, groups=groups)
+    low, high, _ = percentile_interval(samples, level=level)
+    shapes = [(judges - 1, modes), (judges - 1,), *((judges, modes) if name in SCORES else (judges,)
+                                                    for name in names)]
+    cuts = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
+    for name, shape, lo, hi in zip(["kappa_change", "mean_kappa_change", *names], shapes,
+                                   np.split(low, cuts), np.split(high, cuts)):
+        first = np.full((1, *shape[1:]), np.nan)  # the first judge is compared with no one
+        lo, hi = lo.reshape(shape), hi.reshape(shape)
+        out[name] = (np.concatenate([first, lo]), np.concatenate([first, hi])) if "change" in name else (lo, hi)
+    return out
