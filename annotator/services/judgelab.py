@@ -16,7 +16,8 @@ import sqlite_utils
 from annotator import store
 from annotator.core.agreement import LabelSet, compute_report, judge_scores
 from annotator.core.agreement.judgeintervals import (
-    KAPPA_CHANGE_METHOD,
+    CHANGE_METHOD_BOOTSTRAP,
+    CHANGE_METHOD_DIRICHLET,
     SCORE_METHOD_BOOTSTRAP,
     SCORE_METHOD_WILSON,
     judge_intervals,
@@ -171,9 +172,10 @@ def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str
         "params": {"bootstrap": bootstrap, "seed": seed, "resample": resample, "resample_reason": reason,
                    "ci_methods": {"modes.judges.kappa": results[raters[0]]["report"]["params"]["ci_method"],
                                   "modes.judges.precision_recall_f1": score_method,
-                                  "modes.judges.kappa_change": KAPPA_CHANGE_METHOD,
+                                  "modes.judges.kappa_change": CHANGE_METHOD_DIRICHLET if wilson
+                                  else CHANGE_METHOD_BOOTSTRAP,
                                   "overall.precision_recall_f1": SCORE_METHOD_BOOTSTRAP,
-                                  "overall.mean_kappa_change": KAPPA_CHANGE_METHOD}},
+                                  "overall.mean_kappa_change": CHANGE_METHOD_BOOTSTRAP}},
     }
 
 
