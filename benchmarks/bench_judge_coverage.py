@@ -7,12 +7,13 @@
    (1 - p)(1 - sp)), recall se, F1 2PR / (P + R). A dataset counts for a score when the score is defined.
 2. The change in kappa between two judge runs on the same segments: the paired Dirichlet posterior
    shipped for independent segments (judgeintervals.paired_change_interval, called on each dataset's
-   8-cell table) and the paired percentile bootstrap shipped for trace resampling. Segments are "hard" with probability 0.3; on hard segments both judges
-   err more often, so their errors are correlated (what pairing is for). Each segment is one of 8
-   (reference, judge 1, judge 2) cells; the truth is kappa(reference, judge 2) - kappa(reference, judge
-   1) of the cell probabilities. Resampling n segments with replacement is one multinomial draw from
-   the dataset's own 8-cell proportions, so all datasets of a cell are bootstrapped at once; a few
-   cells are also run through judge_intervals itself (the shipped code) to show the shortcut agrees.
+   8-cell table) and the paired percentile bootstrap shipped for trace resampling. Segments are
+   "hard" with probability 0.3; on hard segments both judges err more often, so their errors are
+   correlated (what pairing is for). Each segment is one of 8 (reference, judge 1, judge 2) cells;
+   the truth is kappa(reference, judge 2) - kappa(reference, judge 1) of the cell probabilities.
+   Resampling n segments with replacement is one multinomial draw from the dataset's own 8-cell
+   proportions, so all datasets of a cell are bootstrapped at once; a few cells are also run through
+   judge_intervals itself (the shipped code) to show the shortcut agrees.
    A dataset counts when both kappas are defined on it.
 
     nice -n 19 .venv/bin/python benchmarks/bench_judge_coverage.py [--reps 4000] [--delta-reps 1000] [--write]
@@ -171,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = ["#### Precision, recall and F1 per mode (Wilson-based)", "",
              f"{args.reps} datasets per cell; coverage of the 95% interval (median width); datasets where the score "
              "is undefined are left out.", "",
-             "| n | prevalence | judge (se, sp) | precision | recall | F1 | zero-width |", "|---|---|---|---|---|---|---|"]
+             "| n | prevalence | judge (se, sp) | precision | recall | F1 | zero-width |",
+             "|---|---|---|---|---|---|---|"]
     worst = {}
     for n in SCORE_GRID["n"]:
         for p in SCORE_GRID["prevalence"]:

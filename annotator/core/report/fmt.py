@@ -55,35 +55,27 @@ def fmt_p_value(value: float | None) -> str:
     >>> fmt_p_value(0.0703), fmt_p_value(0.00002), fmt_p_value(None)
     ('0.070', '<0.001', 'n/a')
     """
-    if is_undefined(value):
+    if value is None or is_undefined(value):
         return NA
     return "<0.001" if value < 0.0005 else f"{value:.3f}"
 
 
-def fmt_with_ci(value: float | None, low: float | None, high: float | None, digits: int = DIGITS) -> str:
+def fmt_with_ci(value: float | None, low: float | None, high: float | None, digits: int = DIGITS, *,
+                signed: bool = False) -> str:
     """A value with its interval: "0.63 [0.51, 0.74]"; "n/a" when undefined; no brackets without both bounds.
+    A change (``signed``) has every figure signed: "+0.12 [-0.05, +0.30]".
 
     >>> fmt_with_ci(0.634, 0.512, 0.738), fmt_with_ci(0.634, None, None), fmt_with_ci(None, 0.1, 0.2)
     ('0.63 [0.51, 0.74]', '0.63', 'n/a')
+    >>> fmt_with_ci(0.12, -0.05, 0.3, signed=True)
+    '+0.12 [-0.05, +0.30]'
     """
     if is_undefined(value):
         return NA
+    show = fmt_signed if signed else fmt_number
     if is_undefined(low) or is_undefined(high):
-        return fmt_number(value, digits)
-    return f"{fmt_number(value, digits)} [{fmt_number(low, digits)}, {fmt_number(high, digits)}]"
-
-
-def fmt_change_with_ci(value: float | None, low: float | None, high: float | None, digits: int = DIGITS) -> str:
-    """A change with its interval, every figure signed: "+0.12 [-0.05, +0.30]"; "n/a" when undefined.
-
-    >>> fmt_change_with_ci(0.12, -0.05, 0.3), fmt_change_with_ci(0.12, None, None), fmt_change_with_ci(None, 0, 1)
-    ('+0.12 [-0.05, +0.30]', '+0.12', 'n/a')
-    """
-    if is_undefined(value):
-        return NA
-    if is_undefined(low) or is_undefined(high):
-        return fmt_signed(value, digits)
-    return f"{fmt_signed(value, digits)} [{fmt_signed(low, digits)}, {fmt_signed(high, digits)}]"
+        return show(value, digits)
+    return f"{show(value, digits)} [{show(low, digits)}, {show(high, digits)}]"
 
 
 def fmt_field_with_ci(entry: Mapping[str, object], key: str) -> str:
@@ -93,9 +85,8 @@ def fmt_field_with_ci(entry: Mapping[str, object], key: str) -> str:
     >>> fmt_field_with_ci({"f1": 0.5, "f1_ci_low": 0.25, "f1_ci_high": 0.7}, "f1")
     '0.50 [0.25, 0.70]'
     """
-    value, low, high = (entry.get(key + suffix) for suffix in ("", "_ci_low", "_ci_high"))
-    show = fmt_change_with_ci if key.endswith("_change") else fmt_with_ci
-    return show(*(cast(float | None, v) for v in (value, low, high)))
+    value, low, high = (cast(float | None, entry.get(key + suffix)) for suffix in ("", "_ci_low", "_ci_high"))
+    return fmt_with_ci(value, low, high, signed=key.endswith("_change"))
 
 
 def fmt_mean_kappa(entry: Mode | Pooled) -> str:
