@@ -1,6 +1,6 @@
 """Coverage of the `judge compare` intervals, by simulation (issue 10, item 2; BENCHMARKS.md).
 
-1. Precision, recall and F1 of a judge against a reference, per mode (Wilson-based, as shipped in
+1. Precision, recall and F1 of a judge against a reference, per mode (Agresti-Coull, as shipped in
    annotator.core.agreement.judgeintervals.score_intervals). The reference marks a mode with prevalence
    p; the judge has sensitivity se and specificity sp. A dataset is one multinomial table (tp, fp, fn,
    tn) of n segments, a sufficient statistic for these intervals. Truth: precision p se / (p se +
@@ -133,7 +133,7 @@ def shipped_delta_coverage(n: int, p: float, judges, *, reps: int, resamples: in
         if np.isnan(kappa_from_counts(*_cells(ref, j1))) or np.isnan(kappa_from_counts(*_cells(ref, j2))):
             continue
         ci = judge_intervals(ref[:, None], np.stack([j1, j2])[:, :, None], n_resamples=resamples, seed=rep,
-                             wilson=False)
+                             independent=False)
         low, high = ci["kappa_change"][0][1, 0], ci["kappa_change"][1][1, 0]
         used += 1
         covered += bool(low <= truth <= high)
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()
-    lines = ["#### Precision, recall and F1 per mode (Wilson-based)", "",
+    lines = ["#### Precision, recall and F1 per mode (Agresti-Coull)", "",
              f"{args.reps} datasets per cell; coverage of the 95% interval (median width); datasets where the score "
              "is undefined are left out.", "",
              "| n | prevalence | judge (se, sp) | precision | recall | F1 | zero-width |",

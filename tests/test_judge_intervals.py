@@ -1,6 +1,6 @@
-"""Intervals of `judge compare` (issue 10, item 2): Wilson for precision, recall and F1 (statsmodels), the
-paired bootstrap of the change in kappa (a naive loop over resampled unit indices with scikit-learn), and
-the comparison's JSON, CLI text and trace resampling."""
+"""Intervals of `judge compare` (issue 10, item 2): Agresti-Coull for precision, recall and F1 (statsmodels),
+the paired Dirichlet posterior of the change in kappa (numpy's Dirichlet sampler), its paired bootstrap (a naive
+loop over resampled unit indices with scikit-learn), and the comparison's JSON, CLI text and trace resampling."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from annotator import store
 from annotator.core.agreement.judgeintervals import (
     judge_intervals,
     paired_change_interval,
+    agresti_coull_interval,
     score_intervals,
-    wilson_interval,
 )
 from annotator.ingest import import_file
 from annotator.services.gold import build_gold
@@ -25,20 +25,20 @@ from annotator.services.judgelab import compare_judges
 
 
 @pytest.mark.parametrize("x, n", [(0, 1), (1, 1), (3, 7), (8, 10), (0, 25), (25, 25), (137, 400)])
-def test_wilson_matches_statsmodels(x, n):
-    low, high = wilson_interval(x, n)
-    ref_low, ref_high = proportion_confint(x, n, alpha=0.05, method="wilson")
+def test_agresti_coull_matches_statsmodels(x, n):
+    low, high = agresti_coull_interval(x, n)
+    ref_low, ref_high = proportion_confint(x, n, alpha=0.05, method="agresti_coull")
     assert (float(low), float(high)) == pytest.approx((ref_low, ref_high), abs=1e-9)
 
 
 def test_score_intervals_written_out():
-    """Precision from tp of tp + fp, recall from tp of tp + fn (statsmodels' Wilson); F1 = 2J / (1 + J) at
-    the limits of J = tp / (tp + fp + fn), written out here. A judge right every time gets a real interval."""
+    """Precision from tp of tp + fp, recall from tp of tp + fn (statsmodels' Agresti-Coull); F1 = 2J / (1 + J)
+    at the limits of J = tp / (tp + fp + fn), written out here. A judge right every time gets a real interval."""
     for tp, fp, fn in [(8, 2, 0), (1, 0, 0), (5, 3, 9), (0, 4, 2), (30, 0, 0)]:
         ci = score_intervals(tp, fp, fn)
-        assert [float(v) for v in ci["precision"]] == pytest.approx(proportion_confint(tp, tp + fp, method="wilson"))
-        assert [float(v) for v in ci["recall"]] == pytest.approx(proportion_confint(tp, tp + fn, method="wilson"))
-        j_low, j_high = proportion_confint(tp, tp + fp + fn, method="wilson")
+        assert [float(v) for v in ci["precision"]] == pytest.approx(proportion_confint(tp, tp + fp, method="agresti_coull"))
+        assert [float(v) for v in ci["recall"]] == pytest.approx(proportion_confint(tp, tp + fn, method="agresti_coull"))
+        j_low, j_high = proportion_confint(tp, tp + fp + fn, method="agresti_coull")
         assert [float(v) for v in ci["f1"]] == pytest.approx([2 * j_low / (1 + j_low), 2 * j_high / (1 + j_high)])
         f1 = 2 * tp / (2 * tp + fp + fn)
         assert float(ci["f1"][0]) <= f1 <= float(ci["f1"][1]) and float(ci["f1"][1]) > float(ci["f1"][0])
@@ -56,10 +56,10 @@ def _judges(seed: int, n: int = 60):
 
 
 def test_paired_kappa_change_equals_naive_resampling():
-    """With traces resampled (here: the bootstrap path, wilson=False), the change is a paired bootstrap."""
+    """With traces resampled (here: the bootstrap path, independent=False), the change is a paired bootstrap."""
     truth, judged = _judges(2)
     n_resamples, seed = 300, 9
-    ci = judge_intervals(truth, judged, n_resamples=n_resamples, seed=seed, wilson=False)
+    ci = judge_intervals(truth, judged, n_resamples=n_resamples, seed=seed, independent=False)
     draws = np.random.default_rng(seed).integers(0, len(truth), size=(n_resamples, len(truth)))
     for k in range(truth.shape[1]):
         changes = np.array([cohen_kappa_score(truth[idx, k], judged[1, idx, k])
@@ -98,7 +98,7 @@ def test_pairing_narrows_the_interval_of_the_change():
     """Resampling the same units for both judges keeps what they share: narrower than unpaired resampling
     (each judge's kappa from its own independent draws), the interval an unpaired comparison would give."""
     truth, judged = _judges(5, n=80)
-    paired = judge_intervals(truth, judged, n_resamples=400, seed=1)
+    paired = judge_intervals(truth, judged, n_resamples=400, seed=1, independent=False)
     rng = np.random.default_rng(3)
     n = len(truth)
     for k in range(2):
@@ -131,13 +131,15 @@ def test_compare_reports_intervals_and_methods(tmp_path):
     db = _lab(tmp_path, turns=1)
     result = compare_judges(db, ["judge:m@aaaaaaaaaaaa", "judge:m@bbbbbbbbbbbb"], bootstrap=200)
     params = result["params"]
-    assert params["resample"] == "segment" and params["ci_methods"]["modes.judges.precision_recall_f1"] == "wilson"
+    assert params["resample"] == "segment"
+    assert params["ci_methods"]["modes.judges.precision_recall_f1"] == "agresti-coull"
+    assert params["ci_methods"]["modes.judges.kappa_change"] == "paired dirichlet"
     one = next(m for m in result["modes"] if m["code"] == "1.1")
     first, second = one["judges"]
     assert "kappa_change" not in first and "kappa_change_ci_low" not in first
     assert second["kappa_change_ci_low"] <= second["kappa_change"] <= second["kappa_change_ci_high"]
     for judge in one["judges"]:
-        expected = proportion_confint(judge["tp"], judge["tp"] + judge["fp"], method="wilson")
+        expected = proportion_confint(judge["tp"], judge["tp"] + judge["fp"], method="agresti_coull")
         assert (judge["precision_ci_low"], judge["precision_ci_high"]) == pytest.approx(expected)
     overall = result["overall"][1]
     assert overall["mean_kappa_change_ci_low"] <= overall["mean_kappa_change"] <= overall["mean_kappa_change_ci_high"]
@@ -152,7 +154,7 @@ def test_compare_reports_intervals_and_methods(tmp_path):
 
 
 def test_trace_level_data_resamples_traces_for_every_interval(tmp_path):
-    """Segments that are turns of one trace: the scores get the cluster bootstrap, not Wilson."""
+    """Segments that are turns of one trace: the scores get the cluster bootstrap, not the closed forms."""
     from annotator.core.taxonomy import load_taxonomy
 
     db = store.connect(tmp_path / "turns.db")

@@ -19,7 +19,7 @@ from annotator.core.agreement.judgeintervals import (
     CHANGE_METHOD_BOOTSTRAP,
     CHANGE_METHOD_DIRICHLET,
     SCORE_METHOD_BOOTSTRAP,
-    SCORE_METHOD_WILSON,
+    SCORE_METHOD_AGRESTI_COULL,
     judge_intervals,
 )
 from annotator.core.agreement.resampling import SEGMENT, choose_resample, resample_groups
@@ -86,7 +86,7 @@ class ComparisonParams(TypedDict):
     seed: int
     resample: str  # "segment" or "trace" (annotator.core.agreement.resampling)
     resample_reason: str
-    ci_methods: dict[str, str]  # figure -> method ("wilson", "percentile", "paired percentile bootstrap", ...)
+    ci_methods: dict[str, str]  # figure -> method ("agresti-coull", "percentile", "paired dirichlet", ...)
 
 
 class Comparison(TypedDict):
@@ -157,14 +157,15 @@ def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str
     resample, reason = choose_resample(labels, level="segment")
     results = {r: _judge_vs_reference(labels, r, reference, bootstrap=bootstrap, seed=seed, resample=resample)
                for r in raters}
-    wilson = resample == SEGMENT  # Wilson assumes independent segments; traces get the cluster bootstrap
+    independent = resample == SEGMENT  # closed forms assume independent segments; traces: cluster bootstrap
     ci = judge_intervals(labels.values[:, labels.rater_index(reference)],
                          np.stack([labels.values[:, labels.rater_index(r)] for r in raters]),
-                         n_resamples=bootstrap, seed=seed, groups=resample_groups(labels, resample), wilson=wilson)
+                         n_resamples=bootstrap, seed=seed, groups=resample_groups(labels, resample),
+                         independent=independent)
     modes = [_mode_row(k, code, name, raters, results, ci) for k, (code, name, _) in enumerate(labels.modes)]
     overall = [_overall(j, r, results[r], ci) for j, r in enumerate(raters)]
     _add_changes(overall, "mean_kappa", ci, "mean_kappa_change")
-    score_method = SCORE_METHOD_WILSON if wilson else SCORE_METHOD_BOOTSTRAP
+    score_method = SCORE_METHOD_AGRESTI_COULL if independent else SCORE_METHOD_BOOTSTRAP
     return {
         "taxonomy": stored.taxonomy.ref, "against": against, "split": split, "segments": len(labels.units),
         "raters": raters, "modes": modes, "overall": overall,
@@ -172,7 +173,7 @@ def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str
         "params": {"bootstrap": bootstrap, "seed": seed, "resample": resample, "resample_reason": reason,
                    "ci_methods": {"modes.judges.kappa": results[raters[0]]["report"]["params"]["ci_method"],
                                   "modes.judges.precision_recall_f1": score_method,
-                                  "modes.judges.kappa_change": CHANGE_METHOD_DIRICHLET if wilson
+                                  "modes.judges.kappa_change": CHANGE_METHOD_DIRICHLET if independent
                                   else CHANGE_METHOD_BOOTSTRAP,
                                   "overall.precision_recall_f1": SCORE_METHOD_BOOTSTRAP,
                                   "overall.mean_kappa_change": CHANGE_METHOD_BOOTSTRAP}},

@@ -1,18 +1,21 @@
 """Intervals for a judge comparison (issue 10, item 2): precision, recall and F1 per mode and pooled, and
 the change in kappa from one judge run to the next with a paired interval.
 
-Precision, recall and F1 per mode (``SCORE_METHOD_WILSON``, when segments are independent)
+Precision, recall and F1 per mode (``SCORE_METHOD_AGRESTI_COULL``, when segments are independent)
     Precision tp / (tp + fp) is a binomial proportion given the judge's positives, recall
-    tp / (tp + fn) one given the reference's positives: each gets the Wilson score interval, which
-    keeps its coverage down to a handful of trials (Brown, Cai & DasGupta 2001) and is never of zero
-    width, where the percentile bootstrap collapses to [1, 1] on a judge that was right every time.
-    F1 = 2J / (1 + J) is an increasing function of J = tp / (tp + fp + fn), itself a binomial
-    proportion given the units where either side said "present"; F1's interval is the Wilson interval
-    of J mapped through it. Coverage measured in benchmarks/bench_judge_coverage.py (BENCHMARKS.md).
+    tp / (tp + fn) one given the reference's positives: each gets the Agresti-Coull interval (Agresti
+    & Coull 1998: add z^2/2 successes and failures, then the normal interval; recommended for small
+    counts by Brown, Cai & DasGupta 2001). It is never of zero width, where the percentile bootstrap
+    collapses to [1, 1] on a judge that was right every time. F1 = 2J / (1 + J) is an increasing
+    function of J = tp / (tp + fp + fn), itself a binomial proportion given the units where either side
+    said "present"; F1's interval is the interval of J mapped through it. Measured
+    (benchmarks/bench_judge_coverage.py, BENCHMARKS.md): the Wilson interval, from which Agresti-Coull
+    is derived, fell to 87% on modes with about one positive (one hit in one trial gives [0.21, 1]);
+    Agresti-Coull, slightly wider there, did not.
 Everything else, and the scores too when segments are clustered in traces (``SCORE_METHOD_BOOTSTRAP``)
     The percentile bootstrap of :mod:`.bootstrap`, resampling segments or whole traces
     (:mod:`.resampling`). Pooled (micro) scores add up cells of one unit across modes, which are not
-    independent, so they are bootstrapped by unit even with Wilson per mode.
+    independent, so they are bootstrapped by unit even with closed-form intervals per mode.
 The change in kappa between consecutive judges (``kappa_change``, and ``mean_kappa_change`` over modes)
     Paired: both judges are scored on the same segments, so what the two runs share (the same hard
     segments) cancels out of the difference; an unpaired interval (from the two kappas' own intervals)
@@ -38,7 +41,7 @@ from .intervals import normal_quantile
 from .multirater import nan_mean
 from .pairwise import kappa_from_counts
 
-SCORE_METHOD_WILSON = "wilson"
+SCORE_METHOD_AGRESTI_COULL = "agresti-coull"
 SCORE_METHOD_BOOTSTRAP = "percentile"
 CHANGE_METHOD_DIRICHLET = "paired dirichlet"
 CHANGE_METHOD_BOOTSTRAP = "paired percentile bootstrap"
@@ -47,34 +50,35 @@ POSTERIOR_DRAWS = 4000
 SCORES = ("precision", "recall", "f1")
 
 
-def wilson_interval(successes, trials, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a binomial proportion, elementwise; NaN where there is no trial.
+def agresti_coull_interval(successes, trials, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Agresti-Coull interval of a binomial proportion, clipped to [0, 1], elementwise; NaN without a trial.
 
-    >>> low, high = wilson_interval(8, 10)
+    >>> low, high = agresti_coull_interval(8, 10)
     >>> round(float(low), 4), round(float(high), 4)
-    (0.4902, 0.9433)
+    (0.4794, 0.9541)
     """
     x, n = (np.asarray(v, dtype=np.float64) for v in (successes, trials))
     z = normal_quantile(1 - (1 - level) / 2)
-    safe = np.where(n > 0, n, 1.0)
-    centre = (x + z**2 / 2) / (safe + z**2)
-    half = z * np.sqrt(np.clip(x * (safe - x) / safe, 0, None) + z**2 / 4) / (safe + z**2)
+    n_tilde = n + z**2
+    p_tilde = (x + z**2 / 2) / n_tilde
+    half = z * np.sqrt(p_tilde * (1 - p_tilde) / n_tilde)
     undefined = n <= 0
-    return np.where(undefined, np.nan, centre - half), np.where(undefined, np.nan, centre + half)
+    return (np.where(undefined, np.nan, np.clip(p_tilde - half, 0, 1)),
+            np.where(undefined, np.nan, np.clip(p_tilde + half, 0, 1)))
 
 
 def score_intervals(tp, fp, fn, *, level: float = 0.95) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Wilson-based intervals of precision, recall and F1 (see the module docstring), elementwise.
+    """Agresti-Coull intervals of precision, recall and F1 (see the module docstring), elementwise.
 
     >>> ci = score_intervals(8, 2, 0)
     >>> [round(float(x), 3) for x in ci["f1"]]
-    [0.658, 0.971]
+    [0.648, 0.977]
     """
     tp, fp, fn = (np.asarray(v, dtype=np.float64) for v in (tp, fp, fn))
-    jaccard_low, jaccard_high = wilson_interval(tp, tp + fp + fn, level=level)
+    jaccard_low, jaccard_high = agresti_coull_interval(tp, tp + fp + fn, level=level)
     return {
-        "precision": wilson_interval(tp, tp + fp, level=level),
-        "recall": wilson_interval(tp, tp + fn, level=level),
+        "precision": agresti_coull_interval(tp, tp + fp, level=level),
+        "recall": agresti_coull_interval(tp, tp + fn, level=level),
         "f1": (2 * jaccard_low / (1 + jaccard_low), 2 * jaccard_high / (1 + jaccard_high)),
     }
 
@@ -149,7 +153,7 @@ def _figures(sums: np.ndarray) -> dict[str, np.ndarray]:
 
 def judge_intervals(reference: np.ndarray, predicted: np.ndarray, *, n_resamples: int, seed: int,
                     groups: np.ndarray | None = None, level: float = 0.95,
-                    wilson: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+                    independent: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Intervals for J judges scored against one reference, per mode and pooled.
 
     Parameters
@@ -158,7 +162,8 @@ def judge_intervals(reference: np.ndarray, predicted: np.ndarray, *, n_resamples
     predicted : ndarray (J, n, m), the judges in the order they are compared (each against the one before)
     n_resamples, seed : bootstrap resamples (0: no bootstrap intervals) and seed
     groups : trace index per unit to resample whole traces, or None (:func:`.resampling.resample_groups`)
-    wilson : Wilson-based per-mode scores (independent units) instead of the bootstrap
+    independent : closed-form per-mode intervals (independent units: Agresti-Coull scores, the paired Dirichlet
+        change) instead of the bootstrap
 
     Returns
     -------
@@ -173,7 +178,7 @@ def judge_intervals(reference: np.ndarray, predicted: np.ndarray, *, n_resamples
     out.update({f"pooled_{s}": (np.full(judges, np.nan), np.full(judges, np.nan)) for s in SCORES})
     out["mean_kappa_change"] = (np.full(judges, np.nan), np.full(judges, np.nan))
     out.update({s: nan_pair for s in SCORES})
-    if wilson:  # independent segments: closed-form scores and the posterior of the paired table
+    if independent:  # independent segments: closed-form scores and the posterior of the paired table
         sums = indicators.sum(axis=0)
         out.update(score_intervals(sums[..., 0], sums[..., 1], sums[..., 2], level=level))
         if judges > 1:
@@ -183,19 +188,19 @@ def judge_intervals(reference: np.ndarray, predicted: np.ndarray, *, n_resamples
             out["kappa_change"] = (np.concatenate([first, change[0]]), np.concatenate([first, change[1]]))
     if n_resamples == 0:
         return out
-    names = [*(() if wilson else SCORES), *(f"pooled_{s}" for s in SCORES)]
-    changes = ["mean_kappa_change"] if wilson else ["kappa_change", "mean_kappa_change"]
+    names = [*(() if independent else SCORES), *(f"pooled_{s}" for s in SCORES)]
+    changes = ["mean_kappa_change"] if independent else ["kappa_change", "mean_kappa_change"]
 
     def statistic(column_sums: np.ndarray) -> np.ndarray:
         figures = _figures(column_sums.reshape(len(column_sums), judges, modes, 4))
         change = np.diff(figures["kappa"], axis=1)  # (c, J - 1, m): each judge minus the one before
         mean_change = np.diff(figures["mean_kappa"], axis=1)
-        blocks = [*([] if wilson else [change]), mean_change, *(figures[name] for name in names)]
+        blocks = [*([] if independent else [change]), mean_change, *(figures[name] for name in names)]
         return np.concatenate([b.reshape(len(column_sums), -1) for b in blocks], axis=1)
 
     samples = bootstrap(indicators.reshape(n, -1), statistic, n_resamples=n_resamples, seed=seed, groups=groups)
     low, high, _ = percentile_interval(samples, level=level)
-    shapes = [*([] if wilson else [(judges - 1, modes)]), (judges - 1,),
+    shapes = [*([] if independent else [(judges - 1, modes)]), (judges - 1,),
               *((judges, modes) if name in SCORES else (judges,) for name in names)]
     cuts = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
     for name, shape, lo, hi in zip([*changes, *names], shapes, np.split(low, cuts), np.split(high, cuts)):

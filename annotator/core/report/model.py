@@ -120,7 +120,7 @@ class Mode(TypedDict):
     fleiss_kappa: float | None
     krippendorff_alpha: float | None
     labelled_units: int
-    positive_labels: int
+    positive_labels: int  # (unit, rater) cells that say "present": (segment, rater), or (trace, rater) at trace level
     flags: list[Flag]
     undefined_reasons: UndefinedReasons
 
