@@ -46,8 +46,6 @@ Interval = tuple[float, float, int | None]
 PairIntervals = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
 LEVELS = ("segment", "trace")
-PAIR_STAT_FIELDS = ("observed_agreement", "kappa", "se", "positive_agreement", "negative_agreement",
-                    "ac1", "pabak", "prevalence_a", "prevalence_b")
 
 
 def _num(x: float | np.ndarray) -> float | None:
@@ -245,7 +243,7 @@ def _pair_entry(names: tuple[str, str], cell_sums: np.ndarray, values: dict[str,
     return {
         "a": names[0], "b": names[1], "n": both + a_only + b_only + neither,
         "both": both, "a_only": a_only, "b_only": b_only, "neither": neither,
-        # the statistics in PAIR_STAT_FIELDS order
+        # the statistics of pairwise.pair_statistics, then those of bias.bias_statistics
         "observed_agreement": _num(values["observed_agreement"]), "kappa": _num(values["kappa"]),
         "se": _num(values["se"]), "positive_agreement": _num(values["positive_agreement"]),
         "negative_agreement": _num(values["negative_agreement"]), "ac1": _num(values["ac1"]),
