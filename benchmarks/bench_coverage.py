@@ -34,8 +34,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from annotator.core.agreement import intervals
-from annotator.core.agreement.bootstrap import percentile_interval
 from annotator.core.agreement.pairwise import kappa_from_counts
+from annotator.core.agreement.planning import percentile_from_counts as percentile_bootstrap
 from annotator.core.agreement.simulation import cell_probabilities, draw_tables, interval_coverage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,17 +46,6 @@ BIASED += [(n, 0.05, 0.30, 0.2) for n in (200, 1000)]  # a judge that flags six 
 BOOTSTRAP_SUBSET = {"n": (20, 50, 200), "kappa": (0.5,)}  # every prevalence
 IN_BAND, FLOOR = (0.925, 0.975), 0.915
 START, END = "<!-- bench_coverage:start -->", "<!-- bench_coverage:end -->"
-
-
-def percentile_bootstrap(both, a_only, b_only, neither, *, resamples: int = 1000, seed: int = 0):
-    """The shipped percentile bootstrap on tables: resampling n units with replacement is one
-    multinomial draw from the table's own proportions, so all distinct tables go at once."""
-    tables = np.stack([both, a_only, b_only, neither], axis=-1).astype(np.float64)
-    n = tables.sum(axis=1)
-    draws = np.random.default_rng(seed).multinomial(n.astype(np.int64), tables / n[:, None],
-                                                    size=(resamples, len(tables)))
-    low, high, _ = percentile_interval(kappa_from_counts(*np.moveaxis(draws, -1, 0)))
-    return low, high
 
 
 def dirichlet_candidate(lower: tuple[float, float], upper: tuple[float, float], *, widen: bool):

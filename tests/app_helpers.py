@@ -15,7 +15,7 @@ from annotator import store
 from annotator.core.taxonomy import load_taxonomy
 
 # The app's entry script in the installed package (not the checkout's copy).
-MAIN = str(Path(annotator.app.__file__).resolve().parent / "main.py")
+MAIN = str(Path(annotator.app.__file__).resolve().parent / "launch" / "streamlit_app.py")
 
 PAYLOADS = (
     "<script>window.__pwned = 1; alert('script')</script>",
@@ -77,13 +77,18 @@ def add_other_labels(db, segment_id: int, rater: str, codes: set[str], *, kind: 
 # --------------------------------------------------------------------------------------------------
 # AppTest helpers
 
+def page_path(page: str) -> str:
+    """A page file as AppTest.switch_page wants it: relative to the launcher's folder (app/launch/)."""
+    return f"../{page}" if page.startswith("views/") else page
+
+
 def signed_in(token: str, page: str | None = None) -> AppTest:
     at = AppTest.from_file(MAIN, default_timeout=30)
     at.query_params["token"] = token
     at.run()
     assert not at.exception, at.exception
     if page:
-        at.switch_page(page).run()
+        at.switch_page(page_path(page)).run()
         assert not at.exception, at.exception
     return at
 

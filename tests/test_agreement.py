@@ -237,18 +237,18 @@ def test_property_report_is_plain_json_without_nan(values, seed):
 # --- roll-up --------------------------------------------------------------------------------------
 
 
-def test_rollup_any_positive_and_missing_only_when_nothing_labelled():
+def test_rollup_any_positive_and_absent_only_when_every_segment_labelled():
     values = np.array([
         [[0], [-1]],   # t1 segment 0
         [[1], [-1]],   # t1 segment 1
         [[-1], [0]],   # t2 segment 0
-        [[-1], [-1]],  # t2 segment 1
+        [[-1], [-1]],  # t2 segment 1: the second rater saw half of t2, so t2 is missing for her
         [[0], [-1]],   # t0 segment 0 (a trace id that sorts first but appears last)
     ], np.int8)
     ls = make_label_set(values, groups=["t1", "t1", "t2", "t2", "t0"])
     traces = rollup(ls)
     assert traces.units == ("t1", "t2", "t0") and traces.unit_groups is None
-    assert traces.values[:, :, 0].tolist() == [[1, -1], [-1, 0], [0, -1]]
+    assert traces.values[:, :, 0].tolist() == [[1, -1], [-1, -1], [0, -1]]
 
 
 def test_trace_level_report_equals_report_on_rolled_up_labels():
@@ -301,11 +301,11 @@ def test_co_confusion_matches_brute_force():
 
 
 def test_co_confusion_chunks_give_the_same_answer(monkeypatch):
-    from annotator.core.agreement import ambiguity
+    from annotator.core.agreement import confusion
 
     ls = random_label_set(13, 50, 3, 4, prevalence=0.3, noise=0.3)
     whole = co_confusion(ls)
-    monkeypatch.setattr(ambiguity, "UNIT_CHUNK", 7)
+    monkeypatch.setattr(confusion, "PRODUCTS_PER_CHUNK", 3)
     assert co_confusion(ls) == whole
 
 

@@ -21,11 +21,11 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from app_helpers import add_trace
+from test_app_browser import CHROMIUM, CHROMIUM_ARGS, _need_browser, _served
 
 from annotator import store
 from annotator.app.viewmodels.navigation import pages_for
-from app_helpers import add_trace
-from test_app_browser import CHROMIUM, CHROMIUM_ARGS, _need_browser, _served
 
 pytestmark = pytest.mark.browser
 
@@ -140,16 +140,31 @@ def _open_expanders(page) -> None:
         target.click()
 
 
+TOOLTIPS_SHOWN: list[str] = []  # one entry per tooltip rendered, so the crawl can tell it hovered some
+_ON_TOP = """el => {
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return hit !== null && (hit === el || el.contains(hit));
+}"""
+
+
 def _hover_help(page) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     icons = page.locator('[data-testid="stTooltipHoverTarget"]:visible')
     for i in range(min(icons.count(), 4)):
+        icon = icons.nth(i)
+        icon.scroll_into_view_if_needed(timeout=5_000)
+        # A help icon under a chart or a table cannot be hovered (and its tooltip holds no data text):
+        # ask the page what is under its centre rather than let Playwright retry the hover for seconds.
+        if not icon.evaluate(_ON_TOP):
+            continue
         try:
-            icons.nth(i).hover(timeout=5_000)
-        except PlaywrightTimeout:  # covered by a chart: its tooltip holds no data text
+            icon.hover(timeout=2_000)
+        except PlaywrightTimeout:  # covered after all (the page moved between the two steps)
             continue
         page.locator('[data-testid="stTooltipContent"]').first.wait_for(timeout=10_000)
+        TOOLTIPS_SHOWN.append(page.url)
     page.mouse.move(1, 1)  # away, so no tooltip covers the next tab
     page.locator('[data-testid="stTooltipContent"]').first.wait_for(state="detached", timeout=10_000)
 
@@ -244,3 +259,4 @@ def test_every_page_for_every_role_loads_nothing_from_outside(hostile_server):
         finally:
             browser.close()
     assert outside == []
+    assert len(TOOLTIPS_SHOWN) >= 10, TOOLTIPS_SHOWN  # the help tooltips (Markdown) were rendered too

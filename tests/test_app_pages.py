@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, shown, signed_in, texts
+from app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, page_path, shown, signed_in, texts
 from streamlit.testing.v1 import AppTest
 
 from annotator import store
@@ -83,12 +83,12 @@ def test_sign_out(app_tokens):
 def test_each_role_sees_only_its_pages(app_tokens, role, allowed, refused):
     at = signed_in(app_tokens[role])
     for page in allowed:
-        at.switch_page(page).run()
+        at.switch_page(page_path(page)).run()
         assert not at.exception, (page, at.exception)
         assert not any("do not have access" in e.value for e in at.error), page
     for page in refused:  # not registered for this role: AppTest cannot even switch to it
         with pytest.raises(ValueError, match="Could not find a navigation page"):
-            at.switch_page(page)
+            at.switch_page(page_path(page))
 
 
 def test_pages_refuse_a_role_that_is_too_low(app_tokens):
@@ -258,11 +258,26 @@ def test_agreement_dashboard_renders(app_tokens, app_db):
     _two_raters(app_db)
     at = signed_in(app_tokens["rita"], "views/agreement.py")
     assert [t.value for t in at.title] == ["Agreement"]
-    assert len(at.get("vega_lite_chart")) == 3  # kappa per mode, pair matrix, co-confusion
+    assert len(at.get("vega_lite_chart")) == 3  # people's kappa per mode, pair matrix, co-confusion
     assert sorted(b.proto.label for b in at.get("download_button")) == [
         "Report .csv", "Report .html", "Report .json", "Report .md"]
+    assert not any("annotator_1 vs" in d.value.to_string() for d in at.dataframe)  # people first, pairs on demand
+    at.toggle(key="agreement_all_pairs").set_value(True).run()
     assert any("annotator_1" in d.value.to_string() for d in at.dataframe)
     assert not at.error
+
+
+def test_agreement_page_shows_judges_against_the_people(app_tokens, app_db):
+    """A judge is not one of the people: its own table, and the alt-test says why it was not run here."""
+    _two_raters(app_db)
+    for seg in (2, 3, 4):
+        add_other_labels(app_db, seg, "judge:m@v1", {"1.1"}, kind="judge")
+    at = signed_in(app_tokens["rita"], "views/agreement.py")
+    assert not at.exception and not at.error
+    assert "On which modes can the judge replace an annotator?" in texts(at)
+    table = next(d.value for d in at.dataframe if "judge vs people [95% CI]" in d.value.columns)
+    assert set(table["judge"]) == {"judge:m@v1"}
+    assert table["can replace an annotator?"].str.contains("at least 3 annotators").all()
 
 
 def test_agreement_page_with_nothing_to_compare(app_tokens):

@@ -7,7 +7,7 @@ import threading
 from collections import Counter
 
 import pytest
-from app_helpers import add_other_labels, add_trace, make_app_db
+from app_helpers import add_other_labels, make_app_db
 from crowd import annotate_all, process_worker
 
 from annotator import store
@@ -194,7 +194,12 @@ def test_queue_migration_backfills_counters(tmp_path):
     db = store.connect(path, migrate=False)
     migrations.apply(db, stop_before="m005_app_queue")
     store.save_taxonomy(db, load_taxonomy("mast"))
-    add_trace(db, "t", [("A", "x"), ("B", "y")])
+    # Rows as the schema before m005 holds them (today's insert_trace writes columns it lacks).
+    db.execute("INSERT INTO traces (id, external_id, source, format, content_hash, text, created_at)"
+               " VALUES (1, 't', 'test', 'jsonl', 'h', 'A: x\nB: y', '2026-01-01')")
+    for idx, (scheme, start, end, queued) in enumerate([("trace", 0, 9, 0), ("turn", 0, 5, 1), ("turn", 5, 9, 1)]):
+        db.execute('INSERT INTO segments (trace_id, scheme, idx, kind, start, "end", content_hash, queued)'
+                   " VALUES (1, ?, ?, ?, ?, ?, 'h', ?)", [scheme, max(idx - 1, 0), scheme, start, end, queued])
     rater = store.ensure_rater(db, "old", "human")
     seg_ids = [r[0] for r in db.execute("SELECT id FROM segments WHERE queued = 1 ORDER BY id")]
     for s in seg_ids:

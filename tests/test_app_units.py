@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_helpers import PAYLOADS, make_app_db
+from app_helpers import make_app_db
 
 from annotator.app.viewmodels import report_views
 from annotator.app.viewmodels.text import TURN_PREVIEW_CHARS, fold, next_limit, plain, plain_body, turns_of
@@ -95,10 +95,11 @@ def test_empty_report_gives_empty_tables():
 def test_readable_tables_say_n_a_for_undefined(app_report):
     summary = report_views.mode_summary(app_report)
     table = report_views.readable(summary)
-    undefined = summary["mean pairwise kappa"].isna()
-    assert undefined.any() and not undefined.all()  # modes nobody marked: kappa undefined
-    assert set(table["mean pairwise kappa"][undefined]) == {"n/a"}
-    assert all(len(v.split(".")[1]) == 2 for v in table["mean pairwise kappa"][~undefined])
+    undefined = [mode["mean_pairwise_kappa"] is None for mode in app_report["modes"]]
+    column = table["people: mean pairwise kappa"]  # with its interval: "0.50 [0.34, 0.66]"
+    assert any(undefined) and not all(undefined)  # modes nobody marked: kappa undefined
+    assert {v for v, u in zip(column, undefined) if u} == {"n/a"}
+    assert all(len(v.split(" ")[0].split(".")[1]) == 2 for v, u in zip(column, undefined) if not u)
 
 
 def _comparison(kappas: list[tuple[float | None, float | None, float | None]]) -> dict:

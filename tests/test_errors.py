@@ -7,12 +7,11 @@ import logging
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from app_helpers import MAIN
 from click.testing import CliRunner
 
-import annotator.app
 from annotator import store
 from annotator.cli.main import cli
 from annotator.core.errors import UserError
@@ -189,7 +188,7 @@ def test_a_page_that_fails_in_the_server_leaves_its_traceback_in_the_log(tmp_pat
         raise RuntimeError("the annotate view broke")
 
     monkeypatch.setattr(annotate, "load_view", broken)
-    at = AppTest.from_file(str(Path(annotator.app.__file__).parent / "main.py"), default_timeout=30)
+    at = AppTest.from_file(MAIN, default_timeout=30)
     at.query_params["token"] = token
     at.run()
     assert at.exception  # Streamlit still shows it on the page

@@ -62,7 +62,8 @@ def test_jsonl_text_and_messages_with_turn_segments(blank_db, tmp_path):
     path = write_jsonl(tmp_path / "t.jsonl", [
         {"id": "a", "text": "**[Programmer]**\nwrite code\n\n**[Reviewer]**\nlooks fine\n",
          "metadata": {"framework": "ChatDev", "round": "pilot"}, "labels": {"ana": labels_with("3.3")}},
-        {"id": "b", "messages": [{"name": "planner", "role": "assistant", "content": "plan: <b>x</b>"},
+        {"id": "b", "messages": [{"name": "planner", "role": "assistant", "recipient": "coder",
+                                  "content": "plan: <b>x</b>"},
                                  {"name": "coder", "role": "assistant", "content": "done"}],
          "labels": {"ana": labels_with(), "judge:gpt@abc": {"1.1": 1}}},
     ])
@@ -71,6 +72,7 @@ def test_jsonl_text_and_messages_with_turn_segments(blank_db, tmp_path):
     trace_b = blank_db.execute("SELECT id FROM traces WHERE external_id = 'b'").fetchone()[0]
     turns = store.segments_of_trace(blank_db, trace_b, "turn")
     assert [t.speaker for t in turns] == ["planner", "coder"]
+    assert [t.recipient for t in turns] == ["coder", None]
     assert "plan: <b>x</b>" in turns[0].text
     kinds = dict(blank_db.execute("SELECT name, kind FROM raters"))
     assert kinds == {"ana": "human", "judge:gpt@abc": "judge"}

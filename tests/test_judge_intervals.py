@@ -14,9 +14,9 @@ from statsmodels.stats.proportion import proportion_confint
 
 from annotator import store
 from annotator.core.agreement.judgeintervals import (
+    agresti_coull_interval,
     judge_intervals,
     paired_change_interval,
-    agresti_coull_interval,
     score_intervals,
 )
 from annotator.ingest import import_file

@@ -8,7 +8,6 @@ import textwrap
 
 import pytest
 
-
 # Names litellm maps to a Hugging Face tokenizer (llama-3, llama-2, replicate, command-r), the name of a
 # model a local vLLM serves, and one litellm knows.
 MODELS = ["hosted_vllm/meta-llama/Llama-3.1-8B-Instruct", "hosted_vllm/llama-2-7b-chat", "replicate/some/model",

@@ -115,3 +115,17 @@ def test_cli_json(lab):
     assert done.exit_code == 0, done.output
     result = json.loads(done.stdout)
     assert [m["code"] for m in result["modes"]] == ALL_CODES and result["raters"] == [V1, V2]
+
+
+def test_overall_mean_kappa_is_the_judges_own_not_the_peoples(lab):
+    """The report's headline averages are among people only; the lab's overall kappa is the judge's against the
+    reference (gold here: no pair of people in that report), averaged over modes where it is defined."""
+    result = compare_judges(lab, [V1, V2], bootstrap=0)
+    for overall in result["overall"]:
+        kappas = []
+        for code in {m["code"] for m in result["modes"]}:
+            gold, said = _column("ana", code), _column(overall["rater"], code)
+            if len(set(gold) | set(said)) > 1:
+                kappas.append(cohen_kappa_score(gold, said))
+        assert overall["mean_kappa"] == pytest.approx(sum(kappas) / len(kappas))
+        assert overall["mean_kappa_modes_covered"] == len(kappas)

@@ -158,6 +158,16 @@ def test_tests_import_only_declared_packages():
     assert not undeclared, f"tests import packages no extra declares: {undeclared}"
 
 
+def test_streamlit_runs_the_app_from_a_folder_of_its_own():
+    """Streamlit puts the script's folder first on sys.path: only the launcher may be found there."""
+    import annotator.app
+    from annotator.cli import serve
+
+    launch = Path(annotator.app.__file__).parent / "launch"
+    assert sorted(p.name for p in launch.iterdir() if p.suffix == ".py") == ["__init__.py", "streamlit_app.py"]
+    assert launch / "streamlit_app.py" == serve.APP
+
+
 def test_version_has_one_source():
     """pyproject's version, as installed, is what `annotator.__version__` and `annotator --version` say."""
     from importlib.metadata import version

@@ -320,6 +320,21 @@ def test_render_messages_edge_cases():
     assert turns == [Turn(0, len(text), None)]
 
 
+def test_render_messages_keeps_recipient_and_meta_on_the_turn_and_its_segments():
+    text, turns = render_messages([
+        {"name": "Orchestrator", "role": "assistant", "recipient": "WebSurfer", "content": "Search it.",
+         "meta": {"span_id": "a1", "started_at": 1.5}},
+        {"name": "WebSurfer", "content": "Done."},
+    ])
+    assert text.splitlines()[0] == "=== Orchestrator -> WebSurfer (assistant) ==="
+    assert (turns[0].recipient, dict(turns[0].meta)) == ("WebSurfer", {"span_id": "a1", "started_at": "1.5"})
+    assert turns[1].recipient is None and turns[1].meta is None
+    assert [t.speaker for t in split_turns(text)] == ["Orchestrator", "WebSurfer"]  # not "Orchestrator -> ..."
+    segs = segment_trace(text, "turn", turns=turns, max_chars=12)  # the first turn is cut into pieces
+    first = [s for s in segs if s.end <= turns[0].end]
+    assert len(first) > 1 and all(s.recipient == "WebSurfer" and s.meta["span_id"] == "a1" for s in first)
+
+
 # ------------------------------------------------------------------------------------ segment_trace
 
 

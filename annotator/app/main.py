@@ -1,6 +1,7 @@
-"""Streamlit entry point: sign-in, then the pages of the user's role (st.navigation).
+"""The app's script body: sign-in, then the pages of the user's role (st.navigation).
 
-Run it with `annotator serve` (or `annotator demo`); the database is $ANNOTATOR_DB.
+Streamlit runs :mod:`annotator.app.launch.streamlit_app`, which calls :func:`run` on every rerun;
+start it with `annotator serve` (or `annotator demo`); the database is $ANNOTATOR_DB.
 """
 
 import logging
@@ -12,27 +13,33 @@ from annotator.app import auth, keys, state
 from annotator.app.viewmodels.navigation import VIEWS, pages_for
 from annotator.services import logs
 
-logs.configure(store.default_path())  # beside the database; idempotent across reruns
 
-# An emoji favicon is drawn in the browser; a Material one (also a page's icon when no page_icon is
-# set here) would be fetched from a font CDN.
-st.set_page_config(page_title="annotator", page_icon="🏷️", layout="wide",
-                   menu_items={"Get help": None, "Report a bug": None,
-                               "About": "annotator: label failure modes in multi-agent LLM traces."})
+def run() -> None:
+    """One script run: configure logging, check the session, run the chosen page."""
+    logs.configure(store.default_path())  # beside the database; idempotent across reruns
+    # An emoji favicon is drawn in the browser; a Material one (also a page's icon when no page_icon is
+    # set here) would be fetched from a font CDN.
+    st.set_page_config(page_title="annotator", page_icon="🏷️", layout="wide",
+                       menu_items={"Get help": None, "Report a bug": None,
+                                   "About": "annotator: label failure modes in multi-agent LLM traces."})
+    page = _navigation()
+    try:
+        page.run()
+    except Exception:  # Streamlit shows it on the page; the log keeps the traceback (stop/rerun are not Exceptions)
+        logging.getLogger("annotator.app").exception("page %r failed", page.title)
+        raise
 
-auth.token_from_link()
-user = auth.current_user()
-st.session_state[state.RUN_USER] = user
-if user is None:
-    page = st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:")])
-else:
+
+def _navigation():
+    """The sign-in page, or the pages of the signed-in user's role (and her account in the sidebar)."""
+    auth.token_from_link()
+    user = auth.current_user()
+    st.session_state[state.RUN_USER] = user
+    if user is None:
+        return st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:")])
     page = st.navigation([st.Page(VIEWS / spec.file, title=spec.title, icon=spec.icon, default=i == 0)
                           for i, spec in enumerate(pages_for(user.role))])
     auth.show_account(user)
     with st.sidebar:
         keys.install()
-try:
-    page.run()
-except Exception:  # Streamlit shows it on the page; the log keeps the traceback (its stop/rerun are not Exceptions)
-    logging.getLogger("annotator.app").exception("page %r failed", page.title)
-    raise
+    return page

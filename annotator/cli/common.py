@@ -14,6 +14,9 @@ SEED = click.IntRange(min=0, max=SQLITE_MAX_INT)  # numpy wants >= 0; seeds are 
 # Resamples are held per pair and mode: a mistyped 10**20 would exhaust memory instead of failing.
 MAX_BOOTSTRAP = 100_000
 BOOTSTRAP = click.IntRange(min=0, max=MAX_BOOTSTRAP)
+# Labels submitted as unsure: the choices are services.report.UNSURE_CHOICES, spelled out so --help needs no numpy.
+UNSURE = click.option("--unsure", default="exclude", show_default=True, type=click.Choice(["exclude", "include"]),
+                      help="Labels a rater submitted as unsure: left out (unsure is not a label) or counted.")
 
 
 def open_db(ctx: click.Context):

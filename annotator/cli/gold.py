@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from annotator.cli.common import ROW_ID, SEED, non_empty
+from annotator.cli.common import ROW_ID, SEED, UNSURE, non_empty
 
 
 @click.group()
@@ -15,13 +15,14 @@ def gold() -> None:
 @gold.command()
 @click.option("--strategy", default="majority", show_default=True, type=click.Choice(["majority", "unanimous"]))
 @click.option("--taxonomy", default="mast", show_default=True, metavar="NAME[@VERSION]")
+@UNSURE
 @click.pass_context
-def build(ctx: click.Context, strategy: str, taxonomy: str) -> None:
+def build(ctx: click.Context, strategy: str, taxonomy: str, unsure: str) -> None:
     """Fill gold from human labels for every segment nobody adjudicated (ties are left for review)."""
     from annotator.cli.common import open_db
     from annotator.services.gold import build_gold
 
-    result = build_gold(open_db(ctx), taxonomy=taxonomy, strategy=strategy)
+    result = build_gold(open_db(ctx), taxonomy=taxonomy, strategy=strategy, include_unsure=unsure == "include")
     click.echo(f"{result.taxonomy}: {result.written} gold labels on {result.segments} segments ({strategy}); "
                f"{result.kept_adjudicated} adjudicated labels kept; "
                f"{len(result.undecided)} (segment, mode) cells left for review")

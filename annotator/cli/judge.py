@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from annotator.cli.common import BOOTSTRAP, SEED, SQLITE_MAX_INT, FiniteNumber, check_url
+from annotator.cli.common import BOOTSTRAP, SEED, SQLITE_MAX_INT, UNSURE, FiniteNumber, check_url
 from annotator.core.report.fmt import fmt_field_with_ci, fmt_money, fmt_number, fmt_with_ci
 
 if TYPE_CHECKING:
@@ -190,16 +190,17 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.option("--taxonomy", default="mast", show_default=True, metavar="NAME[@VERSION]")
 @click.option("--bootstrap", default=1000, show_default=True, type=BOOTSTRAP)
 @click.option("--seed", default=0, show_default=True, type=SEED)
+@UNSURE
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @click.pass_context
 def compare(ctx: click.Context, raters: tuple[str, ...], against: str, split: str, taxonomy: str, bootstrap: int,
-            seed: int, as_json: bool) -> None:
+            seed: int, unsure: str, as_json: bool) -> None:
     """Judge raters side by side against gold (or a rater): kappa with CI, precision, recall, F1 per mode."""
     from annotator.cli.common import emit_json, open_db
     from annotator.services.judgelab import compare_judges
 
     result = compare_judges(open_db(ctx), list(raters), against=against, split=split, taxonomy=taxonomy,
-                            bootstrap=bootstrap, seed=seed)
+                            bootstrap=bootstrap, seed=seed, include_unsure=unsure == "include")
     if as_json:
         emit_json(result)
         return

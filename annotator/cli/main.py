@@ -20,7 +20,7 @@ from typing import NoReturn
 
 import click
 
-from annotator.cli import data, export, gold, judge, report, serve, taxonomy
+from annotator.cli import data, export, gold, judge, plan, report, serve, taxonomy
 from annotator.core.errors import UserError
 
 USER_EXIT = 1
@@ -116,7 +116,7 @@ def cli(ctx: click.Context, db_path: Path) -> None:
 
 
 for command in (data.init, data.import_, data.stats, taxonomy.taxonomy, serve.serve, serve.demo, serve.users,
-                report.report, export.export, gold.gold, judge.judge):
+                report.report, export.export, gold.gold, judge.judge, plan.plan):
     cli.add_command(command)
 
 

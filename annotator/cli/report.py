@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from annotator.cli.common import BOOTSTRAP, SEED
+from annotator.cli.common import BOOTSTRAP, SEED, UNSURE
 
 
 @click.command()
@@ -25,11 +25,16 @@ from annotator.cli.common import BOOTSTRAP, SEED
                    "window-level segments (segments of a trace are not independent), segment when each segment "
                    "is a whole trace; the report says which in params.resample and params.resample_reason.")
 @click.option("--seed", default=0, show_default=True, type=SEED)
+@click.option("--alt-test-epsilon", default=0.2, show_default=True, type=click.FloatRange(0, 1, max_open=True),
+              help="Cost-benefit margin of the alternative annotator test of each judge (the paper's advice: "
+                   "0.2 expert annotators, 0.15 skilled ones, 0.1 crowd workers; smaller when people agree little).")
+@UNSURE
 @click.option("--format", "fmt", default="md", show_default=True, type=click.Choice(["json", "csv", "md", "html"]))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
 @click.pass_context
 def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, tags: tuple[str, ...],
-           ci_method: str, bootstrap: int, resample: str | None, seed: int, fmt: str, out: Path | None) -> None:
+           ci_method: str, bootstrap: int, resample: str | None, seed: int, alt_test_epsilon: float, unsure: str,
+           fmt: str, out: Path | None) -> None:
     """Agreement per failure mode: kappa with CI for every pair, multi-rater figures, co-confusion."""
     from annotator.cli.common import open_db, parse_tags
     from annotator.core.errors import about_file
@@ -40,7 +45,8 @@ def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, ta
     if names is not None and len(set(names)) < len(names):
         raise click.BadParameter(f"{raters!r} names a rater twice", param_hint="--raters")
     document = report_for(open_db(ctx), taxonomy=taxonomy, raters=names, level=level, tags=parse_tags(tags),
-                          bootstrap=bootstrap, seed=seed, ci_method=ci_method, resample=resample)
+                          bootstrap=bootstrap, seed=seed, ci_method=ci_method, resample=resample,
+                          alt_test_epsilon=alt_test_epsilon, include_unsure=unsure == "include")
     text = render(document, fmt)
     if out is None:
         click.echo(text)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-APP = Path(__file__).resolve().parents[1] / "app" / "main.py"
+APP = Path(__file__).resolve().parents[1] / "app" / "launch" / "streamlit_app.py"
 DEFAULT_URL = "http://127.0.0.1:8501/"
 log = logging.getLogger(__name__)
 

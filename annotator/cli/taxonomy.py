@@ -92,15 +92,10 @@ def _report_options(fn):
 @click.pass_context
 def ambiguous(ctx: click.Context, ref: str, tags: tuple[str, ...], bootstrap: int, as_json: bool) -> None:
     """Modes ranked by human-human kappa, with the modes each is confused with and example segments."""
-    from annotator import store
     from annotator.cli.common import emit_json, open_db, parse_tags
-    from annotator.core.report.modes import ambiguous_modes
-    from annotator.services.report import report_for
+    from annotator.services.taxonomy_agreement import ambiguous as ambiguous_modes
 
-    db = open_db(ctx)
-    humans = [r.name for r in store.list_raters(db) if r.kind == "human"]
-    report = report_for(db, taxonomy=ref, raters=humans or None, tags=parse_tags(tags), bootstrap=bootstrap)
-    rows = ambiguous_modes(report)
+    rows = ambiguous_modes(open_db(ctx), ref, tags=parse_tags(tags), bootstrap=bootstrap)
     if as_json:
         emit_json(rows)
         return
@@ -121,20 +116,14 @@ def ambiguous(ctx: click.Context, ref: str, tags: tuple[str, ...], bootstrap: in
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def compare(ctx: click.Context, before: str, after: str, tags: tuple[str, ...], bootstrap: int, as_json: bool) -> None:
-    """Agreement per mode before and after a refinement (AFTER must be refined from BEFORE)."""
-    from annotator import store
-    from annotator.cli.common import emit_json, open_db, parse_tags
-    from annotator.core.report.modes import compare_versions
-    from annotator.services.report import report_for
+    """Mean pairwise kappa among people per mode, before and after a refinement (AFTER refined from BEFORE).
 
-    db = open_db(ctx)
-    old, new = store.get_taxonomy(db, before), store.get_taxonomy(db, after)
-    mapping = store.get_mapping_rows(db, old.id, new.id)
-    if not mapping:
-        raise click.ClickException(f"no stored mapping from {old.taxonomy.ref} to {new.taxonomy.ref}")
-    tag_map = parse_tags(tags)
-    rows = compare_versions(report_for(db, taxonomy=before, tags=tag_map, bootstrap=bootstrap),
-                            report_for(db, taxonomy=after, tags=tag_map, bootstrap=bootstrap), mapping)
+    Judges and gold are left out: the figure is the one the Taxonomy page shows for the same versions.
+    """
+    from annotator.cli.common import emit_json, open_db, parse_tags
+    from annotator.services.taxonomy_agreement import refinement_comparison
+
+    rows = refinement_comparison(open_db(ctx), before, after, tags=parse_tags(tags), bootstrap=bootstrap)
     if as_json:
         emit_json(rows)
         return

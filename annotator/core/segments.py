@@ -19,7 +19,8 @@ Turn detection lives in :mod:`annotator.core.turns`; its names are re-exported h
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from annotator.core.errors import OptionError
 from annotator.core.turns import Turn, render_messages, split_turns
@@ -46,6 +47,8 @@ class Segment:
     start: int
     end: int
     speaker: str | None = None  # only for kind "turn"
+    recipient: str | None = None  # only for kind "turn", where the format names it
+    meta: Mapping[str, str] | None = field(default=None, compare=False)  # the turn's (see Turn.meta)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -101,19 +104,22 @@ def _cut(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int
     return pieces
 
 
-def _units(text: str, turns: list[Turn], max_chars: int) -> list[tuple[int, int, str | None, bool]]:
-    """(start, end, speaker, whole) per non-empty turn, oversized turns cut into pieces (whole=False)."""
-    units: list[tuple[int, int, str | None, bool]] = []
+_Unit = tuple[int, int, Turn, bool]  # (start, end, the turn it comes from, whether it is the whole turn)
+
+
+def _units(text: str, turns: list[Turn], max_chars: int) -> list[_Unit]:
+    """One unit per non-empty turn, oversized turns cut into pieces (whole=False)."""
+    units: list[_Unit] = []
     for turn in turns:
         if turn.end == turn.start:
             continue
         pieces = _cut(text, turn.start, turn.end, max_chars)
         whole = len(pieces) == 1
-        units.extend((s, e, turn.speaker, whole) for s, e in pieces)
+        units.extend((s, e, turn, whole) for s, e in pieces)
     return units
 
 
-def _windows(units: list[tuple[int, int, str | None, bool]], size: int, max_chars: int) -> list[Segment]:
+def _windows(units: list[_Unit], size: int, max_chars: int) -> list[Segment]:
     """Group whole turns greedily, at most ``size`` turns and max_chars per window; pieces stand alone."""
     spans: list[list[int]] = []  # [start, end, turns]
     open_window = False
@@ -157,5 +163,6 @@ def segment_trace(
         return [Segment(0, "trace", 0, len(text))]
     units = _units(text, split_turns(text) if turns is None else turns, max_chars)
     if kind == "turn":
-        return [Segment(i, "turn", s, e, speaker) for i, (s, e, speaker, _) in enumerate(units)]
+        return [Segment(i, "turn", s, e, turn.speaker, turn.recipient, turn.meta)
+                for i, (s, e, turn, _) in enumerate(units)]
     return _windows(units, size or 1, max_chars)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 __all__ = ["Turn", "render_messages", "split_turns"]
@@ -19,11 +19,18 @@ __all__ = ["Turn", "render_messages", "split_turns"]
 
 @dataclass(frozen=True)
 class Turn:
-    """One agent message inside a trace: ``text[start:end]``, said by ``speaker`` (None if unknown)."""
+    """One agent message inside a trace: ``text[start:end]``, said by ``speaker`` (None if unknown).
+
+    ``recipient`` is who it was addressed to, where the format says so. ``meta`` carries what a
+    structured format knows about the turn and a reader may want to see (keys such as ``span_id``,
+    ``parent_span_id``, ``started_at``, ``ended_at``, ``kind``); plain-text logs leave it None.
+    """
 
     start: int
     end: int
     speaker: str | None
+    recipient: str | None = None
+    meta: Mapping[str, str] | None = field(default=None, compare=False)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -68,11 +75,13 @@ def _magentic_speaker(match: re.Match[str]) -> str | None:
 
 def _rendered_speaker(match: re.Match[str]) -> str | None:
     # Header written by render_messages: "=== name (role) ===" or "=== name ===".
+    # With a recipient: "=== name -> recipient (role) ===".
     label = match.group("speaker").strip()
     if label == _UNNAMED:
         return None
     with_role = re.fullmatch(r"(.+?) \([^()]*\)", label)
-    return with_role.group(1) if with_role else label
+    speaker = with_role.group(1) if with_role else label
+    return speaker.split(_TO, 1)[0] or None
 
 
 _FORMATS: tuple[_Format, ...] = (
@@ -189,6 +198,7 @@ _NOT_SPEAKERS = frozenset(
 
 _TRAJECTORY_KEY = re.compile(r'^(?P<indent> {0,40})"trajectory": \[' + _EOL, re.MULTILINE)
 _UNNAMED = "(unnamed)"
+_TO = " -> "  # between speaker and recipient in a rendered header
 
 
 @lru_cache(maxsize=16)
@@ -322,27 +332,38 @@ def _one_line(value: object) -> str:
     return " ".join(str(value).split()) if value is not None else ""
 
 
+def _header(name: str, role: str, recipient: str) -> str:
+    label = name or role or _UNNAMED
+    if recipient:
+        label += f"{_TO}{recipient}"
+    return f"{label} ({role})" if name and role and name != role else label
+
+
 def render_messages(messages: list[dict]) -> tuple[str, list[Turn]]:
     """Render JSON chat messages ``[{"name", "role", "content"}]`` as a plain-text trace and its turns.
 
-    Each message becomes a header line ``=== name (role) ===`` followed by its content; messages are
-    separated by a blank line, which belongs to the turn before it, so the turns tile the text. The
-    speaker is the name, else the role, else None. :func:`split_turns` recognises the headers, but
-    callers that have the messages should keep these turns: content may contain header-like lines.
+    Each message becomes a header line ``=== name (role) ===`` (``=== name -> recipient (role) ===``
+    when the message has a ``recipient``) followed by its content; messages are separated by a blank
+    line, which belongs to the turn before it, so the turns tile the text. The speaker is the name,
+    else the role, else None; an optional ``meta`` mapping is kept on the turn as text values.
+    :func:`split_turns` recognises the headers, but callers that have the messages should keep these
+    turns: content may contain header-like lines.
     """
     chunks: list[str] = []
-    speakers: list[str | None] = []
+    people: list[tuple[str | None, str | None, Mapping[str, str] | None]] = []
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
             raise ValueError(f"messages[{i}]: expected an object with name, role and content")
         name, role = _one_line(message.get("name")), _one_line(message.get("role"))
-        label = f"{name} ({role})" if name and role and name != role else (name or role or _UNNAMED)
+        recipient = _one_line(message.get("recipient"))
         body = _content_text(message.get("content"))
-        chunks.append(f"=== {label} ===\n{body}" + ("" if body.endswith("\n") else "\n"))
-        speakers.append(name or role or None)
+        chunks.append(f"=== {_header(name, role, recipient)} ===\n{body}" + ("" if body.endswith("\n") else "\n"))
+        meta = message.get("meta")
+        people.append((name or role or None, recipient or None,
+                       {str(k): str(v) for k, v in meta.items()} if isinstance(meta, Mapping) else None))
     turns, pos = [], 0
-    for i, (chunk, speaker) in enumerate(zip(chunks, speakers)):
+    for i, (chunk, (speaker, addressee, details)) in enumerate(zip(chunks, people)):
         end = pos + len(chunk) + (1 if i + 1 < len(chunks) else 0)
-        turns.append(Turn(pos, end, speaker))
+        turns.append(Turn(pos, end, speaker, addressee, details))
         pos = end
     return "\n".join(chunks), turns

@@ -1,6 +1,6 @@
 """Reader for JSON Lines: one trace per line.
 
-    {"id": str, "text": str}  or  {"id": str, "messages": [{"name", "role", "content"}, ...]}
+    {"id": str, "text": str}  or  {"id": str, "messages": [{"name", "role", "recipient"?, "content"}, ...]}
     optional "metadata": {"framework", "benchmark", "llm", any other tag: value}
     optional "labels": {"<rater>": {"<mode code>": 0|1, ...}}   (trace level; "judge:..." raters are judges)
     optional "taxonomy": "NAME@VERSION" for the labels (default: the latest mast)
@@ -41,10 +41,11 @@ def _text_and_turns(path: Path, number: int, record: dict, record_id: str):
         for j, message in enumerate(messages):
             if not isinstance(message, dict) or not isinstance(message.get("content"), str):
                 raise fail(path, f"line {number} (id {record_id}): messages[{j}] needs a string 'content'")
-            for key in ("name", "role"):
+            for key in ("name", "role", "recipient"):
                 optional_text(path, message.get(key), f"messages[{j}].{key}", record=f"line {number}",
                               record_id=record_id)
-        return render_messages(messages)
+        return render_messages([{key: m.get(key) for key in ("name", "role", "recipient", "content")}
+                                for m in messages])
     raise fail(path, f"line {number} (id {record_id}): missing its trace ('text' or 'messages')")
 
 

@@ -73,7 +73,8 @@ def build_segments(record: TraceRecord, scheme: str) -> list[store.SegmentInput]
     if scheme == "trace":
         return [whole]
     parts = segment_trace(record.text, scheme, turns=record.turns)
-    return [whole] + [store.SegmentInput(scheme, s.index, s.kind, s.start, s.end, s.speaker) for s in parts]
+    return [whole] + [store.SegmentInput(scheme, s.index, s.kind, s.start, s.end, s.speaker,
+                                         recipient=s.recipient, meta=s.meta) for s in parts]
 
 
 class _Importer:

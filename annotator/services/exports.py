@@ -2,7 +2,8 @@
 
 JSON Lines of `segments` and `labels` use the import shape (one record per segment, labels per rater),
 so an export can be imported into another database; `labels` adds per-label details (rationale,
-evidence, time) under "details". CSV is one row per label / gold label / segment.
+evidence, time) under "details" and each rater's submission status (done | unsure, null when the labels
+came without a submission) under "status". CSV is one row per label / gold label / segment.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def _segment_record(row: dict, tags: dict[str, str]) -> dict:
     if row["scheme"] != "trace":
         metadata.update(source_trace=row["trace_id"], segment_scheme=row["scheme"], segment_index=row["index"],
                         speaker=row["speaker"] or "")
+        if row.get("recipient"):
+            metadata["recipient"] = row["recipient"]
     return {"id": record_id(row["trace_id"], row["scheme"], row["index"]), "text": row["text"], "metadata": metadata}
 
 
@@ -56,6 +59,7 @@ def label_records(db: sqlite_utils.Database, taxonomy_id: int | None = None) -> 
                 yield record
             current, record = key, _label_record_head(db, row, tags)
         record["labels"].setdefault(row["rater"], {})[row["mode"]] = row["value"]
+        record["status"][row["rater"]] = row["status"]
         detail = {k: row[k] for k in ("rationale", "evidence") if row[k]}
         detail.update(updated_at=row["updated_at"], rater_kind=row["rater_kind"], stale=bool(row["stale"]))
         record["details"].setdefault(row["rater"], {})[row["mode"]] = detail
@@ -67,9 +71,10 @@ def _label_record_head(db: sqlite_utils.Database, row: dict, tags: dict) -> dict
     segment = store.get_segment(db, row["segment_id"])
     trace = store.get_trace(db, segment.trace_id)
     head = _segment_record({"trace_id": row["trace_id"], "scheme": segment.scheme, "index": segment.idx,
-                            "speaker": segment.speaker, "text": segment.text, "framework": trace.framework,
+                            "speaker": segment.speaker, "recipient": segment.recipient,
+                            "text": segment.text, "framework": trace.framework,
                             "benchmark": trace.benchmark, "llm": trace.llm}, tags.get(row["trace_id"], {}))
-    return {**head, "taxonomy": row["taxonomy"], "labels": {}, "details": {}}
+    return {**head, "taxonomy": row["taxonomy"], "labels": {}, "status": {}, "details": {}}
 
 
 def gold_records(db: sqlite_utils.Database, taxonomy_id: int | None = None) -> Iterator[dict]:

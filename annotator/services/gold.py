@@ -51,14 +51,19 @@ class GoldBuild:
     written: int = 0
     segments: int = 0
     kept_adjudicated: int = 0  # (segment, mode) cells a reviewer decided
+    include_unsure: bool = False  # labels submitted as unsure counted (else left out)
     undecided: list[tuple[str, str]] = field(default_factory=list)  # (segment id, mode code) left for review
 
 
-def build_gold(db: sqlite_utils.Database, *, taxonomy: str = "mast", strategy: str = "majority") -> GoldBuild:
-    """Fill gold from human labels for every segment nobody adjudicated; never touches adjudicated gold."""
+def build_gold(db: sqlite_utils.Database, *, taxonomy: str = "mast", strategy: str = "majority",
+               include_unsure: bool = False) -> GoldBuild:
+    """Fill gold from human labels for every segment nobody adjudicated; never touches adjudicated gold.
+
+    Labels submitted as unsure do not count towards gold unless `include_unsure`.
+    """
     stored = store.get_taxonomy(db, taxonomy)
-    labels = _human_labels(db, stored)
-    result = GoldBuild(taxonomy=stored.taxonomy.ref, strategy=strategy)
+    labels = _human_labels(db, stored, include_unsure=include_unsure)
+    result = GoldBuild(taxonomy=stored.taxonomy.ref, strategy=strategy, include_unsure=include_unsure)
     if labels is None:
         raise RefusedError(f"no human labels under {stored.taxonomy.ref}: nothing to build gold from")
     value, provenance = decide_gold(labels.values, strategy)
@@ -79,12 +84,12 @@ def build_gold(db: sqlite_utils.Database, *, taxonomy: str = "mast", strategy: s
     return result
 
 
-def _human_labels(db: sqlite_utils.Database, stored: store.StoredTaxonomy):
+def _human_labels(db: sqlite_utils.Database, stored: store.StoredTaxonomy, *, include_unsure: bool = False):
     humans = [r.name for r in store.list_raters(db) if r.kind == "human"]
     if not humans:
         return None
     try:
-        labels = store.load_label_set(db, stored, raters=humans)
+        labels = store.load_label_set(db, stored, raters=humans, include_unsure=include_unsure)
     except store.StoreError:
         return None
     keep = [i for i in range(len(labels.raters)) if (labels.values[:, i, :] >= 0).any()]

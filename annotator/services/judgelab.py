@@ -18,13 +18,14 @@ from annotator.core.agreement import LabelSet, compute_report, judge_scores
 from annotator.core.agreement.judgeintervals import (
     CHANGE_METHOD_BOOTSTRAP,
     CHANGE_METHOD_DIRICHLET,
-    SCORE_METHOD_BOOTSTRAP,
     SCORE_METHOD_AGRESTI_COULL,
+    SCORE_METHOD_BOOTSTRAP,
     judge_intervals,
 )
 from annotator.core.agreement.resampling import SEGMENT, choose_resample, resample_groups
 from annotator.core.errors import OptionError, RefusedError
 from annotator.core.report.model import Classification, Flag, Report, Scores
+from annotator.services.report import unsure_choice
 
 SPLITS = ("dev", "test", "all")
 
@@ -84,6 +85,7 @@ class ComparisonParams(TypedDict):
 
     bootstrap: int
     seed: int
+    unsure: str  # "exclude" or "include": labels submitted as unsure left out or kept
     resample: str  # "segment" or "trace" (annotator.core.agreement.resampling)
     resample_reason: str
     ci_methods: dict[str, str]  # figure -> method ("agresti-coull", "percentile", "paired dirichlet", ...)
@@ -109,13 +111,14 @@ class _Versus(TypedDict):
 
 
 def _reference_set(db: sqlite_utils.Database, stored: store.StoredTaxonomy, raters: list[str], against: str,
-                   split: str) -> LabelSet:
-    """Labels of the judges and the reference, on the reference's units of the chosen split."""
+                   split: str, *, include_unsure: bool = False) -> LabelSet:
+    """Labels of the judges and the reference, on the reference's units of the chosen split (a human
+    reference's labels submitted as unsure left out unless `include_unsure`)."""
     if against == "gold":
-        labels = store.load_label_set(db, stored, raters=raters, include_gold=True)
+        labels = store.load_label_set(db, stored, raters=raters, include_gold=True, include_unsure=include_unsure)
         reference = store.GOLD_RATER
     else:
-        labels = store.load_label_set(db, stored, raters=[*raters, against])
+        labels = store.load_label_set(db, stored, raters=[*raters, against], include_unsure=include_unsure)
         reference = against
     if reference not in labels.raters or not (labels.values[:, labels.rater_index(reference)] >= 0).any():
         what = ("gold labels (run 'annotator gold build' or adjudicate)" if against == "gold"
@@ -129,9 +132,7 @@ def _reference_set(db: sqlite_utils.Database, stored: store.StoredTaxonomy, rate
         keep &= np.array([sides.get(int(u)) == split for u in labels.units])
     if not keep.any():
         raise RefusedError(f"no segments with reference labels in the {split} split")
-    index = np.flatnonzero(keep)
-    return LabelSet(tuple(labels.units[i] for i in index), labels.raters, labels.rater_kinds, labels.modes,
-                    labels.values[index], tuple(labels.unit_groups[i] for i in index) if labels.unit_groups else None)
+    return labels.select_units(np.flatnonzero(keep))
 
 
 def _judge_vs_reference(labels: LabelSet, judge: str, reference: str, *, bootstrap: int, seed: int,
@@ -143,16 +144,18 @@ def _judge_vs_reference(labels: LabelSet, judge: str, reference: str, *, bootstr
 
 
 def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str = "gold", split: str = "all",
-                   taxonomy: str = "mast", bootstrap: int = 1000, seed: int = 0) -> Comparison:
+                   taxonomy: str = "mast", bootstrap: int = 1000, seed: int = 0,
+                   include_unsure: bool = False) -> Comparison:
     """Per mode, each judge's kappa, precision, recall and F1 against the reference with 95% intervals, side by
     side, with the change in kappa from the previous rater in the list (e.g. the previous prompt version) and its
-    paired interval. Segments or whole traces are resampled as for the report (the same default)."""
+    paired interval. Segments or whole traces are resampled as for the report (the same default). A human
+    reference's labels submitted as unsure are left out unless `include_unsure`."""
     if split not in SPLITS:
         raise OptionError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
     if not raters:
         raise OptionError("name at least one judge rater (see 'annotator judge list')")
     stored = store.get_taxonomy(db, taxonomy)
-    labels = _reference_set(db, stored, raters, against, split)
+    labels = _reference_set(db, stored, raters, against, split, include_unsure=include_unsure)
     reference = store.GOLD_RATER if against == "gold" else against
     resample, reason = choose_resample(labels, level="segment")
     results = {r: _judge_vs_reference(labels, r, reference, bootstrap=bootstrap, seed=seed, resample=resample)
@@ -170,7 +173,8 @@ def compare_judges(db: sqlite_utils.Database, raters: list[str], *, against: str
         "taxonomy": stored.taxonomy.ref, "against": against, "split": split, "segments": len(labels.units),
         "raters": raters, "modes": modes, "overall": overall,
         "leakage": {r: leaked_examples(db, r, taxonomy=taxonomy) for r in raters},
-        "params": {"bootstrap": bootstrap, "seed": seed, "resample": resample, "resample_reason": reason,
+        "params": {"bootstrap": bootstrap, "seed": seed, "unsure": unsure_choice(include_unsure),
+                   "resample": resample, "resample_reason": reason,
                    "ci_methods": {"modes.judges.kappa": results[raters[0]]["report"]["params"]["ci_method"],
                                   "modes.judges.precision_recall_f1": score_method,
                                   "modes.judges.kappa_change": CHANGE_METHOD_DIRICHLET if independent
@@ -211,10 +215,12 @@ def _add_changes(rows: list, key: str, ci: Intervals | None = None, ci_key: str 
 
 
 def _overall(j: int, rater: str, result: _Versus, ci: Intervals) -> Overall:
-    summary = result["report"]["summary"]
+    # The report's own averages are among people only; a judge against gold has no pair of people, so take
+    # the average over modes of the one pair (judge, reference).
+    pair = result["report"]["summary"]["pairs"][0]
     pooled = result["scores"]["pooled"]
     row = {"rater": rater, **pooled, **_with_cis(pooled, ci, "pooled_", (j,)),
-           "mean_kappa": summary["mean_kappa"], "mean_kappa_modes_covered": summary["mean_kappa_modes_covered"]}
+           "mean_kappa": pair["mean_kappa"], "mean_kappa_modes_covered": pair["modes_covered"]}
     return cast(Overall, row)
 
 
@@ -232,11 +238,11 @@ def _mode_row(k: int, code: str, name: str, raters: list[str], results: dict[str
 
 
 def judge_errors(db: sqlite_utils.Database, rater: str, code: str, *, against: str = "gold", split: str = "all",
-                 taxonomy: str = "mast", limit: int = 50) -> list[dict]:
+                 taxonomy: str = "mast", limit: int = 50, include_unsure: bool = False) -> list[dict]:
     """False positives and false negatives of `rater` on mode `code`, with the segment text and the evidence
     the judge quoted (FP: its quote; FN: none, it said absent)."""
     stored = store.get_taxonomy(db, taxonomy)
-    labels = _reference_set(db, stored, [rater], against, split)
+    labels = _reference_set(db, stored, [rater], against, split, include_unsure=include_unsure)
     k = list(labels.mode_codes).index(code) if code in labels.mode_codes else None
     if k is None:
         raise OptionError(f"{stored.taxonomy.ref} has no mode {code!r}")

@@ -6,6 +6,7 @@ import sqlite_utils
 
 from annotator import store
 from annotator.core.agreement import LabelSet, build_report
+from annotator.core.agreement.alttest import DEFAULT_EPSILON as ALT_TEST_EPSILON
 from annotator.core.agreement.intervals import DEFAULT_METHOD
 from annotator.core.errors import OptionError, RefusedError
 from annotator.core.report.model import Report, SelfAgreement
@@ -15,18 +16,23 @@ class NoLabelsError(RefusedError):
     """The selection (taxonomy, raters, tags) holds no labels: nothing to report, not a failure."""
 
 
+UNSURE_CHOICES = ("exclude", "include")  # --unsure: labels submitted as unsure are left out by default
+
 MAST_ATTRIBUTION = ("Derived from MAD: Multi-Agent System Traces Dataset (Cemri, Pan, Yang et al., "
                     "'Why Do Multi-Agent LLM Systems Fail?', 2025), CC-BY-4.0.")
 
 
 def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: list[str] | None = None,
                level: str = "segment", tags: dict[str, str] | None = None, bootstrap: int = 1000, seed: int = 0,
-               include_gold: bool = False, ci_method: str = DEFAULT_METHOD, resample: str | None = None) -> Report:
+               include_gold: bool = False, ci_method: str = DEFAULT_METHOD, resample: str | None = None,
+               alt_test_epsilon: float = ALT_TEST_EPSILON, include_unsure: bool = False) -> Report:
     """Load labels from the database and build the agreement report (the CLI's and the app's entry point).
 
     ``resample`` ("segment" or "trace") chooses what the bootstrap draws; None (the CLI's and the app's
     default) follows the segmentation: whole traces for turn- and window-level segments, single segments
     when each is a whole trace (:func:`annotator.core.agreement.resampling.choose_resample`).
+    Labels a rater submitted as unsure are left out unless `include_unsure` (``params.filters.unsure``
+    records which).
 
     Raises NoLabelsError (one line) when the selection holds no labels.
     """
@@ -35,19 +41,26 @@ def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: lis
     if resample not in (None, "segment", "trace"):
         raise OptionError(f"--resample must be 'segment' or 'trace', not {resample!r}")
     stored = store.get_taxonomy(db, taxonomy)
-    label_set = store.load_label_set(db, stored, raters=raters, tags=tags, include_gold=include_gold)
+    label_set = store.load_label_set(db, stored, raters=raters, tags=tags, include_gold=include_gold,
+                                     include_unsure=include_unsure)
     if not label_set.units:
         raise NoLabelsError(f"no labels under {stored.taxonomy.ref} for this selection (raters={raters}, tags={tags})")
     filters: dict[str, object] = {"raters": list(label_set.raters), "tags": dict(tags or {}),
-                                  "taxonomy": stored.taxonomy.ref}
+                                  "taxonomy": stored.taxonomy.ref, "unsure": unsure_choice(include_unsure)}
     credit = MAST_ATTRIBUTION if store.traces_formats(db) & {"mad-human", "mad"} else None
     report = build_report(label_set, bootstrap=bootstrap, seed=seed, level=level,
                           taxonomy=(stored.taxonomy.name, stored.taxonomy.version), filters=filters,
-                          attribution=credit, ci_method=ci_method, resample=resample)
+                          attribution=credit, ci_method=ci_method, resample=resample,
+                          alt_test_epsilon=alt_test_epsilon)
     sampled = _judge_self_agreement(db, stored, label_set)
     if sampled:
         report["judge_self_agreement"] = sampled
     return report
+
+
+def unsure_choice(include_unsure: bool) -> str:
+    """How a selection treats labels submitted as unsure, in the words of `--unsure`."""
+    return UNSURE_CHOICES[1] if include_unsure else UNSURE_CHOICES[0]
 
 
 def _judge_self_agreement(db: sqlite_utils.Database, stored: store.StoredTaxonomy,

@@ -1,4 +1,4 @@
-"""Labels as dense arrays for the agreement engine: one query, then numpy."""
+"""Labels as dense arrays for the agreement engine: one query, then numpy (any number of modes)."""
 
 from __future__ import annotations
 
@@ -39,38 +39,75 @@ def _rater_ids(db: sqlite_utils.Database, names: list[str]) -> list[int]:
 
 
 # Labels are fetched packed: one row per (segment, rater) with a bit per mode position for "given"
-# and for "present". 14 modes fit easily (positions < 63); this moves 14x fewer rows into Python,
-# which is where the time went (700k labels: 1.4 s as rows, ~0.2 s packed).
-_PACKED = ("SELECT l.segment_id, l.rater_id, SUM(1 << m.position), SUM(l.value << m.position)"
-           " FROM labels l JOIN modes m ON m.id = l.mode_id WHERE {where} GROUP BY l.rater_id, l.segment_id")
+# and for "present". This moves m times fewer rows into Python, which is where the time went (700k
+# labels: 1.4 s as rows, ~0.2 s packed). SQLite integers have 63 usable bits, so modes go in blocks of
+# BLOCK positions, two sums per block (one block, the plain query, up to 62 modes); each block adds two
+# sums per row, not rows.
+BLOCK = 62
+
+
+def _blocks(n_modes: int) -> int:
+    return max(1, -(-n_modes // BLOCK))
+
+
+def _packed_sums(value: str, n_modes: int) -> str:
+    """The select list of (given bits, present bits) for each block of mode positions."""
+    if _blocks(n_modes) == 1:
+        return f"SUM(1 << m.position), SUM({value} << m.position)"
+    sums = []
+    for b in range(_blocks(n_modes)):
+        inside = f"((m.position / {BLOCK}) = {b})"
+        sums += [f"SUM({inside} << (m.position % {BLOCK}))", f"SUM(({inside} * {value}) << (m.position % {BLOCK}))"]
+    return ", ".join(sums)
 
 
 def _packed_labels(db: sqlite_utils.Database, where: str, args: list, stored: StoredTaxonomy) -> np.ndarray:
-    if len(stored.taxonomy.modes) > 62:
-        raise StoreError(f"{stored.taxonomy.ref} has more than 62 modes; agreement supports up to 62")
-    rows = db.execute(_PACKED.format(where=where), args).fetchall()
-    return np.array(rows, dtype=np.int64).reshape(-1, 4)
+    """Rows (segment, rater, given bits, present bits[, given, present of the next block ...])."""
+    sums = _packed_sums("l.value", len(stored.taxonomy.modes))
+    rows = db.execute(f"SELECT l.segment_id, l.rater_id, {sums} FROM labels l JOIN modes m ON m.id = l.mode_id"
+                      f" WHERE {where} GROUP BY l.rater_id, l.segment_id", args).fetchall()
+    return np.array(rows, dtype=np.int64).reshape(-1, 2 + 2 * _blocks(len(stored.taxonomy.modes)))
 
 
 def _gold_rows(db: sqlite_utils.Database, stored: StoredTaxonomy, segments: np.ndarray) -> np.ndarray:
     """Gold labels packed like `_packed_labels`, under the pseudo rater id -1."""
-    rows = db.execute(
-        "SELECT g.segment_id, -1, SUM(1 << m.position), SUM(g.value << m.position) FROM gold g"
-        " JOIN modes m ON m.id = g.mode_id WHERE g.taxonomy_id = ? GROUP BY g.segment_id", [stored.id]).fetchall()
-    gold = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    sums = _packed_sums("g.value", len(stored.taxonomy.modes))
+    rows = db.execute(f"SELECT g.segment_id, -1, {sums} FROM gold g JOIN modes m ON m.id = g.mode_id"
+                      " WHERE g.taxonomy_id = ? GROUP BY g.segment_id", [stored.id]).fetchall()
+    gold = np.array(rows, dtype=np.int64).reshape(-1, 2 + 2 * _blocks(len(stored.taxonomy.modes)))
     return gold[np.isin(gold[:, 0], segments)] if len(segments) else gold
+
+
+def _unsure_rows(db: sqlite_utils.Database, taxonomy_id: int) -> np.ndarray:
+    """(segment, rater) pairs whose latest submission under the taxonomy is 'unsure', as keys of `_pair_key`."""
+    rows = db.execute(
+        "SELECT s.segment_id, s.rater_id FROM submissions s WHERE s.taxonomy_id = ? AND s.status = 'unsure'"
+        " AND s.id = (SELECT MAX(x.id) FROM submissions x WHERE x.rater_id = s.rater_id"
+        " AND x.taxonomy_id = s.taxonomy_id AND x.segment_id = s.segment_id)", [taxonomy_id]).fetchall()
+    return _pair_key(np.array(rows, dtype=np.int64).reshape(-1, 2))
+
+
+def _pair_key(rows: np.ndarray) -> np.ndarray:
+    """One int64 per (segment id, rater id) row (rater ids are small; -1 is gold, never unsure)."""
+    return rows[:, 0] * (1 << 32) + rows[:, 1]
 
 
 def load_label_set(db: sqlite_utils.Database, stored: StoredTaxonomy, *, raters: list[str] | None = None,
                    tags: dict[str, str] | None = None, include_gold: bool = False,
-                   segment_ids: list[int] | None = None) -> LabelSet:
+                   segment_ids: list[int] | None = None, include_unsure: bool = False) -> LabelSet:
     """Every first-sample label of `stored` as a LabelSet (units are segment ids, groups trace ids).
 
     Units are the segments that at least one selected rater labelled; a rater's missing labels are -1.
-    With `include_gold`, gold labels join as a rater named "gold" (kind gold).
+    With `include_gold`, gold labels join as a rater named "gold" (kind gold). A rater's labels on a
+    segment whose latest submission she marked unsure are left out (missing), unless `include_unsure`:
+    unsure is not a label. Each unit carries its trace's segment count (`group_sizes`: segments of the
+    schemes labelled on that trace, labelled or not), so a trace-level roll-up can tell a trace a rater
+    saw in full from one she saw in part.
     """
     where, args = _label_filter(stored.id, None if raters is None else _rater_ids(db, raters), tags, segment_ids)
     data = _packed_labels(db, where, args, stored)
+    if not include_unsure and len(data):
+        data = data[~np.isin(_pair_key(data[:, :2]), _unsure_rows(db, stored.id))]
     segments = np.unique(data[:, 0])
     rater_ids = _ordered_raters(db, np.unique(data[:, 1]), raters)
     names = dict(db.execute("SELECT id, name || char(0) || kind FROM raters").fetchall())
@@ -82,13 +119,15 @@ def load_label_set(db: sqlite_utils.Database, stored: StoredTaxonomy, *, raters:
         rater_names.append([GOLD_RATER, "gold"])
         data = np.vstack([data, gold])
     values = _unpack(data, segments, rater_ids, len(stored.taxonomy.modes))
+    traces, sizes = _traces_and_sizes(db, segments)
     return LabelSet(
         units=tuple(str(s) for s in segments),
         raters=tuple(n for n, _ in rater_names),
         rater_kinds=tuple(k for _, k in rater_names),
         modes=tuple((m.code, m.name, m.category) for m in stored.taxonomy.modes),
         values=values,
-        unit_groups=tuple(str(t) for t in _trace_ids(db, segments)),
+        unit_groups=tuple(str(t) for t in traces),
+        group_sizes=tuple(sizes),
     )
 
 
@@ -102,7 +141,7 @@ def _ordered_raters(db: sqlite_utils.Database, present: np.ndarray, requested: l
 
 
 def _unpack(data: np.ndarray, segments: np.ndarray, rater_ids: list[int], n_modes: int) -> np.ndarray:
-    """Packed (segment, rater, given bits, present bits) rows -> int8 cube, -1 where nothing was given."""
+    """Packed (segment, rater, given bits, present bits, ...) rows -> int8 cube, -1 where nothing was given."""
     values = np.full((len(segments), len(rater_ids), n_modes), -1, dtype=np.int8)
     if not len(data):
         return values
@@ -110,19 +149,31 @@ def _unpack(data: np.ndarray, segments: np.ndarray, rater_ids: list[int], n_mode
     r_idx = np.array([rater_pos.get(int(r), -1) for r in data[:, 1]], dtype=np.int64)
     keep = r_idx >= 0
     s_idx = np.searchsorted(segments, data[keep, 0])
-    bits = np.arange(n_modes, dtype=np.int64)
-    given = (data[keep, 2][:, None] >> bits) & 1
-    present = (data[keep, 3][:, None] >> bits) & 1
-    values[s_idx, r_idx[keep]] = np.where(given == 1, present, -1).astype(np.int8)
+    for b in range(_blocks(n_modes)):
+        first = b * BLOCK
+        bits = np.arange(min(BLOCK, n_modes - first), dtype=np.int64)
+        given = (data[keep, 2 + 2 * b][:, None] >> bits) & 1
+        present = (data[keep, 3 + 2 * b][:, None] >> bits) & 1
+        values[s_idx, r_idx[keep], first:first + len(bits)] = np.where(given == 1, present, -1).astype(np.int8)
     return values
 
 
-def _trace_ids(db: sqlite_utils.Database, segments: np.ndarray) -> list[int]:
+def _traces_and_sizes(db: sqlite_utils.Database, segments: np.ndarray) -> tuple[list[int], list[int]]:
+    """The trace of each segment, and how many segments that trace has in the schemes labelled on it
+    (a trace cut into turns also has its whole-trace segment; that one is not a turn to cover)."""
     if not len(segments):
-        return []
-    lookup = dict(db.execute("SELECT id, trace_id FROM segments WHERE id BETWEEN ? AND ?",
-                             [int(segments[0]), int(segments[-1])]).fetchall())
-    return [lookup[int(s)] for s in segments]
+        return [], []
+    lookup = {row[0]: (row[1], row[2]) for row in db.execute(
+        "SELECT id, trace_id, scheme FROM segments WHERE id BETWEEN ? AND ?", [int(segments[0]), int(segments[-1])])}
+    keys = [lookup[int(s)] for s in segments]
+    schemes: dict[int, set[str]] = {}
+    for trace_id, scheme in keys:
+        schemes.setdefault(trace_id, set()).add(scheme)
+    counts = dict(((t, sc), n) for t, sc, n in db.execute(
+        "SELECT trace_id, scheme, COUNT(*) FROM segments WHERE trace_id BETWEEN ? AND ? GROUP BY trace_id, scheme",
+        [min(schemes), max(schemes)]))
+    size = {t: sum(counts[(t, sc)] for sc in used) for t, used in schemes.items()}
+    return [t for t, _ in keys], [size[t] for t, _ in keys]
 
 
 def traces_formats(db: sqlite_utils.Database) -> set[str]:

@@ -274,6 +274,22 @@ def m005_app_queue(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m006_turn_details(db: sqlite_utils.Database) -> None:
+    """Who a turn was addressed to, and what a structured trace format knew about it.
+
+    ``recipient`` is the addressee where the format names one (Who&When's "Orchestrator (-> WebSurfer)",
+    handoffs, messages between agents). ``meta`` is a JSON object of text values (span and parent ids,
+    start and end times, the kind of turn) that readers may show but the statistics never read.
+    """
+    db.executescript(
+        """
+        ALTER TABLE segments ADD COLUMN recipient TEXT;
+        ALTER TABLE segments ADD COLUMN meta TEXT;
+        """
+    )
+
+
 def known_migrations() -> list[str]:
     """The migrations this version of the tool knows, in order: their count is the schema version."""
     return [m.name for m in migrations._migrations]

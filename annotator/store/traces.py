@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sqlite_utils
@@ -24,6 +26,8 @@ class SegmentInput:
     end: int
     speaker: str | None = None
     queued: bool = True  # shown to annotators in the Annotate queue
+    recipient: str | None = None
+    meta: Mapping[str, str] | None = field(default=None, compare=False)  # stored as JSON text
 
 
 @dataclass
@@ -65,11 +69,16 @@ def insert_trace(db: sqlite_utils.Database, trace: TraceInput) -> tuple[int, boo
     )
     cur = db.conn.executemany(
         'INSERT OR IGNORE INTO segments (trace_id, scheme, idx, kind, start, "end", speaker, content_hash,'
-        " queued) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " queued, recipient, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(trace_id, s.scheme, s.idx, s.kind, s.start, s.end, s.speaker,
-          content_hash(trace.text[s.start:s.end]), int(s.queued)) for s in trace.segments],
+          content_hash(trace.text[s.start:s.end]), int(s.queued), s.recipient, _meta_json(s.meta))
+         for s in trace.segments],
     )
     return trace_id, added or cur.rowcount > 0
+
+
+def _meta_json(meta: Mapping[str, str] | None) -> str | None:
+    return json.dumps(dict(meta), ensure_ascii=False, sort_keys=True) if meta else None
 
 
 def trace_segment_id(db: sqlite_utils.Database, trace_id: int) -> int:
@@ -95,11 +104,17 @@ class SegmentRow:
     speaker: str | None
     content_hash: str
     text: str
+    recipient: str | None = None
+    meta_json: str | None = None  # the turn's metadata (Turn.meta) as a JSON object, or None
+
+    @property
+    def meta(self) -> dict[str, str]:
+        return json.loads(self.meta_json) if self.meta_json else {}
 
 
 _SEGMENT_SELECT = (
     'SELECT s.id, s.trace_id, t.external_id, s.scheme, s.idx, s.kind, s.start, s."end", s.speaker,'
-    ' s.content_hash, substr(t.text, s.start + 1, s."end" - s.start)'
+    ' s.content_hash, substr(t.text, s.start + 1, s."end" - s.start), s.recipient, s.meta'
     " FROM segments s JOIN traces t ON t.id = s.trace_id"
 )
 

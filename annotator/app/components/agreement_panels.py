@@ -13,7 +13,9 @@ import streamlit as st
 from annotator import store
 from annotator.app import state
 from annotator.app.viewmodels import report_views
+from annotator.app.viewmodels.text import md_literal
 from annotator.core.report import render
+from annotator.core.report.fmt import TRACE_COVERAGE_NOTE
 from annotator.core.report.model import Report
 from annotator.services.report import report_for
 
@@ -28,6 +30,7 @@ class Filters:
     tags: tuple[tuple[str, str], ...] | None
     bootstrap: int
     seed: int = 0
+    include_unsure: bool = False  # labels submitted as unsure: left out by default, as in `annotator report`
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing agreement…")
@@ -37,7 +40,7 @@ def _report(db_file: str, data_version: tuple, filters: Filters) -> Report:
     try:
         return report_for(db, taxonomy=filters.taxonomy, raters=list(filters.raters) if filters.raters else None,
                           level=filters.level, tags=dict(filters.tags) if filters.tags else None,
-                          bootstrap=filters.bootstrap, seed=filters.seed)
+                          bootstrap=filters.bootstrap, seed=filters.seed, include_unsure=filters.include_unsure)
     finally:
         db.conn.close()
 
@@ -66,15 +69,53 @@ def show_filters(db) -> Filters:
         tag = c4.selectbox("Traces", ["all traces", *tags])
         bootstrap = c5.number_input("Bootstrap", min_value=0, max_value=20_000, value=1000, step=100,
                                     help="Resamples for the 95% intervals (0: none)")
+        unsure = st.checkbox("Count labels marked unsure", value=False,
+                             help="Unsure is not a label: by default those labels are left out (--unsure include)")
         st.form_submit_button("Apply", type="primary", icon=":material/refresh:")
     tag_filter = None if tag == "all traces" else (tuple(tag.split("=", 1)),)
     return Filters(taxonomy=taxonomy, raters=tuple(chosen) or None, level=level, tags=tag_filter,
-                   bootstrap=int(bootstrap))
+                   bootstrap=int(bootstrap), include_unsure=bool(unsure))
 
 
 def show_kappa(report: Report) -> None:
+    """People first: their mean kappa per mode, each judge against them and the alt-test verdict; every rater
+    pair (judges and gold included) on demand."""
+    people = report_views.people_rows(report)
+    st.subheader("Agreement among people, and each judge against them")
+    if people.empty:
+        st.info("No mode under these filters.")
+        return
+    st.caption("Judges and gold are not people: they are left out of the people's figures. Points: the people's "
+               "mean pairwise kappa, and each judge's mean kappa against the people; bars: 95% intervals.")
+    if people["kappa"].notna().any():
+        st.altair_chart(report_views.kappa_chart(people, color_title="who"), width="stretch")
+    else:
+        st.info("No pair of people has a defined kappa under these filters (the people's figures need two or "
+                "more people with labels in common).")
+    _show_judges(report)
+    st.dataframe(report_views.mode_summary(report), hide_index=True, width="stretch")
+    if st.toggle("Show every rater pair (judges and gold included)", key="agreement_all_pairs"):
+        _show_pairs(report)
+
+
+def _show_judges(report: Report) -> None:
+    table = report_views.judge_table(report)
+    if table.empty:
+        return
+    st.markdown("**On which modes can the judge replace an annotator?**")
+    for judge, codes in report_views.replaceable(report):
+        verdict = ", ".join(md_literal(code) for code in codes) if codes else "none"
+        st.markdown(f"- {md_literal(judge)}: {verdict}")
+    epsilon = report["params"]["alt_test_epsilon"]
+    st.caption(f"Alternative annotator test (Calderon, Reichart and Dror 2025), epsilon {epsilon:g}: leave one "
+               "annotator out, compare who agrees better with the rest, the judge or that annotator; the judge can "
+               "replace an annotator when it wins against at least half of them. Needs three or more people with "
+               "30 or more units each. The difference from the people has a paired interval.")
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _show_pairs(report: Report) -> None:
     rows = report_views.kappa_rows(report)
-    st.subheader("Cohen's kappa per mode")
     if rows.empty:
         st.info("No pair of raters has labels in common under these filters.")
         return
@@ -85,7 +126,6 @@ def show_kappa(report: Report) -> None:
     with st.expander("Per-pair figures", icon=":material/table:"):
         st.dataframe(report_views.readable(rows.drop(columns=["order", "kappa_text"])), hide_index=True,
                      width="stretch")
-    st.dataframe(report_views.readable(report_views.mode_summary(report)), hide_index=True, width="stretch")
 
 
 def show_matrix(report: Report) -> None:
@@ -95,6 +135,12 @@ def show_matrix(report: Report) -> None:
         st.caption("No pooled figures.")
         return
     st.altair_chart(report_views.matrix_chart(matrix), width="stretch")
+    coverage = report.get("trace_coverage")
+    if coverage:
+        st.subheader("Trace coverage per pair")
+        st.caption(TRACE_COVERAGE_NOTE)
+        st.dataframe(coverage, hide_index=True, column_config={
+            "traces": "traces both labelled", "full": "in full by both", "partial": "in part by one or both"})
 
 
 def show_co_confusion(report: Report) -> None:

@@ -13,20 +13,20 @@ from annotator.app.components.segment_view import show_text
 from annotator.app.viewmodels import taxonomy_editor as editor
 from annotator.app.viewmodels.text import md_literal, plain, plain_body
 from annotator.core.report.model import Report
-from annotator.core.report.modes import AmbiguousMode, ambiguous_modes, compare_versions
+from annotator.core.report.modes import AmbiguousMode
+from annotator.services import taxonomy_agreement
 from annotator.services.report import NoLabelsError
 
 CREATED = "tx_created"  # NAME@VERSION made by the last refinement in this session
 
 
 def human_report(db, ref: str) -> Report:
-    """Agreement among people only (a judge's labels would blur which definitions people read alike).
+    """Agreement among people only (a judge's labels would blur which definitions people read alike): the
+    service's people_report, cached per data version like the Agreement page.
 
-    Point estimates are enough here, so no bootstrap; cached per data version like the Agreement page.
+    Point estimates are enough here, so no bootstrap (the CLI's default for these figures too).
     """
-    humans = tuple(r.name for r in store.list_raters(db) if r.kind == "human")
-    if not humans:
-        raise NoLabelsError("no human raters yet")
+    humans = taxonomy_agreement.people_raters(db)
     return agreement_panels.compute(agreement_panels.Filters(taxonomy=ref, raters=humans, level="segment",
                                                              tags=None, bootstrap=0))
 
@@ -58,8 +58,8 @@ def show_before_after(db, ref: str) -> None:
     new = store.get_taxonomy(db, ref)
     old = store.get_taxonomy(db, new.taxonomy.parent)
     try:
-        rows = compare_versions(human_report(db, old.taxonomy.ref), human_report(db, ref),
-                                store.get_mapping_rows(db, old.id, new.id))
+        rows = taxonomy_agreement.refinement_comparison(db, old.taxonomy.ref, ref,
+                                                        report_of=lambda r: human_report(db, r))
     except NoLabelsError as exc:
         st.info(md_literal(f"No agreement to compare yet: {exc}."))
         return
@@ -89,7 +89,7 @@ def show_ambiguous(db, default: str) -> None:
     """Modes ranked by human-human kappa, with the modes they are confused with and example segments."""
     ref = _pick_version("Version", "tx_amb_version", refs(db), default)
     try:
-        rows = ambiguous_modes(human_report(db, ref))
+        rows = taxonomy_agreement.ambiguous(db, ref, report_of=lambda r: human_report(db, r))
     except NoLabelsError as exc:
         st.info(md_literal(f"Nothing to rank yet: {exc}."), icon=":material/info:")
         return

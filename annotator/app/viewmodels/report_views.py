@@ -9,7 +9,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from annotator.core.report.fmt import DIGITS, fmt_flags, fmt_mcnemar, fmt_number
+from annotator.core.report.fmt import DIGITS, fmt_flags, fmt_mcnemar, fmt_number, fmt_with_ci
+from annotator.core.report.judges import JUDGE_HEADER, judge_rows, replaceable_modes
 from annotator.core.report.model import Mode, Report
 
 KAPPA_DOMAIN = [-1.0, 1.0]
@@ -48,15 +49,58 @@ def kappa_rows(report: Report) -> pd.DataFrame:
 
 
 def mode_summary(report: Report) -> pd.DataFrame:
-    """One row per mode: the multi-rater figures and the mode's flags."""
+    """One row per mode: the multi-rater figures among people (with their intervals) and the mode's flags."""
     rows = [{
         "mode": _mode_label(mode), "category": mode.get("category"),
-        "mean pairwise kappa": mode.get("mean_pairwise_kappa"), "Fleiss kappa": mode.get("fleiss_kappa"),
-        "Krippendorff alpha": mode.get("krippendorff_alpha"), "positive labels": mode.get("positive_labels"),
+        "people: mean pairwise kappa": fmt_with_ci(mode.get("mean_pairwise_kappa"),
+                                                   mode.get("mean_pairwise_kappa_ci_low"),
+                                                   mode.get("mean_pairwise_kappa_ci_high")),
+        "pairs of people": mode.get("mean_pairwise_kappa_pairs"),
+        "Fleiss kappa": fmt_with_ci(mode.get("fleiss_kappa"), mode.get("fleiss_kappa_ci_low"),
+                                    mode.get("fleiss_kappa_ci_high")),
+        "Krippendorff alpha": fmt_with_ci(mode.get("krippendorff_alpha"), mode.get("krippendorff_alpha_ci_low"),
+                                          mode.get("krippendorff_alpha_ci_high")),
+        "positive labels": mode.get("positive_labels"),
         "flags": fmt_flags(mode.get("flags")),
     } for mode in report.get("modes", [])]
-    return pd.DataFrame(rows, columns=["mode", "category", "mean pairwise kappa", "Fleiss kappa",
-                                       "Krippendorff alpha", "positive labels", "flags"])
+    return pd.DataFrame(rows, columns=["mode", "category", "people: mean pairwise kappa", "pairs of people",
+                                       "Fleiss kappa", "Krippendorff alpha", "positive labels", "flags"])
+
+
+PEOPLE = "people (mean pairwise kappa)"
+
+
+def people_rows(report: Report) -> pd.DataFrame:
+    """Per mode: the people's mean kappa and each judge's mean kappa against the people, with intervals.
+
+    The columns are those of :func:`kappa_rows` ("pair" names who: the people, or a judge), so
+    :func:`kappa_chart` draws them.
+    """
+    rows = []
+    for order, mode in enumerate(report.get("modes", [])):
+        people = mode["people"]
+        entries = [(PEOPLE, people["mean_kappa"], people["ci_low"], people["ci_high"], people["pairs"], "")]
+        entries += [(f"{judge['rater']} vs people", judge["mean_kappa_vs_people"], judge["ci_low"], judge["ci_high"],
+                     None, "") for judge in mode["judges"]]
+        rows += [{"order": order, "mode": _mode_label(mode), "category": mode.get("category"), "pair": who,
+                  "kappa": value, "ci_low": low, "ci_high": high, "n": n, "observed_agreement": None, "flags": flags,
+                  "kappa_text": fmt_number(value)} for who, value, low, high, n, flags in entries]
+    columns = ["order", "mode", "category", "pair", "kappa", "ci_low", "ci_high", "n", "observed_agreement", "flags",
+               "kappa_text"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def judge_table(report: Report) -> pd.DataFrame:
+    """One row per (mode, judge): the alt-test's verdict first (the question the page answers), then the judge's
+    kappa against the people, the difference and the people's own kappa."""
+    table = pd.DataFrame(judge_rows(report), columns=JUDGE_HEADER)
+    first = ["mode", "judge", "can replace an annotator?", "judge minus people [95% CI]", "judge vs people [95% CI]"]
+    return table[first + [c for c in JUDGE_HEADER if c not in first]]
+
+
+def replaceable(report: Report) -> list[tuple[str, list[str]]]:
+    """(judge, codes of the modes where the alt-test says it can replace an annotator), in rater order."""
+    return list(replaceable_modes(report).items())
 
 
 def pair_matrix(report: Report) -> pd.DataFrame:

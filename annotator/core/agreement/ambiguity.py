@@ -6,9 +6,8 @@ import numpy as np
 
 from annotator.core.report.model import CoConfusion, Contested
 
-from .labels import LabelSet, rater_pairs
-
-UNIT_CHUNK = 5_000  # units per chunk: the per-unit (unit, mode, mode) tensor stays small
+from .confusion import confusion_counts
+from .labels import LabelSet
 
 
 def co_confusion(label_set: LabelSet, *, max_examples: int = 5) -> list[CoConfusion]:
@@ -32,45 +31,8 @@ def co_confusion(label_set: LabelSet, *, max_examples: int = 5) -> list[CoConfus
     >>> [(c["a_mode"], c["b_mode"], c["count"], c["rate"]) for c in co_confusion(ls)]
     [('A', 'B', 1, 1.0)]
     """
-    n, r, m = label_set.shape
-    counts = np.zeros((m, m), dtype=np.int64)
-    comparisons = np.zeros((m, m), dtype=np.int64)
-    examples: dict[tuple[int, int], list[int]] = {}
-    for start in range(0, n, UNIT_CHUNK):
-        block = label_set.values[start : start + UNIT_CHUNK]
-        per_unit, compared = _confusions_in_block(block)
-        counts += per_unit.sum(axis=0)
-        comparisons += compared
-        _collect_examples(per_unit, start, examples, max_examples)
+    counts, comparisons, examples = confusion_counts(label_set.values, max_examples=max_examples)
     return _co_confusion_rows(label_set, counts, comparisons, examples)
-
-
-def _confusions_in_block(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-unit unordered co-confusion counts (u, m, m) (upper triangle) and comparisons (m, m)."""
-    u, _, m = block.shape
-    ordered = np.zeros((u, m, m), dtype=np.int32)
-    compared = np.zeros((m, m), dtype=np.int64)
-    for a_idx, b_idx in zip(*rater_pairs(block.shape[1])):
-        a, b = block[:, a_idx, :], block[:, b_idx, :]
-        only_a = (a == 1) & (b == 0)  # modes a marked that b, having labelled them, did not
-        only_b = (b == 1) & (a == 0)
-        ordered += only_a[:, :, None] & only_b[:, None, :]
-        both_labelled = ((a >= 0) & (b >= 0)).astype(np.int64)
-        compared += both_labelled.T @ both_labelled
-    # {A, B} happens as (A in only_a, B in only_b) or the reverse; the two are disjoint events.
-    unordered = np.triu(ordered + ordered.transpose(0, 2, 1), k=1)
-    return unordered, compared
-
-
-def _collect_examples(per_unit: np.ndarray, offset: int, examples: dict[tuple[int, int], list[int]],
-                      limit: int) -> None:
-    u, m, _ = per_unit.shape
-    happened = per_unit.reshape(u, m * m) > 0
-    found = np.array([len(examples.get(divmod(col, m), ())) for col in range(m * m)])
-    # Keep only the first (limit - found) occurrences per column: Python then touches few rows.
-    wanted = happened & (np.cumsum(happened, axis=0) <= (limit - found))
-    for unit, col in zip(*np.nonzero(wanted)):
-        examples.setdefault(divmod(int(col), m), []).append(offset + int(unit))
 
 
 def _co_confusion_rows(label_set: LabelSet, counts: np.ndarray, comparisons: np.ndarray,

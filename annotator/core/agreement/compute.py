@@ -6,13 +6,12 @@ in the order the JSON shows them.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
 from annotator.core.report.model import (
     CiMethods,
-    Classification,
     Flag,
     Level,
     Mode,
@@ -22,23 +21,20 @@ from annotator.core.report.model import (
     RaterKind,
     Report,
     Resample,
-    Summary,
-    SummaryPair,
     UndefinedReasons,
 )
 
-from . import intervals, pairwise
+from . import alttest, intervals, pairwise, people, summary
 from .ambiguity import co_confusion, contested_units
 from .bias import bias_fields, bias_statistics
+from .bootstrap import FLOAT32_EXACT, percentile_interval
 from .bootstrap import bootstrap as run_bootstrap
-from .bootstrap import percentile_interval
-from .classification import judge_scores
 from .labels import LabelSet, rater_pairs, rollup
-from .multirater import fleiss_kappa, krippendorff_alpha, nan_mean
 from .resampling import RESAMPLE_BY, choose_resample, resample_groups
 
-# Bootstrap intervals by block ("pair", "pooled", "mode_mean", "pooled_mean"): (low, high[, undefined]).
-Intervals = dict[str, tuple[np.ndarray, ...]]
+# Bootstrap intervals: "pair" and "pooled" (low, high, undefined); "people", the people and judge figures
+# by name (people.Resampled.split).
+Intervals = dict[str, Any]
 # One interval: (low, high, resamples where the statistic was undefined; None without bootstrap or
 # when the interval does not come from resampling).
 Interval = tuple[float, float, int | None]
@@ -65,6 +61,7 @@ def compute_report(
     ci_level: float = 0.95,
     ci_method: str = intervals.DEFAULT_METHOD,
     contested_limit: int = 20,
+    alt_test_epsilon: float = alttest.DEFAULT_EPSILON,
 ) -> Report:
     """Agreement per failure mode and rater pair, pooled, multi-rater, and ambiguity signals.
 
@@ -93,11 +90,17 @@ def compute_report(
         percentile bootstrap (their units are not independent cells of one 2x2 table).
     contested_limit : int, default 20
         How many contested units to list.
+    alt_test_epsilon : float, default 0.2
+        The alt-test's cost-benefit margin (:mod:`.alttest`; the paper's 0.2 for expert annotators,
+        0.15 for skilled ones, 0.1 for crowd workers).
 
     Returns
     -------
     Report
-        The report JSON contract (:class:`annotator.core.report.model.Report`). Every
+        The report JSON contract (:class:`annotator.core.report.model.Report`). Every headline
+        figure (a mode's mean pairwise kappa, Fleiss' kappa, alpha, the pooled mean kappa, the
+        averages, the ambiguity signals) is among people only (:mod:`.people`); the pairs keep every
+        rater, and each judge gets its own figures against the people. Every
         value is a plain int, float, str, list, dict or None; undefined values are None and
         averages leave them out and say how many modes (or pairs) they cover.
 
@@ -112,6 +115,8 @@ def compute_report(
     0.5
     """
     _check_options(bootstrap, level, resample, ci_level, ci_method)
+    if not 0 <= alt_test_epsilon < 1:
+        raise ValueError(f"alt_test_epsilon must be in [0, 1), got {alt_test_epsilon!r}")
     data = rollup(label_set) if level == "trace" and label_set.unit_groups is not None else label_set
     resample, resample_reason = choose_resample(label_set, level=level, requested=resample)
     groups = resample_groups(data, resample)
@@ -120,23 +125,25 @@ def compute_report(
     sums = indicators.sum(axis=0)
     per_mode = _pair_statistics(sums)
     pooled = _pair_statistics(sums.sum(axis=0))
-    boot = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level)
+    boot = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level, people.Resampled(data))
     pair_ci = _pair_intervals(sums, boot, ci_method, ci_level, seed)
     names = [(data.raters[a], data.raters[b]) for a, b in zip(*rater_pairs(r))]
-    multi = {"fleiss_kappa": fleiss_kappa(data.values), "krippendorff_alpha": krippendorff_alpha(data.values)}
-    modes = [_mode_entry(data, k, sums[k], per_mode, (pair_ci, ci_method), boot, names, multi) for k in range(m)]
+    fig = people.figures(data, per_mode["kappa"], pooled["kappa"], None if boot is None else boot["people"])
+    modes = [_mode_entry(data, k, sums[k], per_mode, (pair_ci, ci_method), fig, names, alt_test_epsilon)
+             for k in range(m)]
     shared_units = indicators[..., 3].any(axis=1).sum(axis=0)  # per pair: units with a shared label
-    pooled_entry = _pooled_entry(sums.sum(axis=0), pooled, boot, names, shared_units)
+    pooled_entry = _pooled_entry(sums.sum(axis=0), pooled, boot, names, shared_units, fig)
+    ambiguity = people.people_only(data)
     return {
         "taxonomy": {"name": taxonomy[0] if taxonomy else None, "version": taxonomy[1] if taxonomy else None},
         "level": cast(Level, level),  # checked by _check_options
         "raters": [{"name": name, "kind": cast(RaterKind, kind)} for name, kind in zip(data.raters, data.rater_kinds)],
         "modes": modes,
         "pooled": pooled_entry,
-        "co_confusion": co_confusion(data),
-        "contested": contested_units(data, limit=contested_limit),
-        "classification": _classification(data),
-        "summary": _summary(data, modes, pooled_entry, names),
+        "co_confusion": co_confusion(ambiguity),
+        "contested": contested_units(ambiguity, limit=contested_limit),
+        "classification": summary.classification(data),
+        "summary": summary.summary(data, modes, pooled_entry, names),
         "params": {
             "bootstrap": int(bootstrap), "seed": int(seed), "ci_level": float(ci_level),
             "ci_method": ci_method, "ci_methods": _ci_methods(ci_method), "resample": cast(Resample, resample),
@@ -144,6 +151,7 @@ def compute_report(
             "units": n, "low_positive_threshold": pairwise.LOW_POSITIVE_THRESHOLD,
             "few_units_threshold": pairwise.FEW_UNITS_THRESHOLD,
             "uninformative_width": intervals.UNINFORMATIVE_WIDTH,
+            "alt_test_epsilon": float(alt_test_epsilon), "alt_test_q": alttest.DEFAULT_Q,
         },
     }
 
@@ -165,7 +173,9 @@ def _ci_methods(ci_method: str) -> CiMethods:
     """What each interval of the report is: the pair kappas per mode get ``ci_method``; the rest the
     percentile bootstrap over segments or traces (``params.resample``)."""
     return {"modes.pairs": ci_method, "modes.mean_pairwise_kappa": intervals.PERCENTILE,
-            "pooled.pairs": intervals.PERCENTILE, "pooled.mean_pairwise_kappa": intervals.PERCENTILE}
+            "pooled.pairs": intervals.PERCENTILE, "pooled.mean_pairwise_kappa": intervals.PERCENTILE,
+            "modes.fleiss_kappa": intervals.PERCENTILE, "modes.krippendorff_alpha": intervals.PERCENTILE,
+            "modes.people": intervals.PERCENTILE, "modes.judges": intervals.PERCENTILE}
 
 
 def _pair_intervals(sums: np.ndarray, boot: Intervals | None, ci_method: str, ci_level: float,
@@ -179,37 +189,33 @@ def _pair_intervals(sums: np.ndarray, boot: Intervals | None, ci_method: str, ci
 
 
 def _bootstrap_intervals(indicators: np.ndarray, n_resamples: int, seed: int, groups: np.ndarray | None,
-                         ci_level: float) -> Intervals | None:
-    """Percentile intervals of every pair kappa, pooled kappa and mean pairwise kappa.
+                         ci_level: float, crowd: people.Resampled) -> Intervals | None:
+    """Percentile intervals of every pair kappa, pooled pair kappa, and the people and judge figures.
 
-    All come from the same resampled units. In each resample a mean pairwise kappa averages the
-    pairs whose kappa is defined in that resample, as the point estimate does on the full data.
+    All come from the same resampled units (one matrix product). In each resample a mean kappa averages
+    the pairs whose kappa is defined in that resample, as the point estimate does on the full data.
     """
     if n_resamples == 0:
         return None
     n, m, p, _ = indicators.shape
+    cut = m * p * 4  # the pair indicators, then the people's multi-rater columns
+    columns = np.concatenate([indicators.reshape(n, cut), crowd.columns], axis=1,
+                             dtype=np.float32 if n < FLOAT32_EXACT else np.float64)
 
     def statistic(column_sums: np.ndarray) -> np.ndarray:
-        sums = column_sums.reshape(len(column_sums), m, p, 4)
+        sums = column_sums[:, :cut].reshape(len(column_sums), m, p, 4)
         kappa = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums))
         pooled = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums.sum(axis=1)))
-        mean_mode = nan_mean(kappa, axis=2)[0]
-        mean_pooled = nan_mean(pooled, axis=1)[0]
-        return np.concatenate([kappa.reshape(len(sums), -1), pooled, mean_mode, mean_pooled[:, None]], axis=1)
+        return np.concatenate([kappa.reshape(len(sums), -1), pooled, crowd(kappa, pooled, column_sums[:, cut:])],
+                              axis=1)
 
-    samples = run_bootstrap(indicators.reshape(n, -1), statistic, n_resamples=n_resamples, seed=seed, groups=groups)
+    samples = run_bootstrap(columns, statistic, n_resamples=n_resamples, seed=seed, groups=groups)
     low, high, undefined = percentile_interval(samples, level=ci_level)
-    cuts = np.cumsum([m * p, p, m])  # column blocks, in the order statistic() concatenates them
-
-    def split(columns: np.ndarray) -> dict[str, np.ndarray]:
-        return dict(zip(("pair", "pooled", "mode_mean", "pooled_mean"), np.split(columns, cuts)))
-
-    lo, hi, und = split(low), split(high), split(undefined)
+    pairs, pooled_end = m * p, m * p + p  # column blocks, in the order statistic() concatenates them
     return {
-        "pair": (lo["pair"].reshape(m, p), hi["pair"].reshape(m, p), und["pair"].reshape(m, p)),
-        "pooled": (lo["pooled"], hi["pooled"], und["pooled"]),
-        "mode_mean": (lo["mode_mean"], hi["mode_mean"]),
-        "pooled_mean": (lo["pooled_mean"], hi["pooled_mean"]),
+        "pair": (low[:pairs].reshape(m, p), high[:pairs].reshape(m, p), undefined[:pairs].reshape(m, p)),
+        "pooled": (low[pairs:pooled_end], high[pairs:pooled_end], undefined[pairs:pooled_end]),
+        "people": crowd.split(low[pooled_end:], high[pooled_end:]),
     }
 
 
@@ -266,32 +272,38 @@ def _pooled_pair(names: tuple[str, str], cell_sums: np.ndarray, values: dict[str
 
 
 def _mode_entry(data: LabelSet, k: int, mode_sums: np.ndarray, stats: dict[str, np.ndarray],
-                pair_ci: tuple[PairIntervals | None, str], boot: Intervals | None, names: list[tuple[str, str]],
-                multi: dict[str, np.ndarray]) -> Mode:
-    """One mode's entry; ``pair_ci`` is (the intervals per (mode, pair) or None, their method)."""
+                pair_ci: tuple[PairIntervals | None, str], fig: people.Figures, names: list[tuple[str, str]],
+                alt_test_epsilon: float) -> Mode:
+    """One mode's entry; ``pair_ci`` is (the intervals per (mode, pair) or None, their method).
+
+    The pairs are every rater pair; the multi-rater figures are among people only (``fig``).
+    """
     code, name, category = data.modes[k]
     ci, ci_method = pair_ci
     pairs = [_pair_entry(names[p], mode_sums[p], _at(stats, (k, p)), _ci_at(ci, (k, p)), ci_method)
              for p in range(len(names))]
-    kappas = np.array([np.nan if e["kappa"] is None else e["kappa"] for e in pairs])
-    mean, defined_pairs = nan_mean(kappas)
-    kinds = dict(zip(data.raters, data.rater_kinds))
-    human = [e["kappa"] for e in pairs if e["kappa"] is not None and kinds[e["a"]] == kinds[e["b"]] == "human"]
     values = data.values[:, :, k : k + 1]
-    mean_kappa, fleiss, alpha = _num(mean), _num(multi["fleiss_kappa"][k]), _num(multi["krippendorff_alpha"][k])
+    people_values = data.values[:, list(people.roles(data).people), k]
+    crowd = people.people_entry(fig, k)
+    fleiss, alpha = _num(fig.fleiss[k]), _num(fig.alpha[k])
     return {
         "code": code, "name": name, "category": category, "pairs": pairs,
-        "mean_pairwise_kappa": mean_kappa,
-        "mean_pairwise_kappa_pairs": int(defined_pairs),
-        "mean_pairwise_kappa_ci_low": None if boot is None else _num(boot["mode_mean"][0][k]),
-        "mean_pairwise_kappa_ci_high": None if boot is None else _num(boot["mode_mean"][1][k]),
-        "mean_human_kappa": float(np.mean(human)) if human else None,
+        "mean_pairwise_kappa": crowd["mean_kappa"],
+        "mean_pairwise_kappa_pairs": crowd["pairs"],
+        "mean_pairwise_kappa_ci_low": crowd["ci_low"],
+        "mean_pairwise_kappa_ci_high": crowd["ci_high"],
+        "mean_human_kappa": crowd["mean_kappa"],
         "fleiss_kappa": fleiss,
+        "fleiss_kappa_ci_low": _num(fig.fleiss_ci[0][k]), "fleiss_kappa_ci_high": _num(fig.fleiss_ci[1][k]),
         "krippendorff_alpha": alpha,
+        "krippendorff_alpha_ci_low": _num(fig.alpha_ci[0][k]),
+        "krippendorff_alpha_ci_high": _num(fig.alpha_ci[1][k]),
+        "people": crowd,
+        "judges": people.judge_entries(data, fig, k, epsilon=alt_test_epsilon, q=alttest.DEFAULT_Q),
         "labelled_units": int((values >= 0).any(axis=1).sum()),
         "positive_labels": int((values == 1).sum()),
         "flags": _mode_flags(values[:, :, 0], pairs),
-        "undefined_reasons": _mode_undefined_reasons(values[:, :, 0], mean_kappa=mean_kappa, fleiss=fleiss,
+        "undefined_reasons": _mode_undefined_reasons(people_values, mean_kappa=crowd["mean_kappa"], fleiss=fleiss,
                                                      alpha=alpha),
     }
 
@@ -319,16 +331,16 @@ def _mode_flags(values: np.ndarray, pairs: list[Pair]) -> list[Flag]:
 
 def _mode_undefined_reasons(values: np.ndarray, *, mean_kappa: float | None, fleiss: float | None,
                             alpha: float | None) -> UndefinedReasons:
-    """Why each None multi-rater value is None (only keys whose value is None)."""
+    """Why each None multi-rater value is None (only keys whose value is None); ``values`` are the people's."""
     r = values.shape[1]
     labelled = values >= 0
     seen = labelled.any(axis=1)
     reasons: UndefinedReasons = {}
     if mean_kappa is None:
-        reasons["mean_pairwise_kappa"] = "no rater pair has a defined kappa"
+        reasons["mean_pairwise_kappa"] = "no pair of people has a defined kappa"
     if fleiss is None:
         if r < 2 or not seen.any():
-            reasons["fleiss_kappa"] = "fewer than two raters or no labelled unit"
+            reasons["fleiss_kappa"] = "fewer than two people or no unit labelled by people"
         elif not labelled[seen].all():
             reasons["fleiss_kappa"] = "not every labelled unit has a label from every rater"
         else:
@@ -343,57 +355,15 @@ def _mode_undefined_reasons(values: np.ndarray, *, mean_kappa: float | None, fle
 
 
 def _pooled_entry(pooled_sums: np.ndarray, stats: dict[str, np.ndarray], boot: Intervals | None,
-                  names: list[tuple[str, str]], shared_units: np.ndarray) -> Pooled:
+                  names: list[tuple[str, str]], shared_units: np.ndarray, fig: people.Figures) -> Pooled:
+    """Every pooled pair; the mean pairwise kappa (and its interval) over person-person pairs only."""
     ci = None if boot is None else boot["pooled"]
     pairs = [_pooled_pair(names[p], pooled_sums[p], _at(stats, p), _ci_at(ci, p), int(shared_units[p]))
              for p in range(len(names))]
-    mean, defined_pairs = nan_mean(np.array([np.nan if e["kappa"] is None else e["kappa"] for e in pairs]))
     return {
         "pairs": pairs,
-        "mean_pairwise_kappa": _num(mean),
-        "mean_pairwise_kappa_pairs": int(defined_pairs),
-        "mean_pairwise_kappa_ci_low": None if boot is None else _num(boot["pooled_mean"][0][0]),
-        "mean_pairwise_kappa_ci_high": None if boot is None else _num(boot["pooled_mean"][1][0]),
+        "mean_pairwise_kappa": _num(fig.pooled_people_mean),
+        "mean_pairwise_kappa_pairs": fig.pooled_people_pairs_defined,
+        "mean_pairwise_kappa_ci_low": _num(fig.pooled_people_mean_ci[0]),
+        "mean_pairwise_kappa_ci_high": _num(fig.pooled_people_mean_ci[1]),
     }
-
-
-def _average(values: list[float | None]) -> tuple[float | None, int]:
-    """The mean of the defined values (None when there is none) and how many there are."""
-    defined = [v for v in values if v is not None]
-    return (float(np.mean(defined)) if defined else None), len(defined)
-
-
-def _summary(data: LabelSet, modes: list[Mode], pooled: Pooled, names: list[tuple[str, str]]) -> Summary:
-    """Averages over modes (each with the number of modes it covers), the rater-pair matrix, and
-    modes ranked by human-human kappa (lowest first: the most ambiguous)."""
-    kappa, kappa_modes = _average([m["mean_pairwise_kappa"] for m in modes])
-    fleiss, fleiss_modes = _average([m["fleiss_kappa"] for m in modes])
-    alpha, alpha_modes = _average([m["krippendorff_alpha"] for m in modes])
-    human, human_modes = _average([m["mean_human_kappa"] for m in modes])
-    ranked = sorted(((m["code"], m["mean_human_kappa"]) for m in modes if m["mean_human_kappa"] is not None),
-                    key=lambda item: item[1])
-    return {
-        "units": data.shape[0], "raters": data.shape[1], "modes_total": data.shape[2],
-        "mean_kappa": kappa, "mean_kappa_modes_covered": kappa_modes,
-        "mean_fleiss_kappa": fleiss, "mean_fleiss_kappa_modes_covered": fleiss_modes,
-        "mean_krippendorff_alpha": alpha, "mean_krippendorff_alpha_modes_covered": alpha_modes,
-        "mean_human_kappa": human, "mean_human_kappa_modes_covered": human_modes,
-        "pooled_mean_pairwise_kappa": pooled["mean_pairwise_kappa"],
-        "pairs": [_summary_pair(a, b, [mode["pairs"][p]["kappa"] for mode in modes], pooled["pairs"][p]["kappa"])
-                  for p, (a, b) in enumerate(names)],
-        "modes_by_human_kappa": [{"code": code, "mean_human_kappa": value} for code, value in ranked],
-    }
-
-
-def _summary_pair(a: str, b: str, kappas: list[float | None], pooled_kappa: float | None) -> SummaryPair:
-    mean, covered = _average(kappas)
-    return {"a": a, "b": b, "mean_kappa": mean, "modes_covered": covered, "pooled_kappa": pooled_kappa}
-
-
-def _classification(data: LabelSet) -> list[Classification]:
-    """Each judge scored against each gold rater and each human (the reference side)."""
-    judges = [name for name, kind in zip(data.raters, data.rater_kinds) if kind == "judge"]
-    references = [name for kind_wanted in ("gold", "human")
-                  for name, kind in zip(data.raters, data.rater_kinds) if kind == kind_wanted]
-    return [judge_scores(data, reference=ref, predicted=judge) for judge in judges for ref in references]
-

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 from annotator.core.report.model import FilterValue, Report
 
+from .alttest import DEFAULT_EPSILON as ALT_TEST_EPSILON
 from .compute import compute_report
+from .coverage import trace_coverage
 from .intervals import DEFAULT_METHOD
 from .labels import LabelSet
 
@@ -23,12 +25,15 @@ def build_report(
     resample: str | None = None,
     ci_method: str = DEFAULT_METHOD,
     generated_at: str | None = None,
+    alt_test_epsilon: float = ALT_TEST_EPSILON,
 ) -> Report:
     """:func:`compute_report` plus what a reader needs to reproduce it.
 
     ``params`` gains ``filters`` (how the labels were selected, e.g. raters or tags, as given),
     ``generated_at`` (UTC, ISO 8601; pass it for a reproducible document) and, when given,
-    ``attribution`` (the dataset's required credit line).
+    ``attribution`` (the dataset's required credit line). At trace level, when the units are
+    segments (``unit_groups``), the report gains ``trace_coverage``: per pair, the traces both raters
+    labelled in full or in part.
 
     Examples
     --------
@@ -39,12 +44,14 @@ def build_report(
     {'tag': 'round=3'}
     """
     report = compute_report(label_set, bootstrap=bootstrap, seed=seed, level=level, taxonomy=taxonomy,
-                            resample=resample, ci_method=ci_method)
+                            resample=resample, ci_method=ci_method, alt_test_epsilon=alt_test_epsilon)
     params = report["params"]
     params["filters"] = {str(k): _plain(v) for k, v in (filters or {}).items()}
     params["generated_at"] = generated_at or datetime.now(UTC).isoformat(timespec="seconds")
     if attribution:
         params["attribution"] = str(attribution)
+    if level == "trace" and label_set.unit_groups is not None:
+        report["trace_coverage"] = trace_coverage(label_set)
     return report
 
 

@@ -142,9 +142,10 @@ def summary_sentence(report: Report, escape: Callable[[object], str] = str) -> s
     params = report["params"]
     raters = ", ".join(f"{escape(r['name'])} ({escape(r['kind'])})" for r in report["raters"])
     return (
-        f"Mean pairwise Cohen's kappa {fmt_number(s['mean_kappa'])} over "
+        f"Mean pairwise Cohen's kappa among people {fmt_number(s['mean_kappa'])} over "
         f"{s['mean_kappa_modes_covered']} of {s['modes_total']} modes "
         f"(undefined modes left out); pooled over all (unit, mode) cells {fmt_mean_kappa(report['pooled'])}. "
+        f"Judges and gold are not people: they are left out of these figures. "
         f"{s['units']} {report['level']}s, raters: {raters}. "
         f"Intervals {interval_description(report)} ({params['bootstrap']} resamples), seed {params['seed']}."
     )
@@ -183,6 +184,17 @@ def fmt_mcnemar(p_value: float | None, method: str | None) -> str:
 
 SELF_AGREEMENT_HEADER = ["judge", "mode", "segments", "agreement between samples", "segments where samples differ",
                          "positive rate"]
+
+
+TRACE_COVERAGE_HEADER = ["a", "b", "traces both labelled", "in full by both", "in part by one or both"]
+TRACE_COVERAGE_NOTE = ("A rater counts a mode as absent from a trace only when she labelled every segment of it; "
+                       "on a trace she saw in part, her label is missing unless one of her segments is positive.")
+
+
+def trace_coverage_rows(report: Report) -> list[list[str]]:
+    """(a, b, traces, full, partial) cells of the trace-level coverage per pair (md and html)."""
+    return [[c["a"], c["b"], fmt_count(c["traces"]), fmt_count(c["full"]), fmt_count(c["partial"])]
+            for c in report.get("trace_coverage") or []]
 
 
 def interval_description(report: Report) -> str:

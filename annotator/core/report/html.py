@@ -10,6 +10,8 @@ from annotator.core.report.fmt import (
     BIAS_HEADER,
     NA,
     SELF_AGREEMENT_HEADER,
+    TRACE_COVERAGE_HEADER,
+    TRACE_COVERAGE_NOTE,
     bias_cells,
     fmt_count,
     fmt_flags,
@@ -20,7 +22,9 @@ from annotator.core.report.fmt import (
     self_agreement_rows,
     summary_sentence,
     taxonomy_ref,
+    trace_coverage_rows,
 )
+from annotator.core.report.judges import JUDGE_HEADER, judge_rows, judges_note
 from annotator.core.report.model import Flag, Pair, PooledPair, Report, Scores
 from annotator.core.report.svg import HeatCell, KappaRow, band, esc, heatmap, kappa_chart, legend, sequential
 
@@ -102,7 +106,32 @@ def _mode_chart(report: Report) -> str:
         "high": m["mean_pairwise_kappa_ci_high"],
         "flags": list(m["flags"]),
     } for m in report["modes"]]
-    return kappa_chart(rows, title="Cohen's kappa per failure mode with 95% bootstrap CI")
+    return kappa_chart(rows, title="Cohen's kappa among people per failure mode with 95% bootstrap CI")
+
+
+def _judges(report: Report) -> str:
+    """Per mode, the people's kappa and each judge's kappa against the people; then the table with the verdict."""
+    rows: list[KappaRow] = []
+    for m in report["modes"]:
+        if not m["judges"]:
+            continue
+        people = m["people"]
+        rows.append({"label": f"{m['code']} people", "tooltip": f"{m['code']} {m['name']}: people "
+                     + fmt_with_ci(people["mean_kappa"], people["ci_low"], people["ci_high"]),
+                     "value": people["mean_kappa"], "low": people["ci_low"], "high": people["ci_high"], "flags": []})
+        rows += [{"label": f"{m['code']} {j['rater']} vs people",
+                  "tooltip": f"{m['code']} {m['name']}: {j['rater']} vs people "
+                             + fmt_with_ci(j["mean_kappa_vs_people"], j["ci_low"], j["ci_high"]),
+                  "value": j["mean_kappa_vs_people"], "low": j["ci_low"], "high": j["ci_high"], "flags": []}
+                 for j in m["judges"]]
+    if not rows:
+        return ""
+    table = _table(JUDGE_HEADER, ["<tr>" + _text_cell(row[0]) + _text_cell(row[1])
+                                  + "".join(_figure_cell(esc(cell)) for cell in row[2:7]) + _text_cell(row[7])
+                                  + "</tr>" for row in judge_rows(report)], left=2)
+    return ("<h2>Judges against the people</h2><figure>"
+            + kappa_chart(rows, title="People's mean kappa and each judge's mean kappa against the people")
+            + f"<figcaption>{esc(judges_note(report))}</figcaption></figure>" + table)
 
 
 def _pair_matrix(report: Report) -> str:
@@ -151,14 +180,16 @@ def _co_confusion_map(report: Report) -> str:
 
 
 def _modes_overview(report: Report) -> str:
-    header = ["code", "mode", "category", "mean pairwise kappa [95% CI]", "pairs defined", "human-human kappa",
-              "Fleiss' kappa", "Krippendorff's alpha", "positive labels", "flags"]
+    header = ["code", "mode", "category", "people: mean pairwise kappa [95% CI]", "pairs of people",
+              "Fleiss' kappa (people) [95% CI]", "Krippendorff's alpha (people) [95% CI]", "positive labels", "flags"]
     rows = []
     for m in report["modes"]:
         rows.append("<tr>" + _text_cell(m["code"]) + _text_cell(m["name"]) + _text_cell(m["category"])
                     + _figure_cell(fmt_mean_kappa(m)) + _count_cell(m["mean_pairwise_kappa_pairs"])
-                    + _num_cell(m["mean_human_kappa"]) + _num_cell(m["fleiss_kappa"])
-                    + _num_cell(m["krippendorff_alpha"]) + _count_cell(m["positive_labels"])
+                    + _figure_cell(fmt_with_ci(m["fleiss_kappa"], m["fleiss_kappa_ci_low"], m["fleiss_kappa_ci_high"]))
+                    + _figure_cell(fmt_with_ci(m["krippendorff_alpha"], m["krippendorff_alpha_ci_low"],
+                                               m["krippendorff_alpha_ci_high"]))
+                    + _count_cell(m["positive_labels"])
                     + _flags_cell(m["flags"]) + "</tr>")
     return _table(header, rows, left=3)
 
@@ -216,6 +247,15 @@ def _self_agreement(report: Report) -> str:
             + _table(SELF_AGREEMENT_HEADER, rows, left=2))
 
 
+def _trace_coverage(report: Report) -> str:
+    rows = ["<tr>" + _text_cell(r[0]) + _text_cell(r[1]) + "".join(f"<td>{c}</td>" for c in r[2:]) + "</tr>"
+            for r in trace_coverage_rows(report)]
+    if not rows:
+        return ""
+    return (f"<h2>Trace coverage per pair</h2><p class=note>{esc(TRACE_COVERAGE_NOTE)}</p>"
+            + _table(TRACE_COVERAGE_HEADER, rows, left=2))
+
+
 def _parameters(report: Report) -> str:
     rows = [f'<tr><th class="t">{esc(k)}</th>{_text_cell(v)}</tr>' for k, v in parameter_rows(report)]
     return "<h2>Parameters</h2><table><tbody>" + "".join(rows) + "</tbody></table>"
@@ -228,15 +268,17 @@ def render_html(report: Report) -> str:
     sections = [
         f"<h1>{esc(title)}</h1>",
         f"<p>{summary_sentence(report, esc)}</p>",
-        "<h2>Kappa per failure mode</h2><figure>" + _mode_chart(report) + legend()
-        + "<figcaption>Dot: mean of the pairwise Cohen's kappas (for two raters, their kappa); bar: 95% percentile "
-          "bootstrap interval. n/a: undefined, left out of every average.</figcaption></figure>",
+        "<h2>Kappa among people per failure mode</h2><figure>" + _mode_chart(report) + legend()
+        + "<figcaption>Dot: mean of the pairwise Cohen's kappas among people (judges and gold are not people); "
+          "bar: 95% percentile bootstrap interval. n/a: undefined, left out of every average.</figcaption></figure>",
+        _judges(report),
         "<h2>Rater pairs</h2><figure>" + _pair_matrix(report)
         + "<figcaption>Mean kappa of each rater pair over the modes where it is defined; colours as above."
           "</figcaption></figure>",
         "<h2>Modes</h2>" + _modes_overview(report) + f'<ul class="note">{flags}</ul>',
         "<h2>Rater pairs per mode</h2>" + _mode_details(report),
         "<h2>Pooled over all (unit, mode) cells</h2>" + _pair_table(report["pooled"]["pairs"]),
+        _trace_coverage(report),
         _classification(report),
         _self_agreement(report),
         "<h2>Co-confusion</h2><p class=note>One rater marks A and not B while the other marks B and not A; "

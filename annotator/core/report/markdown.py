@@ -5,10 +5,11 @@ from __future__ import annotations
 from annotator.core.report.fmt import (
     BIAS_HEADER,
     SELF_AGREEMENT_HEADER,
+    TRACE_COVERAGE_HEADER,
+    TRACE_COVERAGE_NOTE,
     bias_cells,
     fmt_count,
     fmt_flags,
-    fmt_mean_kappa,
     fmt_number,
     fmt_with_ci,
     md_escape,
@@ -16,7 +17,9 @@ from annotator.core.report.fmt import (
     self_agreement_rows,
     summary_sentence,
     taxonomy_ref,
+    trace_coverage_rows,
 )
+from annotator.core.report.judges import JUDGE_HEADER, judge_rows, judges_note, people_figure
 from annotator.core.report.model import Pair, PooledPair, Report, Scores
 
 
@@ -45,16 +48,28 @@ def render_markdown(report: Report) -> str:
     lines += ["## Per mode", ""]
     for mode in report["modes"]:
         lines += [f"### {md_escape(mode['code'])} {md_escape(mode['name'])} ({md_escape(mode['category'])})", "",
-                  "Mean pairwise kappa " + fmt_mean_kappa(mode)
-                  + f" · Fleiss' kappa {fmt_number(mode['fleiss_kappa'])}"
-                  + f" · Krippendorff's alpha {fmt_number(mode['krippendorff_alpha'])}"
+                  "People: mean pairwise kappa " + people_figure(mode)
+                  + " · Fleiss' kappa " + fmt_with_ci(mode["fleiss_kappa"], mode["fleiss_kappa_ci_low"],
+                                                      mode["fleiss_kappa_ci_high"])
+                  + " · Krippendorff's alpha " + fmt_with_ci(mode["krippendorff_alpha"],
+                                                             mode["krippendorff_alpha_ci_low"],
+                                                             mode["krippendorff_alpha_ci_high"])
                   + (f" · flags: {fmt_flags(mode['flags'])}" if mode["flags"] else ""), ""]
         lines += _md_table(PAIR_HEADER, _md_pair_rows(mode["pairs"]))
     lines += ["## Pooled over all (unit, mode) cells", ""]
     lines += _md_table(PAIR_HEADER, _md_pair_rows(report["pooled"]["pairs"]))
-    lines += (_md_classification(report) + _md_self_agreement(report) + _md_co_confusion(report)
+    lines += _md_trace_coverage(report)
+    lines += (_md_judges(report) + _md_classification(report) + _md_self_agreement(report) + _md_co_confusion(report)
               + _md_contested(report) + _md_params(report))
     return "\n".join(lines)
+
+
+def _md_judges(report: Report) -> list[str]:
+    rows = judge_rows(report)
+    if not rows:
+        return []
+    return ["## Judges against the people", "", judges_note(report), ""] + _md_table(
+        JUDGE_HEADER, [[md_escape(row[0]), md_escape(row[1]), *row[2:7], md_escape(row[7])] for row in rows])
 
 
 def _md_score_row(judge: str, reference: str, code: str, m: Scores) -> list[str]:
@@ -71,6 +86,14 @@ def _md_classification(report: Report) -> list[str]:
             for code, scores in [*((m["code"], m) for m in b["modes"]), ("all (micro)", b["pooled"])]]
     header = ["judge", "reference", "mode", "n", "TP", "FP", "FN", "precision", "recall", "F1"]
     return ["## Judge against reference (positive class)", ""] + _md_table(header, rows)
+
+
+def _md_trace_coverage(report: Report) -> list[str]:
+    rows = trace_coverage_rows(report)
+    if not rows:
+        return []
+    return ["## Trace coverage per pair", "", TRACE_COVERAGE_NOTE, ""] + _md_table(
+        TRACE_COVERAGE_HEADER, [[md_escape(r[0]), md_escape(r[1]), *r[2:]] for r in rows])
 
 
 def _md_co_confusion(report: Report) -> list[str]:

@@ -29,7 +29,7 @@ Who builds what
 ---------------
 - ``annotator.core.agreement.compute_report``: everything except the keys marked below;
 - ``annotator.core.agreement.build_report``: ``params.filters``, ``params.generated_at`` and, for data
-  whose licence asks for credit, ``params.attribution``;
+  whose licence asks for credit, ``params.attribution``; at trace level from segments, ``trace_coverage``;
 - ``annotator.services.report.report_for``: ``judge_self_agreement``, when a judge was sampled more than
   once per segment.
 """
@@ -107,18 +107,67 @@ class UndefinedReasons(TypedDict, total=False):
     krippendorff_alpha: str
 
 
+class PeopleFigure(TypedDict):
+    """A mode's agreement among people (raters of kind "human"; judges and gold are not people)."""
+
+    mean_kappa: float | None  # mean Cohen's kappa over person-person pairs with a defined kappa
+    ci_low: float | None  # percentile bootstrap over the report's resamples
+    ci_high: float | None
+    pairs: int  # person-person pairs whose kappa is defined (the mean covers these)
+
+
+class AltTestResult(TypedDict):
+    """The alternative annotator test (Calderon, Reichart and Dror 2025); all None when it was not run."""
+
+    winning_rate: float | None  # share of annotators the judge beats (H0 rejected after Benjamini-Yekutieli)
+    advantage_probability: float | None  # mean over annotators of P(judge aligns at least as well): ranks judges
+    passed: bool | None  # winning_rate >= 0.5: the judge can replace an annotator on this mode
+
+
+class AltTestAnnotator(TypedDict):
+    """One leave-one-annotator-out comparison of the alt-test."""
+
+    rater: str  # the annotator left out
+    instances: int
+    judge_advantage: float  # rho^f: share of instances where the judge aligns with the rest at least as well
+    annotator_advantage: float  # rho^h: the same for the annotator left out
+    p_value: float | None  # one-sided t-test of H0 rho^f <= rho^h - epsilon, before correction
+    judge_wins: bool  # H0 rejected after the Benjamini-Yekutieli correction
+
+
+class JudgeFigure(TypedDict):
+    """A judge against the people on one mode: a candidate replacement for an annotator."""
+
+    rater: str
+    mean_kappa_vs_people: float | None  # mean Cohen's kappa over judge-person pairs with a defined kappa
+    ci_low: float | None  # percentile bootstrap
+    ci_high: float | None
+    minus_people: float | None  # mean_kappa_vs_people minus the people's own mean pairwise kappa
+    minus_people_ci_low: float | None  # paired: both means from the same resampled units
+    minus_people_ci_high: float | None
+    alt_test: AltTestResult
+    alt_test_reason: str | None  # why the alt-test was not run, or which annotators it left out
+    alt_test_annotators: list[AltTestAnnotator]
+
+
 class Mode(TypedDict):
     code: str
     name: str
     category: str
     pairs: list[Pair]  # one per rater pair, in rater order (a before b)
-    mean_pairwise_kappa: float | None
-    mean_pairwise_kappa_pairs: int  # pairs whose kappa is defined (the mean covers these)
+    mean_pairwise_kappa: float | None  # over person-person pairs only (people.mean_kappa); pairs keeps them all
+    mean_pairwise_kappa_pairs: int  # person-person pairs whose kappa is defined (the mean covers these)
     mean_pairwise_kappa_ci_low: float | None
     mean_pairwise_kappa_ci_high: float | None
-    mean_human_kappa: float | None  # mean over human-human pairs only
-    fleiss_kappa: float | None
+    mean_human_kappa: float | None  # mean over human-human pairs only (the same value, kept for old readers)
+    fleiss_kappa: float | None  # among people only, like every multi-rater figure of a mode
+    fleiss_kappa_ci_low: float | None  # percentile bootstrap (people only, the report's resamples)
+    fleiss_kappa_ci_high: float | None
     krippendorff_alpha: float | None
+    krippendorff_alpha_ci_low: float | None
+    krippendorff_alpha_ci_high: float | None
+    people: PeopleFigure
+    judges: list[JudgeFigure]  # one per rater of kind "judge", in rater order
     labelled_units: int
     positive_labels: int  # (unit, rater) cells that say "present": (segment, rater), or (trace, rater) at trace level
     flags: list[Flag]
@@ -190,7 +239,10 @@ class ModeRank(TypedDict):
 
 
 class Summary(TypedDict):
-    """Averages over modes, each with the number of modes where the averaged value is defined."""
+    """Averages over modes, each with the number of modes where the averaged value is defined.
+
+    Every average is over the people-only figures of the modes; ``pairs`` lists every rater pair.
+    """
 
     units: int
     raters: int
@@ -210,7 +262,8 @@ class Summary(TypedDict):
 
 # Which interval each figure has (its method), by where the figure sits in the report.
 CiMethods = TypedDict("CiMethods", {"modes.pairs": str, "modes.mean_pairwise_kappa": str, "pooled.pairs": str,
-                                    "pooled.mean_pairwise_kappa": str})
+                                    "pooled.mean_pairwise_kappa": str, "modes.fleiss_kappa": str,
+                                    "modes.krippendorff_alpha": str, "modes.people": str, "modes.judges": str})
 
 
 class Params(TypedDict):
@@ -225,6 +278,8 @@ class Params(TypedDict):
     low_positive_threshold: int
     few_units_threshold: int
     uninformative_width: float  # a pair whose interval is wider is flagged "uninformative"
+    alt_test_epsilon: float  # the alt-test's cost-benefit margin (0.2 experts, 0.15 skilled, 0.1 crowd workers)
+    alt_test_q: float  # its Benjamini-Yekutieli false-discovery level
     filters: NotRequired[dict[str, FilterValue]]  # build_report
     generated_at: NotRequired[str]  # build_report: UTC, ISO 8601
     attribution: NotRequired[str]  # build_report, when the data asks for credit
@@ -246,6 +301,17 @@ class SelfAgreement(TypedDict):
     modes: list[SelfAgreementMode]
 
 
+class TraceCoverage(TypedDict):
+    """A rater pair at trace level: how many traces both raters looked at, in full or in part
+    (``annotator.core.agreement.coverage``). A rater says "absent" only for traces she labelled in full."""
+
+    a: str
+    b: str
+    traces: int  # traces both raters labelled at least one segment of (full + partial)
+    full: int  # traces both labelled every segment of
+    partial: int  # traces both labelled, at least one of them not every segment
+
+
 class Report(TypedDict):
     """The whole document, as ``annotator report --format json`` writes it."""
 
@@ -260,3 +326,4 @@ class Report(TypedDict):
     summary: Summary
     params: Params
     judge_self_agreement: NotRequired[dict[str, SelfAgreement]]  # report_for, judges with --samples > 1
+    trace_coverage: NotRequired[list[TraceCoverage]]  # build_report, at trace level from segments
