@@ -263,10 +263,10 @@ def test_trace_level_report_equals_report_on_rolled_up_labels():
 def test_group_resampling_needs_groups_and_runs():
     ls = random_label_set(10, 40, 2, 2, prevalence=0.4)
     with pytest.raises(ValueError, match="unit_groups"):
-        compute_report(ls, bootstrap=10, resample="group")
+        compute_report(ls, bootstrap=10, resample="trace")
     grouped = make_label_set(ls.values, groups=[f"t{i // 5}" for i in range(40)])
-    report = compute_report(grouped, bootstrap=200, resample="group")
-    assert report["params"]["resample"] == "group" and only_pair(report)["ci_low"] is not None
+    report = compute_report(grouped, bootstrap=200, resample="trace")
+    assert report["params"]["resample"] == "trace" and only_pair(report)["ci_low"] is not None
 
 
 # --- ambiguity ------------------------------------------------------------------------------------
@@ -367,7 +367,8 @@ def test_bootstrap_zero_gives_no_bootstrap_intervals():
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(bootstrap=-1), "bootstrap"), (dict(level="span"), "level"),
-    (dict(resample="trace"), "resample"), (dict(ci_level=1.5), "ci_level"), (dict(ci_method="bca"), "ci_method"),
+    (dict(resample="trace"), "resample"), (dict(resample="unit"), "resample"), (dict(ci_level=1.5), "ci_level"),
+    (dict(ci_method="bca"), "ci_method"),
 ])
 def test_bad_options_are_rejected(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -108,16 +108,22 @@ def _comparison(kappas: list[tuple[float | None, float | None, float | None]]) -
     for i, (kappa, low, high) in enumerate(kappas):
         judge = {"rater": f"judge:m@{i}", "n": 20, "kappa": kappa, "ci_low": low, "ci_high": high,
                  "flags": ["undefined"] if kappa is None else [], "precision": None if kappa is None else 0.5,
-                 "recall": 0.25, "f1": None, "tp": 1, "fp": 1, "fn": 3, "tn": 15}
+                 "precision_ci_low": None if kappa is None else 0.1, "precision_ci_high": None if kappa is None else 0.9,
+                 "recall": 0.25, "recall_ci_low": 0.05, "recall_ci_high": 0.7, "f1": None, "f1_ci_low": None,
+                 "f1_ci_high": None, "tp": 1, "fp": 1, "fn": 3, "tn": 15}
         if i:
             before = judges[-1]["kappa"]
-            judge["kappa_change"] = None if before is None or kappa is None else kappa - before
+            change = None if before is None or kappa is None else kappa - before
+            judge["kappa_change"] = change
+            judge["kappa_change_ci_low"] = None if change is None else change - 0.25
+            judge["kappa_change_ci_high"] = None if change is None else change + 0.25
         judges.append(judge)
     overall = [{"rater": j["rater"], "n": 20, "tp": 1, "fp": 1, "fn": 3, "tn": 15, "precision": 0.5, "recall": 0.25,
                 "f1": 1 / 3, "accuracy": 0.8, "mean_kappa": j["kappa"], "mean_kappa_modes_covered": 1} for j in judges]
     return {"taxonomy": "mast@1", "against": "gold", "split": "all", "segments": 20,
             "raters": [j["rater"] for j in judges], "modes": [{"code": "1.1", "name": "Disobey", "judges": judges}],
-            "overall": overall, "leakage": {}, "params": {"bootstrap": 100, "seed": 0}}
+            "overall": overall, "leakage": {}, "params": {"bootstrap": 100, "seed": 0, "resample": "segment",
+                                                         "resample_reason": "one segment per trace", "ci_methods": {}}}
 
 
 def test_judge_lab_tables_format_kappas_with_intervals_and_changes():
@@ -126,11 +132,14 @@ def test_judge_lab_tables_format_kappas_with_intervals_and_changes():
     result = _comparison([(0.5, 0.25, 0.75), (0.375, None, None), (None, None, None), (-0.125, -0.5, 0.255)])
     rows = judge_forms.compare_rows(result)
     assert [r["kappa [95% CI]"] for r in rows] == ["0.50 [0.25, 0.75]", "0.38", "n/a", "-0.12 [-0.50, 0.26]"]
-    assert [r["change"] for r in rows] == ["", "-0.12", "n/a", "n/a"]
-    assert [r["precision"] for r in rows] == ["0.50", "0.50", "n/a", "0.50"] and rows[0]["F1"] == "n/a"
+    assert [r["change [95% CI]"] for r in rows] == ["", "-0.12 [-0.38, +0.12]", "n/a", "n/a"]
+    assert [r["precision [95% CI]"] for r in rows] == ["0.50 [0.10, 0.90]", "0.50 [0.10, 0.90]", "n/a",
+                                                       "0.50 [0.10, 0.90]"]
+    assert rows[0]["F1 [95% CI]"] == "n/a" and rows[0]["recall [95% CI]"] == "0.25 [0.05, 0.70]"
     assert rows[2]["flags"] == "undefined"
     overall = judge_forms.overall_rows(result)
-    assert [o["mean kappa"] for o in overall] == ["0.50", "0.38", "n/a", "-0.12"] and overall[0]["F1"] == "0.33"
+    assert [o["mean kappa"] for o in overall] == ["0.50", "0.38", "n/a", "-0.12"]
+    assert overall[0]["F1 [95% CI]"] == "0.33"  # no interval given: the value alone
 
 
 def test_cli_and_app_show_a_judge_kappa_alike(capsys):
@@ -141,9 +150,14 @@ def test_cli_and_app_show_a_judge_kappa_alike(capsys):
 
     result = _comparison([(0.5, 0.25, 0.75), (None, None, None), (0.3, None, None)])
     _print_comparison(result)
-    line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith("1.1"))
-    assert "[n/a" not in line and line.split()[1:] == ["0.50", "[0.25,", "0.75]", "0.50", "0.25", "n/a",
-                                                       "n/a", "n/a", "0.25", "n/a", "0.30", "0.50", "0.25", "n/a"]
+    lines = capsys.readouterr().out.splitlines()
+    first = lines.index(next(row for row in lines if row.startswith("1.1")))
+    rows = [row.split() for row in lines[first:first + 3]]
+    assert not any("[n/a" in row for row in lines)
+    assert rows[0] == ["1.1", "[1]", "0.50", "[0.25,", "0.75]", "0.50", "[0.10,", "0.90]", "0.25", "[0.05,", "0.70]",
+                       "n/a"]
+    assert rows[1] == ["[2]", "n/a", "n/a", "n/a", "0.25", "[0.05,", "0.70]", "n/a"]
+    assert rows[2][:3] == ["[3]", "0.30", "n/a"]
     assert [r["kappa [95% CI]"] for r in judge_forms.compare_rows(result)] == ["0.50 [0.25, 0.75]", "n/a", "0.30"]
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from annotator.cli.common import BOOTSTRAP, SEED, SQLITE_MAX_INT, UNSURE, FiniteNumber, check_url
-from annotator.core.report.fmt import fmt_money, fmt_number, fmt_with_ci
+from annotator.core.report.fmt import fmt_field_with_ci, fmt_money, fmt_number, fmt_with_ci
 
 if TYPE_CHECKING:
     from annotator.services.judgelab import Comparison
@@ -215,19 +215,24 @@ def _print_comparison(result: Comparison) -> None:
                f"{result['segments']} segments")
     for i, rater in enumerate(result["raters"]):
         click.echo(f"  [{i + 1}] {rater}")
-    click.echo(f"\n{'mode':<6}" + "".join(f"{f'[{i + 1}] kappa [95% CI]':>24}{'P':>6}{'R':>6}{'F1':>6}"
-                                           for i in range(len(result["raters"]))))
+    params = result["params"]
+    click.echo(f"95% intervals; resampling {params['resample']}s ({params['resample_reason']}); change: paired, "
+               "both judges on the same resampled segments")
+    header = ["mode", "judge", "kappa [95% CI]", "change [95% CI]", "precision", "recall", "F1"]
+    widths = [6, 6, 20, 22, 20, 20, 20]
+    click.echo("\n" + "".join(f"{h:<{w}}" for h, w in zip(header, widths)))
     for mode in result["modes"]:
-        cells = "".join(
-            f"{fmt_with_ci(j['kappa'], j['ci_low'], j['ci_high']):>24}"
-            f"{fmt_number(j['precision']):>6}{fmt_number(j['recall']):>6}{fmt_number(j['f1']):>6}"
-            for j in mode["judges"])
-        click.echo(f"{mode['code']:<6}{cells}")
+        for i, j in enumerate(mode["judges"]):
+            cells = [mode["code"] if i == 0 else "", f"[{i + 1}]", fmt_with_ci(j["kappa"], j["ci_low"], j["ci_high"]),
+                     fmt_field_with_ci(j, "kappa_change") if i else "",
+                     *(fmt_field_with_ci(j, key) for key in ("precision", "recall", "f1"))]
+            click.echo("".join(f"{c:<{w}}" for c, w in zip(cells, widths)).rstrip())
     click.echo("")
-    for row in result["overall"]:
-        click.echo(f"{row['rater']}: pooled precision {fmt_number(row['precision'])}, "
-                   f"recall {fmt_number(row['recall'])}, F1 {fmt_number(row['f1'])}; "
-                   f"mean kappa {fmt_number(row['mean_kappa'])} over "
+    for i, row in enumerate(result["overall"]):
+        change = f" ({fmt_field_with_ci(row, 'mean_kappa_change')} from [{i}])" if i else ""
+        click.echo(f"[{i + 1}] {row['rater']}: pooled precision {fmt_field_with_ci(row, 'precision')}, "
+                   f"recall {fmt_field_with_ci(row, 'recall')}, F1 {fmt_field_with_ci(row, 'f1')}; "
+                   f"mean kappa {fmt_number(row['mean_kappa'])}{change} over "
                    f"{row['mean_kappa_modes_covered']} modes")
     if stale := result.get("stale_gold_segments"):
         click.echo(f"WARNING: stale gold on {len(stale)} segments (labelled after their gold was set): "

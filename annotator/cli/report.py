@@ -20,6 +20,10 @@ from annotator.cli.common import BOOTSTRAP, SEED, UNSURE
               help="Interval of each pair's kappa per mode (coverage measured in BENCHMARKS.md).")
 @click.option("--bootstrap", default=1000, show_default=True, type=BOOTSTRAP,
               help="Bootstrap resamples for the pooled and mean-kappa intervals, and for --ci percentile (0: none).")
+@click.option("--resample", default=None, type=click.Choice(["segment", "trace"]),
+              help="What the bootstrap draws: single segments or whole traces. Default: trace for turn- and "
+                   "window-level segments (segments of a trace are not independent), segment when each segment "
+                   "is a whole trace; the report says which in params.resample and params.resample_reason.")
 @click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--alt-test-epsilon", default=0.2, show_default=True, type=click.FloatRange(0, 1, max_open=True),
               help="Cost-benefit margin of the alternative annotator test of each judge (the paper's advice: "
@@ -31,8 +35,8 @@ from annotator.cli.common import BOOTSTRAP, SEED, UNSURE
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
 @click.pass_context
 def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, tags: tuple[str, ...],
-           ci_method: str, bootstrap: int, seed: int, alt_test_epsilon: float, unsure: str, localisation_k: int,
-           fmt: str, out: Path | None) -> None:
+           ci_method: str, bootstrap: int, resample: str | None, seed: int, alt_test_epsilon: float, unsure: str,
+           localisation_k: int, fmt: str, out: Path | None) -> None:
     """Agreement per failure mode: kappa with CI for every pair, multi-rater figures, co-confusion."""
     from annotator.cli.common import open_db, parse_tags
     from annotator.core.errors import about_file
@@ -43,8 +47,9 @@ def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, ta
     if names is not None and len(set(names)) < len(names):
         raise click.BadParameter(f"{raters!r} names a rater twice", param_hint="--raters")
     document = report_for(open_db(ctx), taxonomy=taxonomy, raters=names, level=level, tags=parse_tags(tags),
-                          bootstrap=bootstrap, seed=seed, ci_method=ci_method, alt_test_epsilon=alt_test_epsilon,
-                          include_unsure=unsure == "include", localisation_k=localisation_k)
+                          bootstrap=bootstrap, seed=seed, ci_method=ci_method, resample=resample,
+                          alt_test_epsilon=alt_test_epsilon, include_unsure=unsure == "include",
+                          localisation_k=localisation_k)
     text = render(document, fmt)
     if out is None:
         click.echo(text)

@@ -24,11 +24,14 @@ MAST_ATTRIBUTION = ("Derived from MAD: Multi-Agent System Traces Dataset (Cemri,
 
 def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: list[str] | None = None,
                level: str = "segment", tags: dict[str, str] | None = None, bootstrap: int = 1000, seed: int = 0,
-               include_gold: bool = False, ci_method: str = DEFAULT_METHOD,
+               include_gold: bool = False, ci_method: str = DEFAULT_METHOD, resample: str | None = None,
                alt_test_epsilon: float = ALT_TEST_EPSILON, include_unsure: bool = False,
                localisation_k: int = 3) -> Report:
     """Load labels from the database and build the agreement report (the CLI's and the app's entry point).
 
+    ``resample`` ("segment" or "trace") chooses what the bootstrap draws; None (the CLI's and the app's
+    default) follows the segmentation: whole traces for turn- and window-level segments, single segments
+    when each is a whole trace (:func:`annotator.core.agreement.resampling.choose_resample`).
     Labels a rater submitted as unsure are left out unless `include_unsure` (``params.filters.unsure``
     records which).
 
@@ -36,6 +39,8 @@ def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: lis
     """
     if level not in ("segment", "trace"):
         raise OptionError(f"--level must be 'segment' or 'trace', not {level!r}")
+    if resample not in (None, "segment", "trace"):
+        raise OptionError(f"--resample must be 'segment' or 'trace', not {resample!r}")
     stored = store.get_taxonomy(db, taxonomy)
     label_set = store.load_label_set(db, stored, raters=raters, tags=tags, include_gold=include_gold,
                                      include_unsure=include_unsure)
@@ -46,7 +51,8 @@ def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: lis
     credit = MAST_ATTRIBUTION if store.traces_formats(db) & {"mad-human", "mad"} else None
     report = build_report(label_set, bootstrap=bootstrap, seed=seed, level=level,
                           taxonomy=(stored.taxonomy.name, stored.taxonomy.version), filters=filters,
-                          attribution=credit, ci_method=ci_method, alt_test_epsilon=alt_test_epsilon)
+                          attribution=credit, ci_method=ci_method, resample=resample,
+                          alt_test_epsilon=alt_test_epsilon)
     sampled = _judge_self_agreement(db, stored, label_set)
     if sampled:
         report["judge_self_agreement"] = sampled

@@ -213,7 +213,8 @@ def show_comparison() -> dict | None:
         st.warning(line, icon=":material/report:")
     st.caption(f"{md_literal(result['taxonomy'])} · against {md_literal(result['against'])} · "
                f"{result['split']} split · "
-               f"{result['segments']} segments · bootstrap {result['params']['bootstrap']}")
+               f"{result['segments']} segments · bootstrap {result['params']['bootstrap']} · resampling "
+               f"{result['params']['resample']}s ({md_literal(result['params']['resample_reason'])})")
     rows = judge_forms.chart_rows(result)
     if rows["kappa"].notna().any():
         st.altair_chart(report_views.kappa_chart(rows, color_title="judge against the reference"), width="stretch")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from annotator.core.errors import OptionError
 from annotator.core.plaintext import md_literal
-from annotator.core.report.fmt import fmt_flags, fmt_money, fmt_number, fmt_signed, fmt_with_ci
+from annotator.core.report.fmt import fmt_field_with_ci, fmt_flags, fmt_money, fmt_number, fmt_with_ci
 from annotator.judge import JudgeOptions
 from annotator.judge.plan import SEGMENT_CHOICES
 from annotator.judge.prompt import PROMPTS_DIR, USER_PROMPTS_DIR, shipped_prompts, user_prompts
@@ -98,24 +98,31 @@ def prompt_versions(runs: list[dict]) -> dict[str, str]:
     return out
 
 
+SCORE_LABELS = (("precision", "precision"), ("recall", "recall"), ("f1", "F1"))
+
+
 def compare_rows(result: Comparison) -> list[dict[str, object]]:
-    """Per mode and judge: kappa [95% CI], change from the previous judge, P, R, F1, counts, flags."""
+    """Per mode and judge: kappa, its change from the previous judge (paired interval), P, R, F1, each with its
+    95% interval, then counts and flags."""
     rows: list[dict[str, object]] = []
     for mode in result["modes"]:
         for judge in mode["judges"]:
             rows.append({"mode": f"{mode['code']} {mode['name']}", "judge": judge["rater"], "n": judge["n"],
                          "kappa [95% CI]": fmt_with_ci(judge["kappa"], judge["ci_low"], judge["ci_high"]),
-                         "change": fmt_signed(judge["kappa_change"]) if "kappa_change" in judge else "",
-                         "precision": fmt_number(judge["precision"]), "recall": fmt_number(judge["recall"]),
-                         "F1": fmt_number(judge["f1"]), "TP": judge["tp"], "FP": judge["fp"], "FN": judge["fn"],
+                         "change [95% CI]": fmt_field_with_ci(judge, "kappa_change") if "kappa_change" in judge
+                         else "",
+                         **{f"{label} [95% CI]": fmt_field_with_ci(judge, key) for key, label in SCORE_LABELS},
+                         "TP": judge["tp"], "FP": judge["fp"], "FN": judge["fn"],
                          "flags": fmt_flags(judge["flags"])})
     return rows
 
 
 def overall_rows(result: Comparison) -> list[dict[str, object]]:
     return [{"judge": o["rater"], "mean kappa": fmt_number(o["mean_kappa"]),
-             "modes covered": o["mean_kappa_modes_covered"], "precision": fmt_number(o["precision"]),
-             "recall": fmt_number(o["recall"]), "F1": fmt_number(o["f1"])} for o in result["overall"]]
+             "change [95% CI]": fmt_field_with_ci(o, "mean_kappa_change") if "mean_kappa_change" in o else "",
+             "modes covered": o["mean_kappa_modes_covered"],
+             **{f"{label} [95% CI]": fmt_field_with_ci(o, key) for key, label in SCORE_LABELS}}
+            for o in result["overall"]]
 
 
 def chart_rows(result: Comparison) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from annotator.core.report.fmt import DIGITS, fmt_flags, fmt_number, fmt_with_ci
+from annotator.core.report.fmt import DIGITS, fmt_flags, fmt_mcnemar, fmt_number, fmt_with_ci
 from annotator.core.report.judges import JUDGE_HEADER, judge_rows, replaceable_modes
 from annotator.core.report.model import Mode, Report
 
@@ -19,6 +19,10 @@ NUMBER = f".{DIGITS}f"  # the d3 format of a figure in a chart tooltip: as fmt_n
 
 def _mode_label(mode: Mode) -> str:
     return f"{mode['code']} {mode.get('name') or ''}".strip()
+
+
+# Bias and prevalence of each pair (annotator.core.agreement.bias): read beside kappa.
+BIAS_COLUMNS = ["prevalence_a", "prevalence_b", "bias_index", "prevalence_index", "kappa_max", "McNemar p"]
 
 
 def kappa_rows(report: Report) -> pd.DataFrame:
@@ -33,11 +37,14 @@ def kappa_rows(report: Report) -> pd.DataFrame:
                 "both": pair.get("both"), "a_only": pair.get("a_only"), "b_only": pair.get("b_only"),
                 "observed_agreement": pair.get("observed_agreement"),
                 "positive_agreement": pair.get("positive_agreement"), "ac1": pair.get("ac1"),
-                "pabak": pair.get("pabak"), "flags": fmt_flags(pair.get("flags")),
-                "kappa_text": fmt_number(pair.get("kappa")),
+                "pabak": pair.get("pabak"), "prevalence_a": pair.get("prevalence_a"),
+                "prevalence_b": pair.get("prevalence_b"), "bias_index": pair.get("bias_index"),
+                "prevalence_index": pair.get("prevalence_index"), "kappa_max": pair.get("kappa_max"),
+                "McNemar p": fmt_mcnemar(pair.get("mcnemar_p"), pair.get("mcnemar_method")),
+                "flags": fmt_flags(pair.get("flags")), "kappa_text": fmt_number(pair.get("kappa")),
             })
     columns = ["order", "mode", "category", "pair", "kappa", "ci_low", "ci_high", "n", "both", "a_only", "b_only",
-               "observed_agreement", "positive_agreement", "ac1", "pabak", "flags", "kappa_text"]
+               "observed_agreement", "positive_agreement", "ac1", "pabak", *BIAS_COLUMNS, "flags", "kappa_text"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -53,10 +60,11 @@ def mode_summary(report: Report) -> pd.DataFrame:
                                     mode.get("fleiss_kappa_ci_high")),
         "Krippendorff alpha": fmt_with_ci(mode.get("krippendorff_alpha"), mode.get("krippendorff_alpha_ci_low"),
                                           mode.get("krippendorff_alpha_ci_high")),
+        "positive labels": mode.get("positive_labels"),
         "flags": fmt_flags(mode.get("flags")),
     } for mode in report.get("modes", [])]
     return pd.DataFrame(rows, columns=["mode", "category", "people: mean pairwise kappa", "pairs of people",
-                                       "Fleiss kappa", "Krippendorff alpha", "flags"])
+                                       "Fleiss kappa", "Krippendorff alpha", "positive labels", "flags"])
 
 
 PEOPLE = "people (mean pairwise kappa)"

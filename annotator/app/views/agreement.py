@@ -27,7 +27,8 @@ with state.open_db() as db:
         report = None
     if report is not None:
         st.caption(f"{md_literal(taxonomy_ref(report))} · {report['level']} level · {len(report['raters'])} raters · "
-                   f"bootstrap {report['params']['bootstrap']}")
+                   f"bootstrap {report['params']['bootstrap']} · resampling {report['params']['resample']}s "
+                   f"({md_literal(report['params']['resample_reason'])})")
         panels.show_downloads(report)
         kappa_tab, pairs_tab, confusion_tab, localisation_tab, progress_tab = st.tabs(
             ["Kappa per mode", "Rater pairs", "Co-confusion", "Localisation", "Annotator progress"])

@@ -12,7 +12,6 @@ import numpy as np
 
 from annotator.core.report.model import (
     CiMethods,
-    Classification,
     Flag,
     Level,
     Mode,
@@ -22,17 +21,16 @@ from annotator.core.report.model import (
     RaterKind,
     Report,
     Resample,
-    Summary,
-    SummaryPair,
     UndefinedReasons,
 )
 
-from . import alttest, intervals, pairwise, people
+from . import alttest, intervals, pairwise, people, summary
 from .ambiguity import co_confusion, contested_units
+from .bias import bias_fields, bias_statistics
 from .bootstrap import FLOAT32_EXACT, percentile_interval
 from .bootstrap import bootstrap as run_bootstrap
-from .classification import judge_scores
 from .labels import LabelSet, rater_pairs, rollup
+from .resampling import RESAMPLE_BY, choose_resample, resample_groups
 
 # Bootstrap intervals: "pair" and "pooled" (low, high, undefined); "people", the people and judge figures
 # by name (people.Resampled.split).
@@ -44,9 +42,6 @@ Interval = tuple[float, float, int | None]
 PairIntervals = tuple[np.ndarray, np.ndarray, np.ndarray | None]
 
 LEVELS = ("segment", "trace")
-RESAMPLE_BY = ("unit", "group")
-PAIR_STAT_FIELDS = ("observed_agreement", "kappa", "se", "positive_agreement", "negative_agreement",
-                    "ac1", "pabak", "prevalence_a", "prevalence_b")
 
 
 def _num(x: float | np.ndarray) -> float | None:
@@ -62,7 +57,7 @@ def compute_report(
     seed: int = 0,
     level: str = "segment",
     taxonomy: tuple[str, str] | None = None,
-    resample: str = "unit",
+    resample: str | None = None,
     ci_level: float = 0.95,
     ci_method: str = intervals.DEFAULT_METHOD,
     contested_limit: int = 20,
@@ -83,10 +78,11 @@ def compute_report(
         (:func:`rollup`); without unit_groups the units are taken to be traces already.
     taxonomy : (name, version), optional
         Recorded in the report; None gives nulls.
-    resample : {"unit", "group"}, default "unit"
-        "unit" resamples units (the project's statistics policy). "group" resamples whole traces
-        (``unit_groups``), which is honest when segments of a trace are correlated and gives wider
-        intervals.
+    resample : {"segment", "trace"}, optional
+        "segment" resamples units one by one, "trace" whole traces (``unit_groups``; a cluster
+        bootstrap, honest when segments of a trace are correlated, and wider). None (the default)
+        follows the segmentation (:func:`.resampling.choose_resample`): trace when some trace holds
+        more than one segment, else segment. ``params.resample_reason`` says why.
     ci_level : float, default 0.95
     ci_method : {"dirichlet", "goodness-of-fit", "percentile"}, default "dirichlet"
         Interval of each pair's kappa per mode (:mod:`.intervals`; the default holds its coverage on
@@ -122,12 +118,13 @@ def compute_report(
     if not 0 <= alt_test_epsilon < 1:
         raise ValueError(f"alt_test_epsilon must be in [0, 1), got {alt_test_epsilon!r}")
     data = rollup(label_set) if level == "trace" and label_set.unit_groups is not None else label_set
-    groups = _resample_groups(data, resample)
+    resample, resample_reason = choose_resample(label_set, level=level, requested=resample)
+    groups = resample_groups(data, resample)
     n, r, m = data.shape
     indicators = pairwise.pair_indicators(data.values)  # (n, m, P, 4)
     sums = indicators.sum(axis=0)
-    per_mode = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums))
-    pooled = pairwise.pair_statistics(*pairwise.cells_from_indicator_sums(sums.sum(axis=0)))
+    per_mode = _pair_statistics(sums)
+    pooled = _pair_statistics(sums.sum(axis=0))
     boot = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level, people.Resampled(data))
     pair_ci = _pair_intervals(sums, boot, ci_method, ci_level, seed)
     names = [(data.raters[a], data.raters[b]) for a, b in zip(*rater_pairs(r))]
@@ -145,11 +142,12 @@ def compute_report(
         "pooled": pooled_entry,
         "co_confusion": co_confusion(ambiguity),
         "contested": contested_units(ambiguity, limit=contested_limit),
-        "classification": _classification(data),
-        "summary": _summary(data, modes, pooled_entry, names),
+        "classification": summary.classification(data),
+        "summary": summary.summary(data, modes, pooled_entry, names),
         "params": {
             "bootstrap": int(bootstrap), "seed": int(seed), "ci_level": float(ci_level),
             "ci_method": ci_method, "ci_methods": _ci_methods(ci_method), "resample": cast(Resample, resample),
+            "resample_reason": resample_reason,
             "units": n, "low_positive_threshold": pairwise.LOW_POSITIVE_THRESHOLD,
             "few_units_threshold": pairwise.FEW_UNITS_THRESHOLD,
             "uninformative_width": intervals.UNINFORMATIVE_WIDTH,
@@ -158,12 +156,12 @@ def compute_report(
     }
 
 
-def _check_options(bootstrap: int, level: str, resample: str, ci_level: float, ci_method: str) -> None:
+def _check_options(bootstrap: int, level: str, resample: str | None, ci_level: float, ci_method: str) -> None:
     if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
         raise ValueError(f"bootstrap must be a non-negative integer, got {bootstrap!r}")
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
-    if resample not in RESAMPLE_BY:
+    if resample is not None and resample not in RESAMPLE_BY:
         raise ValueError(f"resample must be one of {', '.join(RESAMPLE_BY)}, got {resample!r}")
     if not 0 < ci_level < 1:
         raise ValueError(f"ci_level must be between 0 and 1, got {ci_level!r}")
@@ -173,7 +171,7 @@ def _check_options(bootstrap: int, level: str, resample: str, ci_level: float, c
 
 def _ci_methods(ci_method: str) -> CiMethods:
     """What each interval of the report is: the pair kappas per mode get ``ci_method``; the rest the
-    percentile bootstrap over units (or traces with resample="group")."""
+    percentile bootstrap over segments or traces (``params.resample``)."""
     return {"modes.pairs": ci_method, "modes.mean_pairwise_kappa": intervals.PERCENTILE,
             "pooled.pairs": intervals.PERCENTILE, "pooled.mean_pairwise_kappa": intervals.PERCENTILE,
             "modes.fleiss_kappa": intervals.PERCENTILE, "modes.krippendorff_alpha": intervals.PERCENTILE,
@@ -188,15 +186,6 @@ def _pair_intervals(sums: np.ndarray, boot: Intervals | None, ci_method: str, ci
     low, high = intervals.kappa_interval(*pairwise.cells_from_indicator_sums(sums), method=ci_method,
                                          level=ci_level, seed=seed)
     return low, high, None
-
-
-def _resample_groups(data: LabelSet, resample: str) -> np.ndarray | None:
-    if resample == "unit":
-        return None
-    if data.unit_groups is None:
-        raise ValueError("resample='group' needs unit_groups (at trace level, units are already traces)")
-    _, inverse = np.unique(np.asarray(data.unit_groups, dtype=object), return_inverse=True)
-    return inverse.ravel().astype(np.intp)
 
 
 def _bootstrap_intervals(indicators: np.ndarray, n_resamples: int, seed: int, groups: np.ndarray | None,
@@ -230,8 +219,14 @@ def _bootstrap_intervals(indicators: np.ndarray, n_resamples: int, seed: int, gr
     }
 
 
+def _pair_statistics(sums: np.ndarray) -> dict[str, np.ndarray]:
+    """Every two-rater figure of summed indicators (..., 4): agreement (pairwise) and bias (bias)."""
+    cells = pairwise.cells_from_indicator_sums(sums)
+    return {**pairwise.pair_statistics(*cells), **bias_statistics(*cells)}
+
+
 def _at(stats: dict[str, np.ndarray], index: int | tuple[int, int]) -> dict[str, float]:
-    return {key: stats[key][index] for key in PAIR_STAT_FIELDS}
+    return {key: value[index] for key, value in stats.items()}
 
 
 def _ci_at(ci: tuple[np.ndarray, ...] | PairIntervals | None, index: int | tuple[int, int]) -> Interval:
@@ -254,12 +249,12 @@ def _pair_entry(names: tuple[str, str], cell_sums: np.ndarray, values: dict[str,
     return {
         "a": names[0], "b": names[1], "n": both + a_only + b_only + neither,
         "both": both, "a_only": a_only, "b_only": b_only, "neither": neither,
-        # the statistics in PAIR_STAT_FIELDS order
+        # the statistics of pairwise.pair_statistics, then those of bias.bias_statistics
         "observed_agreement": _num(values["observed_agreement"]), "kappa": _num(values["kappa"]),
         "se": _num(values["se"]), "positive_agreement": _num(values["positive_agreement"]),
         "negative_agreement": _num(values["negative_agreement"]), "ac1": _num(values["ac1"]),
         "pabak": _num(values["pabak"]), "prevalence_a": _num(values["prevalence_a"]),
-        "prevalence_b": _num(values["prevalence_b"]),
+        "prevalence_b": _num(values["prevalence_b"]), **bias_fields(values, ()),
         "ci_low": low, "ci_high": high, "ci_method": ci_method,
         "undefined_resamples": ci[2],
         "flags": pairwise.pair_flags(both, a_only, b_only, neither, float(values["kappa"]), units=units,
@@ -372,45 +367,3 @@ def _pooled_entry(pooled_sums: np.ndarray, stats: dict[str, np.ndarray], boot: I
         "mean_pairwise_kappa_ci_low": _num(fig.pooled_people_mean_ci[0]),
         "mean_pairwise_kappa_ci_high": _num(fig.pooled_people_mean_ci[1]),
     }
-
-
-def _average(values: list[float | None]) -> tuple[float | None, int]:
-    """The mean of the defined values (None when there is none) and how many there are."""
-    defined = [v for v in values if v is not None]
-    return (float(np.mean(defined)) if defined else None), len(defined)
-
-
-def _summary(data: LabelSet, modes: list[Mode], pooled: Pooled, names: list[tuple[str, str]]) -> Summary:
-    """Averages over modes (each with the number of modes it covers), the rater-pair matrix, and
-    modes ranked by human-human kappa (lowest first: the most ambiguous)."""
-    kappa, kappa_modes = _average([m["mean_pairwise_kappa"] for m in modes])
-    fleiss, fleiss_modes = _average([m["fleiss_kappa"] for m in modes])
-    alpha, alpha_modes = _average([m["krippendorff_alpha"] for m in modes])
-    human, human_modes = _average([m["mean_human_kappa"] for m in modes])
-    ranked = sorted(((m["code"], m["mean_human_kappa"]) for m in modes if m["mean_human_kappa"] is not None),
-                    key=lambda item: item[1])
-    return {
-        "units": data.shape[0], "raters": data.shape[1], "modes_total": data.shape[2],
-        "mean_kappa": kappa, "mean_kappa_modes_covered": kappa_modes,
-        "mean_fleiss_kappa": fleiss, "mean_fleiss_kappa_modes_covered": fleiss_modes,
-        "mean_krippendorff_alpha": alpha, "mean_krippendorff_alpha_modes_covered": alpha_modes,
-        "mean_human_kappa": human, "mean_human_kappa_modes_covered": human_modes,
-        "pooled_mean_pairwise_kappa": pooled["mean_pairwise_kappa"],
-        "pairs": [_summary_pair(a, b, [mode["pairs"][p]["kappa"] for mode in modes], pooled["pairs"][p]["kappa"])
-                  for p, (a, b) in enumerate(names)],
-        "modes_by_human_kappa": [{"code": code, "mean_human_kappa": value} for code, value in ranked],
-    }
-
-
-def _summary_pair(a: str, b: str, kappas: list[float | None], pooled_kappa: float | None) -> SummaryPair:
-    mean, covered = _average(kappas)
-    return {"a": a, "b": b, "mean_kappa": mean, "modes_covered": covered, "pooled_kappa": pooled_kappa}
-
-
-def _classification(data: LabelSet) -> list[Classification]:
-    """Each judge scored against each gold rater and each human (the reference side)."""
-    judges = [name for name, kind in zip(data.raters, data.rater_kinds) if kind == "judge"]
-    references = [name for kind_wanted in ("gold", "human")
-                  for name, kind in zip(data.raters, data.rater_kinds) if kind == kind_wanted]
-    return [judge_scores(data, reference=ref, predicted=judge) for judge in judges for ref in references]
-

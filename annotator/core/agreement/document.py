@@ -22,7 +22,7 @@ def build_report(
     taxonomy: tuple[str, str] | None = None,
     filters: dict[str, object] | None = None,
     attribution: str | None = None,
-    resample: str = "unit",
+    resample: str | None = None,
     ci_method: str = DEFAULT_METHOD,
     generated_at: str | None = None,
     alt_test_epsilon: float = ALT_TEST_EPSILON,

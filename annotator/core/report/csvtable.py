@@ -11,10 +11,12 @@ from annotator.core.report.fmt import taxonomy_ref
 from annotator.core.report.model import Report
 
 # The columns after level and taxonomy, in order: the mode's fields (headed mode_*), then the pair's.
-ModeKey = Literal["code", "name", "category", "mean_pairwise_kappa", "fleiss_kappa", "krippendorff_alpha", "flags"]
+ModeKey = Literal["code", "name", "category", "mean_pairwise_kappa", "fleiss_kappa", "krippendorff_alpha",
+                  "positive_labels", "flags"]
 PairKey = Literal["a", "b", "n", "both", "a_only", "b_only", "neither", "observed_agreement", "kappa", "ci_low",
                   "ci_high", "ci_method", "se", "positive_agreement", "negative_agreement", "ac1", "pabak",
-                  "prevalence_a", "prevalence_b", "undefined_resamples", "flags"]
+                  "prevalence_a", "prevalence_b", "bias_index", "prevalence_index", "kappa_max",
+                  "mcnemar_statistic", "mcnemar_p", "mcnemar_method", "undefined_resamples", "flags"]
 MODE_COLUMNS: tuple[ModeKey, ...] = get_args(ModeKey)
 PAIR_COLUMNS: tuple[PairKey, ...] = get_args(PairKey)
 
@@ -23,7 +25,7 @@ def render_csv(report: Report) -> str:
     """A tidy table: one row per (mode, rater pair), mode-level values repeated on each row.
 
     Columns: level, taxonomy, mode_* (code, name, category, mean_pairwise_kappa, fleiss_kappa,
-    krippendorff_alpha, flags), then the pair fields. Empty cell = undefined; flags are joined
+    krippendorff_alpha, positive_labels, flags), then the pair fields. Empty cell = undefined; flags are joined
     with ";". Numbers keep full precision: cells are raw values (:func:`csv_cell`), never the rounded
     texts of :mod:`annotator.core.report.fmt`.
     """

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import cast
 
 from annotator.core.plaintext import md_literal
-from annotator.core.report.model import Mode, Pooled, Report
+from annotator.core.report.model import Mode, Pair, Pooled, Report
 
 NA = "n/a"
 DIGITS = 2
@@ -48,17 +49,44 @@ def fmt_number(value: float | None, digits: int = DIGITS) -> str:
     return NA if is_undefined(value) else f"{value:.{digits}f}"
 
 
-def fmt_with_ci(value: float | None, low: float | None, high: float | None, digits: int = DIGITS) -> str:
+def fmt_p_value(value: float | None) -> str:
+    """A p-value: three digits, "<0.001" below that (never "0.000"), "n/a" when there was nothing to test.
+
+    >>> fmt_p_value(0.0703), fmt_p_value(0.00002), fmt_p_value(None)
+    ('0.070', '<0.001', 'n/a')
+    """
+    if value is None or is_undefined(value):
+        return NA
+    return "<0.001" if value < 0.0005 else f"{value:.3f}"
+
+
+def fmt_with_ci(value: float | None, low: float | None, high: float | None, digits: int = DIGITS, *,
+                signed: bool = False) -> str:
     """A value with its interval: "0.63 [0.51, 0.74]"; "n/a" when undefined; no brackets without both bounds.
+    A change (``signed``) has every figure signed: "+0.12 [-0.05, +0.30]".
 
     >>> fmt_with_ci(0.634, 0.512, 0.738), fmt_with_ci(0.634, None, None), fmt_with_ci(None, 0.1, 0.2)
     ('0.63 [0.51, 0.74]', '0.63', 'n/a')
+    >>> fmt_with_ci(0.12, -0.05, 0.3, signed=True)
+    '+0.12 [-0.05, +0.30]'
     """
     if is_undefined(value):
         return NA
+    show = fmt_signed if signed else fmt_number
     if is_undefined(low) or is_undefined(high):
-        return fmt_number(value, digits)
-    return f"{fmt_number(value, digits)} [{fmt_number(low, digits)}, {fmt_number(high, digits)}]"
+        return show(value, digits)
+    return f"{show(value, digits)} [{show(low, digits)}, {show(high, digits)}]"
+
+
+def fmt_field_with_ci(entry: Mapping[str, object], key: str) -> str:
+    """``entry[key]`` with its interval ``entry[key + "_ci_low"]``, ``entry[key + "_ci_high"]``; a change
+    (a key ending in "_change") is signed. Missing keys read as undefined.
+
+    >>> fmt_field_with_ci({"f1": 0.5, "f1_ci_low": 0.25, "f1_ci_high": 0.7}, "f1")
+    '0.50 [0.25, 0.70]'
+    """
+    value, low, high = (cast(float | None, entry.get(key + suffix)) for suffix in ("", "_ci_low", "_ci_high"))
+    return fmt_with_ci(value, low, high, signed=key.endswith("_change"))
 
 
 def fmt_mean_kappa(entry: Mode | Pooled) -> str:
@@ -132,6 +160,26 @@ def self_agreement_rows(report: Report) -> list[list[str]]:
             rows.append([rater, mode["code"], fmt_count(mode["n"]), fmt_number(mode["mean_pairwise_agreement"]),
                          fmt_number(mode["disagreement_share"]), fmt_number(mode["positive_rate"])])
     return rows
+
+
+# Bias and prevalence beside kappa (annotator.core.agreement.bias), compact: BI, PI, kappa_max, McNemar's p.
+BIAS_HEADER = ["BI", "PI", "kappa max", "McNemar p"]
+
+
+def bias_cells(pair: Pair) -> list[str]:
+    """A pair's bias index, prevalence index, maximum kappa and McNemar p-value ("exact" marks the binomial
+    version), shared by the md and html renderers."""
+    return [fmt_number(pair["bias_index"]), fmt_number(pair["prevalence_index"]), fmt_number(pair["kappa_max"]),
+            fmt_mcnemar(pair["mcnemar_p"], pair["mcnemar_method"])]
+
+
+def fmt_mcnemar(p_value: float | None, method: str | None) -> str:
+    """McNemar's p-value, marked when it is the exact binomial test: "0.070 (exact)", "<0.001", "n/a".
+
+    >>> fmt_mcnemar(0.0703, "exact"), fmt_mcnemar(0.00002, "chi2"), fmt_mcnemar(None, None)
+    ('0.070 (exact)', '<0.001', 'n/a')
+    """
+    return fmt_p_value(p_value) + (" (exact)" if method == "exact" else "")
 
 
 SELF_AGREEMENT_HEADER = ["judge", "mode", "segments", "agreement between samples", "segments where samples differ",

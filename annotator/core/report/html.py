@@ -7,10 +7,12 @@ the first is that every text from data is HTML-escaped.
 from __future__ import annotations
 
 from annotator.core.report.fmt import (
+    BIAS_HEADER,
     NA,
     SELF_AGREEMENT_HEADER,
     TRACE_COVERAGE_HEADER,
     TRACE_COVERAGE_NOTE,
+    bias_cells,
     fmt_count,
     fmt_flags,
     fmt_mean_kappa,
@@ -81,7 +83,7 @@ def _table(header: list[str], rows: list[str], *, left: int = 0) -> str:
 
 def _pair_table(pairs: list[Pair] | list[PooledPair]) -> str:
     header = ["a", "b", "n", "both", "a only", "b only", "neither", "p_o", "kappa [95% CI]", "SE",
-              "pos. agr.", "neg. agr.", "AC1", "PABAK", "undefined resamples", "flags"]
+              "pos. agr.", "neg. agr.", "AC1", "PABAK", *BIAS_HEADER, "undefined resamples", "flags"]
     rows = []
     for p in pairs:
         rows.append(
@@ -91,6 +93,7 @@ def _pair_table(pairs: list[Pair] | list[PooledPair]) -> str:
             + _figure_cell(fmt_with_ci(p["kappa"], p["ci_low"], p["ci_high"]))
             + "".join(_num_cell(x) for x in (p["se"], p["positive_agreement"], p["negative_agreement"], p["ac1"],
                                              p["pabak"]))
+            + "".join(f"<td>{esc(cell)}</td>" for cell in bias_cells(p))
             + _count_cell(p["undefined_resamples"]) + _flags_cell(p["flags"]) + "</tr>")
     return _table(header, rows, left=2)
 

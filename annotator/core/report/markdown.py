@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from annotator.core.report.fmt import (
+    BIAS_HEADER,
     SELF_AGREEMENT_HEADER,
     TRACE_COVERAGE_HEADER,
     TRACE_COVERAGE_NOTE,
+    bias_cells,
     fmt_count,
     fmt_flags,
     fmt_number,
@@ -33,11 +35,11 @@ def _md_pair_rows(pairs: list[Pair] | list[PooledPair]) -> list[list[str]]:
              fmt_count(p["b_only"]), fmt_count(p["neither"]), fmt_number(p["observed_agreement"]),
              fmt_with_ci(p["kappa"], p["ci_low"], p["ci_high"]), fmt_number(p["se"]),
              fmt_number(p["positive_agreement"]), fmt_number(p["ac1"]), fmt_number(p["pabak"]),
-             fmt_flags(p["flags"])] for p in pairs]
+             *bias_cells(p), fmt_flags(p["flags"])] for p in pairs]
 
 
 PAIR_HEADER = ["a", "b", "n", "both", "a only", "b only", "neither", "p_o", "kappa [95% CI]", "SE",
-               "pos. agr.", "AC1", "PABAK", "flags"]
+               "pos. agr.", "AC1", "PABAK", *BIAS_HEADER, "flags"]
 
 
 def render_markdown(report: Report) -> str:

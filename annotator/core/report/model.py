@@ -40,7 +40,8 @@ from __future__ import annotations
 from typing import Literal, NotRequired, TypedDict, get_args
 
 Level = Literal["segment", "trace"]
-Resample = Literal["unit", "group"]
+McNemarMethod = Literal["exact", "chi2"]
+Resample = Literal["segment", "trace"]
 RaterKind = Literal["human", "judge", "gold", "reference"]
 Flag = Literal["undefined", "constant_rater", "low_positive_count", "kappa_paradox", "few_units", "uninformative"]
 FLAGS: tuple[Flag, ...] = get_args(Flag)
@@ -78,6 +79,13 @@ class Pair(TypedDict):
     pabak: float | None
     prevalence_a: float | None
     prevalence_b: float | None
+    # Bias and prevalence (annotator.core.agreement.bias): read beside kappa to tell ambiguity from habit.
+    bias_index: float | None  # (a_only - b_only) / n: > 0 when rater a marks the mode more often
+    prevalence_index: float | None  # (both - neither) / n: near -1 for a rare mode
+    kappa_max: float | None  # the largest kappa these two prevalences allow; None where kappa is undefined
+    mcnemar_statistic: float | None  # min(a_only, b_only) (exact) or the chi-square statistic (chi2)
+    mcnemar_p: float | None  # McNemar's test of equal prevalences; None without a discordant unit
+    mcnemar_method: McNemarMethod | None  # "exact" (binomial, a_only + b_only < 25) or "chi2"; None with mcnemar_p
     ci_low: float | None  # None when kappa is undefined, or (percentile) without bootstrap or defined resamples
     ci_high: float | None
     ci_method: str  # how ci_low and ci_high were computed: "dirichlet", "goodness-of-fit" or "percentile"
@@ -162,7 +170,7 @@ class Mode(TypedDict):
     people: PeopleFigure
     judges: list[JudgeFigure]  # one per rater of kind "judge", in rater order
     labelled_units: int
-    positive_labels: int
+    positive_labels: int  # (unit, rater) cells that say "present": (segment, rater), or (trace, rater) at trace level
     flags: list[Flag]
     undefined_reasons: UndefinedReasons
 
@@ -265,7 +273,8 @@ class Params(TypedDict):
     ci_level: float
     ci_method: str  # the interval of each pair's kappa per mode (ci_methods has the others)
     ci_methods: CiMethods
-    resample: Resample
+    resample: Resample  # what the bootstrap drew: single segments or whole traces (core.agreement.resampling)
+    resample_reason: str  # why: the default follows the segmentation, or the caller chose
     units: int
     low_positive_threshold: int
     few_units_threshold: int
