@@ -250,6 +250,8 @@ def test_sign_in_and_label_with_the_keyboard(server, page):
 def test_untrusted_trace_text_stays_inert(server, page):
     page.goto(server["url"] + "?token=" + server["tokens"]["bob"])
     seg = current_segment(page)
+    # The server drops the token from the address in a run after sign-in: wait for it, then check.
+    page.wait_for_function("() => !location.search.includes('token=')", timeout=30_000)
     assert "token=" not in page.url
     shown = [*PAYLOADS, "A" * 1000]  # the evil trace's turns, in order; the last one is 2 MB long
     assert len(server["evil"]) == len(shown)

@@ -93,6 +93,10 @@ def _show_answer(view: SegmentView, user: User, answer: store.Answer | None) -> 
                      help="Remove this failure", on_click=_remove, args=(view, user, failures, failure.step))
 
 
+def _speaker_text(speaker: str | None) -> str:
+    return md_literal(speaker, limit=40) if speaker else "an unnamed speaker"
+
+
 def show(view: SegmentView, user: User) -> None:
     """The localisation panel; nothing when the trace has no turns to point at."""
     seg = view.segment
@@ -116,7 +120,7 @@ def show(view: SegmentView, user: User) -> None:
         left, right = st.columns(2)
         left.button(f"Decisive error here (step {step})", key=_k(seg.id, "here"), icon=":material/my_location:",
                     width="stretch", on_click=_mark, args=(view, user, speakers, current),
-                    help=f"Step {step}, said by {speakers[step] or 'an unnamed speaker'} (key L)")
+                    help=f"Step {step}, said by {_speaker_text(speakers[step])} (key L)")  # tooltips are Markdown
         right.button("No decisive error", key=_k(seg.id, "none"), icon=":material/block:", width="stretch",
                      on_click=_save, args=(user, view.trace.id, [], seg.id),
                      help="An explicit answer: this trace has no decisive error.")
