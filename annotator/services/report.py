@@ -86,7 +86,7 @@ def _judge_self_agreement(db: sqlite_utils.Database, stored: store.StoredTaxonom
     out: dict[str, SelfAgreement] = {}
     for name, kind in zip(label_set.raters, label_set.rater_kinds):
         rater = store.get_rater(db, name) if kind == "judge" else None
-        if rater is None:
+        if rater is None or not store.judge_has_samples(db, rater.id, stored.id):
             continue
         samples = store.judge_sample_labels(db, rater.id, stored.id)
         if any(len(per_sample) > 1 for per_sample in samples.values()):

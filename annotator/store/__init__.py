@@ -43,6 +43,7 @@ from annotator.store.judge import (
     get_judge_run,
     get_prompt,
     judge_evidence,
+    judge_has_samples,
     judge_run_errors,
     judge_run_latencies,
     judge_sample_labels,

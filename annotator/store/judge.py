@@ -223,6 +223,13 @@ def judge_run_errors(db: sqlite_utils.Database, run_id: int, *, limit: int = 20)
     return [{"segment_id": r[0], "sample": r[1], "error": r[2], "attempts": r[3]} for r in rows]
 
 
+def judge_has_samples(db: sqlite_utils.Database, rater_id: int, taxonomy_id: int) -> bool:
+    """Whether the rater was asked more than once for some segment (`--samples K`): one indexed probe,
+    so a report need not read every label of every judge to find out."""
+    return db.execute("SELECT 1 FROM labels WHERE taxonomy_id = ? AND rater_id = ? AND sample > 0 LIMIT 1",
+                      [taxonomy_id, rater_id]).fetchone() is not None
+
+
 def judge_sample_labels(db: sqlite_utils.Database, rater_id: int,
                         taxonomy_id: int) -> dict[int, dict[int, dict[str, int]]]:
     """A rater's labels by segment, then sample, then mode code: {segment: {sample: {code: 0/1}}}."""
