@@ -332,3 +332,29 @@ def test_data_page_upload_errors_name_the_file(app_tokens, app_db):
     at.session_state[data_panels.RESULTS] = messages
     at.run()
     assert [shown(e.value) for e in at.error][:2] == [messages[0][1], messages[1][1]] and at.success
+
+
+def test_data_page_upload_uses_the_formats_default_segments(app_tokens, app_db):
+    """An empty Segments field is the format's default, as on the command line: an OTLP export is cut per turn."""
+    import json
+
+    from annotator.app.components import data_panels
+
+    def message(role: str, text: str) -> str:
+        return json.dumps([{"role": role, "parts": [{"type": "text", "content": text}]}])
+
+    attrs = [("gen_ai.operation.name", "chat"), ("gen_ai.input.messages", message("user", "Plan a trip")),
+             ("gen_ai.output.messages", message("assistant", "Book flights"))]
+    span = {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b175", "name": "chat m",
+            "startTimeUnixNano": "1000", "endTimeUnixNano": "2000",
+            "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attrs]}
+    export = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"scope": {"name": "t"}, "spans": [span]}]}]}
+    at = signed_in(app_tokens["lead"], "views/data.py")
+    assert at.text_input(key="data_scheme").value == ""  # not "trace": the form leaves the choice to the format
+    lead = store.user_for_token(app_db, app_tokens["lead"])
+    messages = data_panels._run_imports([_Upload("spans.json", json.dumps(export).encode())], "auto", "", "", lead)
+    assert [kind for kind, _ in messages] == ["success"], messages
+    schemes = {row[0] for row in app_db.execute(
+        "SELECT s.scheme FROM segments s JOIN traces t ON t.id = s.trace_id WHERE t.external_id = ?"
+        " AND s.queued = 1", [span["traceId"]])}
+    assert schemes == {"turn"}

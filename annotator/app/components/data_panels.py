@@ -38,8 +38,8 @@ def _run_imports(files, fmt: str, scheme: str, tags_text: str, actor: store.User
     for upload in files:
         try:
             with state.open_db() as db:
-                result = import_upload(db, upload.name, upload.getvalue(), fmt=fmt, scheme=scheme.strip(), tags=tags,
-                                       actor=actor)
+                result = import_upload(db, upload.name, upload.getvalue(), fmt=fmt, scheme=scheme.strip() or None,
+                                       tags=tags, actor=actor)
         except UserError as exc:  # IngestError and the store's errors: one line naming the file
             messages.append(("error", str(exc)))
             continue
@@ -60,11 +60,13 @@ def show_import() -> None:
         (st.error if kind == "error" else st.success)(md_literal(message))
     with st.form("data_import"):
         files = st.file_uploader("Trace files", accept_multiple_files=True, key="data_files",
-                                 help="MAST JSON (human or LLM labelled), JSON Lines, or plain text.")
+                                 help="MAST JSON (human or LLM labelled), JSON Lines, plain text, OTLP and "
+                                      "OpenInference exports, Langfuse, LangSmith, OpenAI Agents, AG2 logs.")
         fmt_col, scheme_col, tags_col = st.columns(3)
         fmt = fmt_col.selectbox("Format", FORMATS, key="data_format")
-        scheme = scheme_col.text_input("Segments", value="trace", key="data_scheme",
-                                       help="trace (whole trace), turn, or window:N (N turns each)")
+        scheme = scheme_col.text_input("Segments", key="data_scheme", placeholder="the format's default",
+                                       help="trace (whole trace), turn, or window:N (N turns each); empty: turn "
+                                            "for traces from observability tools and AG2 logs, trace otherwise")
         tags = tags_col.text_input("Tags", key="data_tags", placeholder="round=2, batch=a")
         if st.form_submit_button("Import", type="primary", icon=":material/upload:"):
             if not files:

@@ -31,10 +31,11 @@ def parse_tags(text: str) -> dict[str, str]:
     return tags
 
 
-def import_upload(db: sqlite_utils.Database, name: str, data: bytes, *, fmt: str = "auto", scheme: str = "trace",
+def import_upload(db: sqlite_utils.Database, name: str, data: bytes, *, fmt: str = "auto", scheme: str | None = None,
                   tags: dict[str, str] | None = None, actor: store.User):
     """Import one uploaded file, all or nothing; return its ImportResult. Raises IngestError naming `name`.
-    Only an admin may import (RefusedError otherwise)."""
+    `scheme` None is the format's default, as on the command line. Only an admin may import (RefusedError
+    otherwise)."""
     from annotator.ingest import IngestError, import_file  # the importers load only when a file comes
 
     store.require(actor, "admin", "import files")
