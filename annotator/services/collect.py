@@ -162,9 +162,7 @@ def assemble_trace(db: sqlite_utils.Database, trace_key: str, *, scheme: str | N
                           empty_hint=genai.CONTENT_HINT)
         with store.write(db):
             result = store_records(db, [record], source=SOURCE, fmt=fmt, scheme=scheme)
-            row = db.execute("SELECT id FROM traces WHERE external_id = ? ORDER BY id DESC LIMIT 1",
-                             [trace_key]).fetchone()
-            staging.close_trace(db, trace_key, staging.ASSEMBLED, trace_id=row[0] if row else None)
+            staging.close_trace(db, trace_key, staging.ASSEMBLED, trace_id=store.latest_trace_id(db, trace_key))
     except IngestError as exc:
         with store.write(db):
             staging.close_trace(db, trace_key, staging.FAILED, error=str(exc))

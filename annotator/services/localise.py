@@ -68,8 +68,8 @@ def clear_answer(db: sqlite_utils.Database, user: User, trace_id: int) -> None:
 
 
 def answer_of(db: sqlite_utils.Database, rater_id: int, trace_id: int) -> store.Answer | None:
-    name = db.execute("SELECT name FROM raters WHERE id = ?", [rater_id]).fetchone()
-    found = store.load_answers(db, raters=[name[0]], trace_ids=[trace_id]) if name else []
+    name = store.rater_name(db, rater_id)
+    found = store.load_answers(db, raters=[name], trace_ids=[trace_id]) if name else []
     return found[0] if found else None
 
 
@@ -110,6 +110,6 @@ def promote_to_gold(db: sqlite_utils.Database, rater: str) -> PromoteResult:
 
 
 def _trace(db: sqlite_utils.Database, trace_id: int) -> int:
-    if db.execute("SELECT 1 FROM traces WHERE id = ?", [trace_id]).fetchone() is None:
+    if store.get_trace(db, trace_id) is None:
         raise NotFoundError(f"no trace with id {trace_id}")
     return trace_id

@@ -61,6 +61,7 @@ from annotator.store.labels import (
     ensure_rater,
     get_rater,
     list_raters,
+    rater_name,
     write_labels,
 )
 from annotator.store.leases import claim_holders, release_claims, release_expired
@@ -124,6 +125,7 @@ from annotator.store.traces import (
     get_trace,
     insert_trace,
     iter_segments,
+    latest_trace_id,
     record_import,
     segments_of_trace,
     trace_segment_id,

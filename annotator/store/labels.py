@@ -40,6 +40,11 @@ def ensure_rater(db: sqlite_utils.Database, name: str, kind: str, *, model: str 
         ))
 
 
+def rater_name(db: sqlite_utils.Database, rater_id: int) -> str | None:
+    row = db.execute("SELECT name FROM raters WHERE id = ?", [rater_id]).fetchone()
+    return row[0] if row else None
+
+
 def get_rater(db: sqlite_utils.Database, name: str) -> RaterRow | None:
     row = db.execute("SELECT id, name, kind, model, prompt_version, params FROM raters WHERE name = ?",
                      [name]).fetchone()

@@ -165,6 +165,12 @@ def get_trace(db: sqlite_utils.Database, trace_id: int) -> TraceRow | None:
     return TraceRow(trace_id, external_id, source, fmt, framework, benchmark, llm, n_chars, tags=tags)
 
 
+def latest_trace_id(db: sqlite_utils.Database, external_id: str) -> int | None:
+    """The newest trace stored under an external id (re-imports of changed content add new ones)."""
+    row = db.execute("SELECT id FROM traces WHERE external_id = ? ORDER BY id DESC LIMIT 1", [external_id]).fetchone()
+    return row[0] if row else None
+
+
 def trace_text(db: sqlite_utils.Database, trace_id: int) -> str:
     row = db.execute("SELECT text FROM traces WHERE id = ?", [trace_id]).fetchone()
     return row[0] if row else ""
