@@ -120,4 +120,9 @@ def test_section_pairs_and_references():
     assert [(r["reference"], r["rater"]) for r in section["against_reference"]] == [
         ("who-and-when", "ann"), ("who-and-when", "bob")]
     assert section["against_reference"][1]["missing"] == 2
+    # bob answered none of the reference's traces: never asked is undefined, not a score of 0.
+    bob_row = section["against_reference"][1]
+    for figure in ("agent_accuracy", "step_accuracy"):
+        assert bob_row[figure] == {"value": None, "ci_low": None, "ci_high": None}
+    assert section["against_reference"][0]["agent_accuracy"]["value"] == 1.0
     assert section["k"] == 2 and section["params"]["resample"] == "trace"

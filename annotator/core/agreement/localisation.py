@@ -159,19 +159,21 @@ def reference_accuracy(reference: Answers, rater: Answers, *, n_resamples: int =
     """Who&When's agent-level and step-level accuracy of ``rater`` against ``reference``.
 
     Over the traces the reference localised; a trace the rater did not answer, or answered with
-    "no decisive error", is a miss (counted in ``missing`` and ``said_no_error``).
+    "no decisive error", is a miss (counted in ``missing`` and ``said_no_error``). A rater who answered
+    none of them has undefined accuracy, not 0: she was never asked, she did not miss.
     """
     keys = sorted(t for t, p in reference.items() if p.localised)
-    rows = np.zeros((len(keys), 3))
+    rows = np.zeros((len(keys), 4))  # columns: trace, agent right, step right, answered
     for r, t in enumerate(keys):
         guess = rater.get(t)
         if guess is None or not guess.localised:
-            rows[r] = (1, 0, 0)
+            rows[r] = (1, 0, 0, guess is not None)
         else:
-            rows[r] = (1, guess.agent == reference[t].agent, guess.step == reference[t].step)
+            rows[r] = (1, guess.agent == reference[t].agent, guess.step == reference[t].step, 1)
 
     def stat(sums: np.ndarray) -> np.ndarray:
-        return np.column_stack([_ratio(sums[:, 1], sums[:, 0]), _ratio(sums[:, 2], sums[:, 0])])
+        asked = np.where(sums[:, 3] > 0, sums[:, 0], 0)
+        return np.column_stack([_ratio(sums[:, 1], asked), _ratio(sums[:, 2], asked)])
 
     return {"n": len(keys), "missing": sum(t not in rater for t in keys),
             "said_no_error": sum(t in rater and not rater[t].localised for t in keys),
