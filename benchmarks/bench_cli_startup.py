@@ -34,7 +34,8 @@ def build(db_path: Path, n_segments: int, segments_per_trace: int = 10, raters: 
     with store.write(db):
         for t in range(n_segments // segments_per_trace):
             step = len(text) // segments_per_trace
-            segments = [store.SegmentInput("turn", i, "turn", i * step, (i + 1) * step) for i in range(segments_per_trace)]
+            segments = [store.SegmentInput("turn", i, "turn", i * step, (i + 1) * step)
+                        for i in range(segments_per_trace)]
             trace_id, _ = store.insert_trace(db, store.TraceInput(f"t{t}", f"{t} {text}", "bench", "text",
                                                                   segments=segments))
             if t % 10 == 0:  # a tenth of the traces labelled, as in a project under way

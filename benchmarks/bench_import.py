@@ -21,7 +21,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CODES = ["1.1", "1.2", "1.3", "1.4", "1.5", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "3.1", "3.2", "3.3"]
 SPEAKERS = ["Programmer", "Code Reviewer", "CEO", "CTO", "Tester", "user_proxy", "assistant"]
-WORDS = ["the", "function", "returns", "a", "list", "of", "values", "and", "the", "reviewer", "asks", "for", "a", "test", "of", "edge", "cases", "before", "we", "can", "ship", "it", "so", "please", "run", "the", "suite", "again", "and", "report", "the", "failures", "you", "see"]
+WORDS = [
+    "the", "function", "returns", "a", "list", "of", "values", "and", "the", "reviewer", "asks", "for", "a", "test",
+    "of", "edge", "cases", "before", "we", "can", "ship", "it", "so", "please", "run", "the", "suite", "again",
+    "and", "report", "the", "failures", "you", "see",
+]
 
 
 def _trajectory(rng: random.Random, target_chars: int) -> str:

@@ -98,6 +98,13 @@ def test_core_and_store_type_check():
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
+def test_lint_is_clean():
+    """ruff with pyproject's chosen rules over the package, the tests and the benchmarks."""
+    result = subprocess.run([_tool("ruff"), "check", "--no-cache", "annotator", "tests", "benchmarks"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
 # --- dependencies ---------------------------------------------------------------------------------
 
 
