@@ -11,13 +11,14 @@ before it is written, and no INFO record holds trace text.
 
 The entry points (the CLI group, the Streamlit app) call `configure`; library code only asks
 `logging.getLogger(__name__)`. Two processes may write the same file (a CLI command while the server
-runs); each line is written whole, but a rotation at that moment may keep one process writing to the
-renamed file until it starts again.
+runs); each line is written whole, and a process that finds the file renamed under it by the other's
+rotation reopens the new file before it writes (as `logging.handlers.WatchedFileHandler` does).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -56,6 +57,24 @@ class _LogFile(RotatingFileHandler):
 
     def handleError(self, record: logging.LogRecord) -> None:
         self.failure = sys.exc_info()[1]
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._reopen_if_moved()
+        super().emit(record)
+
+    def _reopen_if_moved(self) -> None:
+        """Close our stream when the file on disk is no longer the one we hold open (another process rotated
+        it); FileHandler.emit then opens the current file. Without this we would keep writing to `.log.1`."""
+        if self.stream is None:
+            return
+        try:
+            on_disk = os.stat(self.baseFilename)
+        except FileNotFoundError:
+            on_disk = None
+        held = os.fstat(self.stream.fileno())
+        if on_disk is None or (on_disk.st_dev, on_disk.st_ino) != (held.st_dev, held.st_ino):
+            self.stream.close()
+            self.stream = None  # type: ignore[assignment]  # FileHandler reopens a None stream on emit
 
 
 def _handler() -> _LogFile | None:
