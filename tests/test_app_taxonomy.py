@@ -6,7 +6,7 @@ import pytest
 from app_helpers import add_other_labels, button, shown, signed_in, texts
 
 from annotator import store
-from annotator.app.viewmodels import taxonomy_editor as editor
+from annotator.app.viewmodels import taxonomy_page as page_model
 from annotator.core.taxonomy import load_taxonomy
 
 
@@ -131,11 +131,11 @@ def test_a_taken_version_name_changes_nothing(app_tokens, app_db):
 
 def test_editor_helpers():
     base = load_taxonomy("mast")
-    raw = editor.change_dict("split", {"code": "2.5", "parts": [
+    raw = page_model.change_dict("split", {"code": "2.5", "parts": [
         {"code": "a", "name": "A", "category": "C", "definition": "d"},
         {"code": "b", "name": "B", "category": "C", "definition": "d"}]})
-    assert editor.describe(raw) == "split 2.5 into a, b"
-    rows = editor.preview_rows(editor.preview(base, [raw, {"retire": "1.1"}], version="2"))
+    assert page_model.describe(raw) == "split 2.5 into a, b"
+    rows = page_model.preview_rows(page_model.preview(base, [raw, {"retire": "1.1"}], version="2"))
     assert {r["code"]: r["change"] for r in rows}["a"] == "split" and rows[-1] == {
         "code": "1.1", "name": "", "category": "", "change": "retire", "from": "1.1"}
-    assert editor.parse_yaml("- retire: '2.1'") == ([{"retire": "2.1"}], None)
+    assert page_model.parse_yaml("- retire: '2.1'") == ([{"retire": "2.1"}], None)

@@ -173,19 +173,19 @@ def test_costs_read_alike_in_the_app():
 
 
 def test_taxonomy_tables_say_n_a_for_undefined_kappas():
-    from annotator.app.viewmodels import taxonomy_editor
+    from annotator.app.viewmodels import taxonomy_page
 
     ambiguous = [{"code": "1.1", "name": "Disobey", "category": "Spec", "human_kappa": None, "flags": ["undefined"],
                   "confused_with": [{"mode": "1.2", "count": 3, "rate": 0.1, "examples": ["4"]}],
                   "contested_examples": ["4"]},
                  {"code": "1.2", "name": "Role", "category": "Spec", "human_kappa": -0.125, "flags": [],
                   "confused_with": [], "contested_examples": []}]
-    rows = taxonomy_editor.ambiguity_rows(ambiguous)
+    rows = taxonomy_page.ambiguity_rows(ambiguous)
     assert [r["human kappa"] for r in rows] == ["n/a", "-0.12"] and rows[0]["flags"] == "undefined"
     changes = [{"code": "3.2", "name": "Verification", "change": "merge", "from": ["3.2", "3.3"],
                 "kappa_before": [0.755, None], "kappa_after": None},
                {"code": "9.9", "name": "New", "change": "add", "from": [], "kappa_before": [], "kappa_after": 1.0}]
-    table = taxonomy_editor.comparison_rows(changes)
+    table = taxonomy_page.comparison_rows(changes)
     assert table[0]["kappa before"] == "0.76 / n/a" and table[0]["kappa after"] == "n/a"
     assert table[1]["kappa before"] == "–" and table[1]["kappa after"] == "1.00"
 

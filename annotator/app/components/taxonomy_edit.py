@@ -14,7 +14,7 @@ import streamlit as st
 from annotator import store
 from annotator.app import auth, state
 from annotator.app.components.taxonomy_panels import CREATED, show_before_after
-from annotator.app.viewmodels import taxonomy_editor as editor
+from annotator.app.viewmodels import taxonomy_page as page_model
 from annotator.app.viewmodels.text import md_literal, plain
 from annotator.core.errors import UserError
 from annotator.core.taxonomy import Taxonomy
@@ -32,7 +32,7 @@ def _codes_now(base: Taxonomy) -> Taxonomy:
     if not changes:
         return base
     try:
-        return editor.preview(base, changes, version=base.version + "-preview").taxonomy
+        return page_model.preview(base, changes, version=base.version + "-preview").taxonomy
     except ValueError:
         return base
 
@@ -69,8 +69,8 @@ def _add(kind: str, base_ref: str) -> None:
     base = _base_taxonomy(base_ref)
     changes = list(st.session_state.get(CHANGES) or [])
     try:
-        raw = editor.change_dict(kind, _fields(kind, _codes_now(base)))
-        editor.preview(base, [*changes, raw], version=base.version + "-preview")
+        raw = page_model.change_dict(kind, _fields(kind, _codes_now(base)))
+        page_model.preview(base, [*changes, raw], version=base.version + "-preview")
     except (ValueError, KeyError) as exc:
         st.session_state["tx_error"] = f"Change not added: {exc}"
         return
@@ -81,8 +81,8 @@ def _add_yaml(base_ref: str) -> None:
     base = _base_taxonomy(base_ref)
     changes = list(st.session_state.get(CHANGES) or [])
     try:
-        pasted, version = editor.parse_yaml(st.session_state.get("tx_yaml") or "")
-        editor.preview(base, [*changes, *pasted], version=base.version + "-preview")
+        pasted, version = page_model.parse_yaml(st.session_state.get("tx_yaml") or "")
+        page_model.preview(base, [*changes, *pasted], version=base.version + "-preview")
     except ValueError as exc:
         st.session_state["tx_error"] = f"Changes not added: {exc}"
         return
@@ -106,13 +106,13 @@ def _create(base_ref: str) -> None:
     version = (st.session_state.get("tx_version") or "").strip() or None
     try:
         with state.open_db() as db:
-            done = refine_taxonomy(db, base_ref, editor.parse_changes(st.session_state.get(CHANGES) or []),
+            done = refine_taxonomy(db, base_ref, page_model.parse_changes(st.session_state.get(CHANGES) or []),
                                    version=version, actor=user)
     except UserError as exc:  # TaxonomyError, StoreError
         st.session_state["tx_error"] = f"Nothing changed: {exc}"
         return
     st.session_state[CREATED] = done.taxonomy
-    st.session_state["tx_done"] = editor.refinement_lines(done)
+    st.session_state["tx_done"] = page_model.refinement_lines(done)
     st.session_state[BASE] = done.taxonomy  # further changes build on the new version
     _forget_changes()
 
@@ -170,16 +170,16 @@ def _show_changes(base: Taxonomy, version: str) -> None:
         return
     for i, raw in enumerate(changes):
         text_col, remove_col = st.columns([8, 1], vertical_alignment="center")
-        text_col.text(plain(f"{i + 1}. {editor.describe(raw)}"))
+        text_col.text(plain(f"{i + 1}. {page_model.describe(raw)}"))
         remove_col.button("Remove", key=f"tx_remove_{i}", on_click=_remove, args=(i,), type="tertiary",
                           icon=":material/close:")
     try:
-        new_plan = editor.preview(base, changes, version=version)
+        new_plan = page_model.preview(base, changes, version=version)
     except ValueError as exc:
         st.error(md_literal(f"These changes do not fit {base.ref}: {exc}"))
         return
     st.caption(f"Preview of {md_literal(new_plan.taxonomy.ref)}: {len(new_plan.taxonomy.modes)} modes")
-    rows = editor.preview_rows(new_plan)
+    rows = page_model.preview_rows(new_plan)
     table = pd.DataFrame(rows).style.apply(lambda row: [CHANGED_STYLE if row["change"] else ""] * len(row), axis=1)
     st.dataframe(table, hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
 
@@ -200,8 +200,8 @@ def show(db) -> None:
     base = store.get_taxonomy(db, base_ref).taxonomy
     current = _codes_now(base)
     with st.container(border=True):
-        kind = st.segmented_control("Change", editor.KINDS, key="tx_kind", default="merge",
-                                    format_func=editor.KIND_LABELS.get) or "merge"
+        kind = st.segmented_control("Change", page_model.KINDS, key="tx_kind", default="merge",
+                                    format_func=page_model.KIND_LABELS.get) or "merge"
         _show_fields(kind, current)
         st.button("Add change", key="tx_add_change", on_click=_add, args=(kind, base_ref), icon=":material/add:")
     with st.expander("Paste changes as YAML (the refinement file format)", icon=":material/code:"):

@@ -10,7 +10,7 @@ import streamlit as st
 from annotator import store
 from annotator.app.components import agreement_panels
 from annotator.app.components.segment_view import show_text
-from annotator.app.viewmodels import taxonomy_editor as editor
+from annotator.app.viewmodels import taxonomy_page as page_model
 from annotator.app.viewmodels.text import md_literal, plain, plain_body
 from annotator.core.report.model import Report
 from annotator.core.report.modes import AmbiguousMode
@@ -43,7 +43,7 @@ def _pick_version(label: str, key: str, options: list[str], default: str | None)
 def show_versions(db) -> None:
     summaries = store.list_taxonomies(db)
     counts = {t.id: store.gold_counts(db, t.id) for t in summaries}
-    st.dataframe(editor.version_rows(summaries, counts), hide_index=True, width="stretch")
+    st.dataframe(page_model.version_rows(summaries, counts), hide_index=True, width="stretch")
     st.caption("A version never changes once stored; a refinement makes a new one with the old as its parent.")
     refined = [f"{t.name}@{t.version}" for t in summaries if t.parent]
     if not refined:
@@ -66,7 +66,7 @@ def show_before_after(db, ref: str) -> None:
     st.caption(f"{md_literal(old.taxonomy.ref)} → {md_literal(new.taxonomy.ref)}: mean pairwise kappa among people. "
                "Labels carried over by a merge are the OR of the old ones; an edited definition keeps its "
                "labels (marked stale) until people label again.")
-    st.dataframe(editor.comparison_rows(rows), hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
+    st.dataframe(page_model.comparison_rows(rows), hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
 
 
 def show_modes(db, default: str) -> None:
@@ -96,7 +96,7 @@ def show_ambiguous(db, default: str) -> None:
     st.caption("Least agreement first. Co-confusion: on the same segment one person marks this mode (not the "
                "other) and another person marks the other (not this). A mode confused with the same partner "
                "again and again usually needs a sharper definition, or a merge.")
-    st.dataframe(editor.ambiguity_rows(rows), hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
+    st.dataframe(page_model.ambiguity_rows(rows), hide_index=True, width="stretch", height=35 * (len(rows) + 1) + 3)
     _show_closer_look(db, ref, rows)
 
 
