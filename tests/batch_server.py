@@ -77,13 +77,13 @@ class BatchServer(LLMServer):
         with self.lock:
             self.retrieves += 1
             batch = self.batches[batch_id]
-            if batch["status"] in ("validating", "in_progress", "finalizing"):
-                if not (self.hold.is_set() and batch["status"] == "in_progress"):
-                    batch["_step"] += 1
-                    if batch["_step"] < len(_STEPS):
-                        batch["status"] = _STEPS[batch["_step"]]
-                    else:
-                        self._finish(batch)
+            held = self.hold.is_set() and batch["status"] == "in_progress"
+            if batch["status"] in _STEPS and not held:
+                batch["_step"] += 1
+                if batch["_step"] < len(_STEPS):
+                    batch["status"] = _STEPS[batch["_step"]]
+                else:
+                    self._finish(batch)
         return self.public(batch_id)
 
     def cancel(self, batch_id: str) -> dict:

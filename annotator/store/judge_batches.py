@@ -38,7 +38,8 @@ class BatchItemWrite:
     truncated: bool = False
 
 
-def create_judge_batch(db: sqlite_utils.Database, *, run_id: int, provider: str, items: Sequence[BatchItemWrite]) -> int:
+def create_judge_batch(db: sqlite_utils.Database, *, run_id: int, provider: str,
+                       items: Sequence[BatchItemWrite]) -> int:
     """A batch in state 'preparing' with its items, in one transaction; returns its row id."""
     stamp = now()
     with write(db):
