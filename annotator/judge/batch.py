@@ -71,7 +71,10 @@ class BatchExecution:
 
     def submit(self, jobs: list[Job]) -> list[int]:
         """Render, store, upload and submit `jobs` in as many batches as the provider's limits need."""
-        submitted, lines, items, size = [], [], [], 0
+        submitted: list[int] = []
+        lines: list[bytes] = []
+        items: list[store.BatchItemWrite] = []
+        size = 0
         for job in jobs:
             rendered = self._render(job)
             if rendered is None:
@@ -131,9 +134,9 @@ class BatchExecution:
             try:
                 state = batch_api.retrieve(self.conn, batch["batch_id"])
                 failures = 0
-            except Exception as exc:  # noqa: BLE001 (a poll that fails is retried; a fatal one ends the run)
+            except Exception as exc:  # noqa: BLE001 (a transient failure is polled again; any other ends the run)
                 failures += 1
-                if llm.is_fatal(exc) or failures >= _LOST_CONTACT:
+                if not llm.is_retryable(exc) or failures >= _LOST_CONTACT:
                     raise UserError(f"batch {batch['batch_id']}: {self._describe(exc)}") from None
                 state = None
             if state is not None and state != last:
@@ -218,4 +221,4 @@ class BatchExecution:
             self.on_batch(state)
 
     def _describe(self, exc: BaseException) -> str:
-        return scrub(llm.describe(exc), self.execution.secrets)
+        return scrub(llm.describe(exc), self.execution.secrets) or type(exc).__name__
