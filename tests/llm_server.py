@@ -52,10 +52,11 @@ _LATENCY = re.compile(r"\[\[latency:([0-9.]+)\]\]")
 class LLMServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256  # the default backlog of 5 drops connections under concurrency
+    handler_class: type = None  # type: ignore[assignment]  # _Handler, set below (subclasses add routes)
 
     def __init__(self, codes: list[str], *, port: int = 0, default_scenario: str = "ok",
                  latency=None, hang_s: float = 5.0, reply=None):
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(("127.0.0.1", port), self.handler_class or _Handler)
         self.codes = list(codes)
         self.default_scenario = default_scenario
         self.latency = latency  # None, seconds, or callable(body) -> seconds

@@ -61,7 +61,8 @@ def judge() -> None:
 
 
 @judge.command("run")
-@click.option("--model", required=True, help="litellm model string, e.g. openai/gpt-4o-mini, ollama/llama3.1.")
+@click.option("--model", default=None,
+              help="litellm model string, e.g. openai/gpt-4o-mini, ollama/llama3.1 (required unless --resume).")
 @click.option("--prompt", "prompt_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Prompt template (default: the shipped mast_judge.md).")
 @click.option("--api-base", default=None, callback=check_url,
@@ -91,18 +92,38 @@ def judge() -> None:
               help="Price in USD, for models litellm does not know.")
 @click.option("--output-cost-per-token", type=FiniteNumber(0.0), default=None,
               help="Price in USD, for models litellm does not know.")
+@click.option("--batch", is_flag=True,
+              help="Send the run through the provider's batch API (litellm's files and batches), at batch prices.")
+@click.option("--resume", type=click.IntRange(min=1, max=SQLITE_MAX_INT), default=None, metavar="RUN",
+              help="With --batch: pick up run RUN's submitted batches by their ids (its own options).")
+@click.option("--poll-interval", type=FiniteNumber(0.0, above=True), default=10.0, show_default=True,
+              help="With --batch: seconds before the first status check; later checks back off to 300 s.")
+@click.option("--batch-wait", type=FiniteNumber(0.0), default=None, metavar="SECONDS",
+              help="With --batch: leave after this long (0: submit and leave); resume later. Default: wait.")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @click.pass_context
-def run(ctx: click.Context, model: str, prompt_path: Path | None, api_base: str | None, api_key_env: str | None,
-        taxonomy: str,
+def run(ctx: click.Context, model: str | None, prompt_path: Path | None, api_base: str | None,
+        api_key_env: str | None, taxonomy: str,
         segments: str, limit: int | None, concurrency: int, samples: int, dry_run: bool, timeout: float,
         max_attempts: int, max_input_tokens: int | None, temperature: float | None, max_tokens: int | None,
         structured_output: str, refresh: bool, input_cost_per_token: float | None,
-        output_cost_per_token: float | None, quiet: bool) -> None:
+        output_cost_per_token: float | None, batch: bool, resume: int | None, poll_interval: float,
+        batch_wait: float | None, quiet: bool) -> None:
     """Label segments with the judge. Answers are cached: rerunning makes no call for finished segments."""
     from annotator import judge as service
     from annotator.cli.common import open_db
 
+    if resume is not None and not batch:
+        raise click.UsageError("--resume RUN picks up a batch run: add --batch (a live run resumes by rerunning it)")
+    if model is None and resume is None:
+        raise click.UsageError("Missing option '--model'.")
+    if resume is not None:
+        from annotator.judge.batch_service import options_of_run
+
+        _run_batch(ctx, options_of_run(open_db(ctx), resume, api_base=api_base), resume=resume,
+                   poll_interval=poll_interval, batch_wait=batch_wait, quiet=quiet)
+        return
+    assert model is not None
     options = service.JudgeOptions(
         model=model, prompt_path=prompt_path or service.DEFAULT_PROMPT, api_base=api_base, api_key_env=api_key_env,
         taxonomy=taxonomy,
@@ -116,6 +137,9 @@ def run(ctx: click.Context, model: str, prompt_path: Path | None, api_base: str 
         return
     if samples > 1 and temperature == 0:
         click.echo("note: --samples with --temperature 0 asks the same question several times", err=True)
+    if batch:
+        _run_batch(ctx, options, resume=None, poll_interval=poll_interval, batch_wait=batch_wait, quiet=quiet)
+        return
     progress = None if quiet else ProgressLine()
     result = service.run_judge(db, options, on_progress=progress)
     if progress is not None:
@@ -129,6 +153,33 @@ def _print_estimate(est) -> None:
     click.echo(f"estimated tokens: {est.prompt_tokens} in + {est.completion_tokens} out"
                f" (input limit {est.input_limit}; {est.truncated} calls cut to fit)")
     click.echo(f"estimated cost: {fmt_money(est.cost)}")
+    batch = fmt_money(est.batch_cost) if est.batch_cost is not None else "unknown (litellm has no batch price for it)"
+    click.echo(f"estimated cost at batch prices (--batch): {batch}")
+
+
+def _run_batch(ctx: click.Context, options, *, resume: int | None, poll_interval: float,
+               batch_wait: float | None, quiet: bool) -> None:
+    from annotator.cli.common import open_db
+    from annotator.judge.batch import Poller
+    from annotator.judge.batch_service import run_batch
+
+    def on_batch(state) -> None:
+        if not quiet:
+            counts = "" if state.completed is None else f" ({state.completed} done, {state.failed or 0} failed)"
+            click.echo(f"batch {state.id}: {state.status}{counts}", err=True)
+
+    db = open_db(ctx)
+    try:
+        result = run_batch(db, options, resume=resume, poller=Poller(first=poll_interval, wait=batch_wait),
+                           on_batch=on_batch)
+    except KeyboardInterrupt:
+        raise click.ClickException("left the batch at the provider; resume with: annotator judge run --batch"
+                                   " --resume RUN (RUN from annotator judge list)") from None
+    if result.status == "submitted":
+        click.echo(f"run {result.run_id} submitted: its batch is at the provider; pick it up with: "
+                   f"annotator judge run --batch --resume {result.run_id}")
+        return
+    _print_result(db, result)
 
 
 def _print_result(db, result) -> None:
@@ -182,8 +233,12 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         p50 = "-" if r["latency_p50_ms"] is None else f"{r['latency_p50_ms']:.0f}"
         p95 = "-" if r["latency_p95_ms"] is None else f"{r['latency_p95_ms']:.0f}"
         click.echo(f"{r['run_id']:>4}  {r['started_at'][:19].replace('T', ' ')}  {r['state']:<11} {r['rater']}")
+        cost = fmt_money(r["cost"]) + (" at batch prices" if r["batches"] else "")
         click.echo(f"      segments: {r['done']} done, {r['cached']} cached, {r['failed']} failed of {r['total']}"
-                   f"   tokens: {r['tokens']}   cost: {fmt_money(r['cost'])}   latency p50/p95: {p50}/{p95} ms")
+                   f"   tokens: {r['tokens']}   cost: {cost}   latency p50/p95: {p50}/{p95} ms")
+        for b in r["batches"]:
+            click.echo(f"      batch {b['batch_id'] or '(not submitted)'}: {b['status']}, {b['requests']} requests,"
+                       f" {b['stored']} stored ({b['answered']} answered)" + (f"; {b['error']}" if b["error"] else ""))
 
 
 @judge.command()

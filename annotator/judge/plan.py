@@ -259,11 +259,12 @@ class Estimate:
     truncated: int
     cost: float | None  # None where the model's price is unknown
     input_limit: int
+    batch_cost: float | None = None  # the same tokens at the provider's batch price; None where litellm lacks it
 
 
 def estimate(db: sqlite_utils.Database, plan: RunPlan) -> Estimate:
     """Count the tokens each call would send (after any cut) and price them where litellm knows the model."""
-    from annotator.judge import llm
+    from annotator.judge import batch_api, llm
 
     fitter = Fitter(plan)
     codes = len(plan.taxonomy.taxonomy.codes)
@@ -279,5 +280,7 @@ def estimate(db: sqlite_utils.Database, plan: RunPlan) -> Estimate:
         truncated += tokens_of[job.segment.id][1]
     completion_tokens = per_answer * len(plan.jobs)
     cost = llm.estimate_cost(plan.options.model, prompt_tokens, completion_tokens) if plan.jobs else 0.0
+    prices = batch_api.batch_prices(plan.options.model)
+    batch_cost = batch_api.batch_cost(prices, prompt_tokens, completion_tokens) if plan.jobs else 0.0
     return Estimate(plan.rater, plan.total, len(plan.cached), len(plan.jobs), prompt_tokens, completion_tokens,
-                    truncated, cost, plan.input_limit)
+                    truncated, cost, plan.input_limit, batch_cost)

@@ -189,13 +189,18 @@ class Execution:
         except ValueError as exc:
             self._record(job, {"messages": None}, 0, _Outcome(error=f"prompt: {exc}"))
             return
+        request = self.request(messages)
+        outcome = await self._call(job, request)
+        self._record(job, request, cut, outcome)
+
+    def request(self, messages: list[dict]) -> dict:
+        """The chat request of one job, as sent live and as a batch line's body (batch.py)."""
         request = {"model": self.options.model, "messages": messages, "max_tokens": self.plan.max_tokens}
         if self.plan.temperature is not None:
             request["temperature"] = self.plan.temperature
         if self._response_format is not None:
             request["response_format"] = self._response_format
-        outcome = await self._call(job, request)
-        self._record(job, request, cut, outcome)
+        return request
 
     def _call_kwargs(self, job: Job, request: dict) -> dict:
         kwargs = {**request, "timeout": self.options.timeout, "drop_params": True}
@@ -251,13 +256,12 @@ class Execution:
         out.error = out.errors[-1]
         return out
 
-    def _record(self, job: Job, request: dict, cut: int, out: _Outcome) -> None:
-        stored_request = {**request, "api_base": self.api_base, "sample": job.sample}
-        if "response_format" in stored_request:
-            stored_request["response_format"] = "json_schema"
+    def _record(self, job: Job, request: dict, cut: int, out: _Outcome, *,
+                save: Callable[..., object] = store.record_judge_call) -> None:
+        """Store the outcome (`save(db, call, labels)`: a batch links it to its line too) and count it."""
         call = store.JudgeCallWrite(
             run_id=self.run_id, segment_id=job.segment.id, sample=job.sample, cache_key=job.cache_key,
-            request=scrub(json.dumps(stored_request, ensure_ascii=False), self.secrets),
+            request=self.stored_request(job, request),
             raw_response=scrub(out.raw, self.secrets),
             parsed=out.judgement.to_json() if out.judgement else None,
             error=scrub(out.error, self.secrets), attempts=out.attempts,
@@ -265,7 +269,7 @@ class Execution:
             prompt_tokens=out.prompt_tokens, completion_tokens=out.completion_tokens, cost=out.cost,
             latency_ms=out.latency_ms, truncated=cut > 0)
         labels = self.label_write(job, out.judgement, out.latency_ms) if out.judgement else None
-        store.record_judge_call(self.db, call, labels)
+        save(self.db, call, labels)
         stats = self.stats
         stats.done, stats.failed = stats.done + (labels is not None), stats.failed + (labels is None)
         stats.prompt_tokens += out.prompt_tokens or 0
@@ -273,6 +277,13 @@ class Execution:
         stats.add_cost(out.cost)
         if self.on_progress is not None:
             self.on_progress(stats)
+
+    def stored_request(self, job: Job, request: dict) -> str:
+        """The request as a call row keeps it: no secrets, the schema named rather than repeated."""
+        stored_request = {**request, "api_base": self.api_base, "sample": job.sample}
+        if "response_format" in stored_request:
+            stored_request["response_format"] = "json_schema"
+        return scrub(json.dumps(stored_request, ensure_ascii=False), self.secrets)
 
     def label_write(self, job: Job, judgement: Judgement, latency_ms: float | None = None) -> store.LabelWrite:
         """The judgement as ordinary labels of the judge rater, evidence included."""

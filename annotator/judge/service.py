@@ -46,15 +46,16 @@ def dry_run(db: sqlite_utils.Database, options: JudgeOptions) -> Estimate:
     return estimate(db, plan_run(db, options))
 
 
-def create_run(db: sqlite_utils.Database, options: JudgeOptions) -> int:
-    """Register the judge rater and a run in state 'planning'; return the run id."""
+def create_run(db: sqlite_utils.Database, options: JudgeOptions, *, extra: dict | None = None) -> int:
+    """Register the judge rater and a run in state 'planning'; return the run id. `extra`: more params
+    to keep with the run (a batch run keeps what resuming it by id needs)."""
     prompt, taxonomy, rater = resolve(db, options)
     temperature = options.temperature if options.temperature is not None else prompt.temperature
     rater_id = store.ensure_rater(db, rater, "judge", model=options.model, prompt_version=prompt.version,
                                   params={"prompt": prompt.name, "temperature": temperature})
     params = {"api_base": scrub(options.api_base), "concurrency": options.concurrency, "samples": options.samples,
               "limit": options.limit, "temperature": temperature, "timeout": options.timeout,
-              "max_attempts": options.max_attempts, "refresh": options.refresh}
+              "max_attempts": options.max_attempts, "refresh": options.refresh, **(extra or {})}
     selection = "ids" if options.segment_ids is not None else options.segments
     store.save_prompt(db, version=prompt.version, name=prompt.name, path=str(prompt.path), text=prompt.text)
     return store.create_judge_run(db, rater_id=rater_id, taxonomy_id=taxonomy.id, model=options.model,
@@ -229,6 +230,9 @@ def _summary(db: sqlite_utils.Database, run: dict) -> dict:
         "latency_p50_ms": percentile(latencies, 0.5), "latency_p95_ms": percentile(latencies, 0.95),
         "started_at": run["started_at"], "updated_at": run["updated_at"], "finished_at": run["finished_at"],
         "error": run["error"], "params": run["params"],
+        # batch runs: each batch's provider id, status, requests and lines stored; their cost is at batch prices
+        "batches": [{k: b[k] for k in ("batch_id", "status", "requests", "provider_completed", "provider_failed",
+                                       "stored", "answered", "error")} for b in store.run_judge_batches(db, run["id"])],
     }
 
 

@@ -55,6 +55,18 @@ from annotator.store.judge import (
     start_judge_run,
     whole_trace_segments,
 )
+from annotator.store.judge_batches import (
+    BatchItemWrite,
+    batched_runs,
+    create_judge_batch,
+    finish_judge_batch,
+    judge_batch_items,
+    keys_in_open_batches,
+    open_judge_batches,
+    record_batch_answer,
+    run_judge_batches,
+    update_judge_batch,
+)
 from annotator.store.labels import (
     LabelWrite,
     RaterRow,

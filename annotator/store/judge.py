@@ -118,10 +118,11 @@ def create_judge_run(db: sqlite_utils.Database, *, rater_id: int, taxonomy_id: i
 
 
 def start_judge_run(db: sqlite_utils.Database, run_id: int, *, total: int, cached: int) -> None:
-    """The plan is made: record its size and how many results came from the cache."""
+    """The plan is made: record its size, how many results came from the cache, and the process running it
+    (a batch run resumed by another process is that process's now)."""
     with write(db):
-        db.execute("UPDATE judge_runs SET status = 'running', total = ?, cached = ?, updated_at = ? WHERE id = ?",
-                   [total, cached, now(), run_id])
+        db.execute("UPDATE judge_runs SET status = 'running', total = ?, cached = ?, updated_at = ?, pid = ?"
+                   " WHERE id = ?", [total, cached, now(), os.getpid(), run_id])
 
 
 def finish_judge_run(db: sqlite_utils.Database, run_id: int, status: str, *, error: str | None = None) -> None:

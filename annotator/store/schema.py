@@ -384,6 +384,46 @@ def m009_hardening(db: sqlite_utils.Database) -> None:
     )
 
 
+
+@migrations()
+def m010_judge_batches(db: sqlite_utils.Database) -> None:
+    """Judge runs sent through a provider's batch API: the batch (its provider id, state and file ids, so a
+    restarted run picks it up instead of submitting again) and which segment-sample each request line is."""
+    db.executescript(
+        """
+        CREATE TABLE judge_batches (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES judge_runs(id),
+            provider TEXT NOT NULL,
+            batch_id TEXT,
+            input_file_id TEXT,
+            output_file_id TEXT,
+            error_file_id TEXT,
+            status TEXT NOT NULL DEFAULT 'preparing',
+            requests INTEGER NOT NULL DEFAULT 0,
+            provider_completed INTEGER,
+            provider_failed INTEGER,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            stored_at TEXT
+        );
+        CREATE INDEX idx_judge_batches_run ON judge_batches (run_id);
+        CREATE TABLE judge_batch_items (
+            batch_id INTEGER NOT NULL REFERENCES judge_batches(id),
+            custom_id TEXT NOT NULL,
+            segment_id INTEGER NOT NULL REFERENCES segments(id),
+            sample INTEGER NOT NULL,
+            cache_key TEXT NOT NULL,
+            truncated INTEGER NOT NULL DEFAULT 0,
+            request TEXT NOT NULL,
+            call_id INTEGER REFERENCES judge_calls(id),
+            PRIMARY KEY (batch_id, custom_id)
+        );
+        CREATE INDEX idx_judge_batch_items_key ON judge_batch_items (cache_key);
+        """
+    )
+
 def known_migrations() -> list[str]:
     """The migrations this version of the tool knows, in order: their count is the schema version."""
     return [m.name for m in migrations._migrations]
