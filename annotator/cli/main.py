@@ -20,7 +20,7 @@ from typing import NoReturn
 
 import click
 
-from annotator.cli import collect, data, export, gold, judge, localise, plan, report, serve, taxonomy
+from annotator.cli import baseline, collect, data, export, gold, judge, localise, plan, report, serve, taxonomy
 from annotator.core.errors import UserError
 
 USER_EXIT = 1
@@ -119,6 +119,7 @@ for command in (data.init, data.import_, data.stats, taxonomy.taxonomy, serve.se
                 report.report, export.export, gold.gold, judge.judge, plan.plan, localise.localise,
                 collect.collect):
     cli.add_command(command)
+judge.judge.add_command(baseline.baseline)  # `annotator judge baseline`, in its own module
 
 
 def main() -> None:
