@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import wait_until
+from helpers import new_db, wait_until
 from otlp_fixtures import current_convention_spans, request
 
 from annotator import store
@@ -82,7 +82,7 @@ def _check_turns(db_path, trace_id: int):
 
 @pytest.fixture
 def receiver(tmp_path):
-    server = Receiver(tmp_path / "live.db", port=0, token="s3cret", max_bytes=200_000, quiet_s=60)
+    server = Receiver(new_db(tmp_path / "live.db"), port=0, token="s3cret", max_bytes=200_000, quiet_s=60)
     server.start()
     yield server
     server.stop()
