@@ -131,7 +131,7 @@ def test_refusals_use_otlp_status_codes_and_store_nothing(receiver, tmp_path):
 
 def test_acknowledged_spans_survive_a_kill(tmp_path):
     """collect as a process: spans the exporter got 200 for are there after kill -9 and assembled on restart."""
-    db_path = tmp_path / "kill.db"
+    db_path = new_db(tmp_path / "kill.db")
 
     def start(quiet: str):
         proc = subprocess.Popen([sys.executable, "-m", "annotator", "--db", str(db_path), "collect", "--port", "0",
