@@ -30,10 +30,24 @@ def db_fingerprint(path: Path) -> str:
         conn.close()
 
 
+def new_db(path: Path) -> Path:
+    """An empty annotator database at `path`, as `annotator init` makes it before adding its taxonomy."""
+    from annotator import store
+
+    store.connect(path, create=True).conn.close()
+    return path
+
+
 def run_cli(*args: str, db: Path | None = None, env: dict | None = None):
-    """Run the CLI in-process; returns click's Result (exit_code, stdout, stderr, output)."""
+    """Run the CLI in-process; returns click's Result (exit_code, stdout, stderr, output).
+
+    A `db` that does not exist yet is set up first (new_db), as a user's `annotator init` would: only init
+    makes a database, and these tests are about the command they run (tests/test_bad_input.py checks that
+    the commands refuse a missing one)."""
     from annotator.cli.main import cli
 
+    if db is not None and not Path(db).exists() and args[:1] not in (("init",), ("demo",)):
+        new_db(Path(db))
     argv = (["--db", str(db)] if db else []) + list(args)
     return CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
 

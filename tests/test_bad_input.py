@@ -302,3 +302,72 @@ def test_a_refinement_cannot_recode_a_mode_to_a_code_with_an_equals_sign(tmp_pat
     result = CliRunner().invoke(cli, ["--db", str(db), "taxonomy", "refine", "mast", str(changes)])
     _check_one_line(result.exit_code, result.stderr, "code '1=1' must not contain '='")
     assert db_fingerprint(db) == before
+
+
+# Every command that works on a database, with arguments that would otherwise succeed on one init made.
+NEEDS_A_DATABASE = [["stats"], ["import", "good.jsonl"], ["users", "add", "zoe"], ["users", "list"], ["report"],
+                    ["serve", "--port", "1"], ["collect", "--port", "0"], ["judge", "list"],
+                    ["judge", "run", "--model", "openai/x", "--dry-run"], ["taxonomy", "show", "mast"],
+                    ["export", "labels"], ["gold", "build"], ["plan", "--from-db"]]
+
+
+def _args(command: list[str], folder: Path) -> list[str]:
+    return [str(folder / a) if a.endswith(".jsonl") else a for a in command]
+
+
+@pytest.mark.parametrize("command", NEEDS_A_DATABASE, ids=[" ".join(c) for c in NEEDS_A_DATABASE])
+def test_a_missing_database_is_refused_and_not_created(tmp_path, command):
+    write_jsonl(tmp_path / "good.jsonl", [{"id": "t1", "text": "hello"}])
+    missing = tmp_path / "new.db"
+    result = CliRunner().invoke(cli, ["--db", str(missing), *_args(command, tmp_path)])
+    _check_one_line(result.exit_code, result.stderr,
+                    f"no annotator database at {missing}; run `annotator init --db {missing}` first")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.jsonl"]  # no database, -wal, -shm or log folder
+
+
+@pytest.mark.parametrize("command", NEEDS_A_DATABASE[:4], ids=[" ".join(c) for c in NEEDS_A_DATABASE[:4]])
+@pytest.mark.parametrize("empty", ["zero bytes", "sqlite without tables"])
+def test_an_empty_database_is_refused_untouched(tmp_path, command, empty):
+    import sqlite3
+
+    write_jsonl(tmp_path / "good.jsonl", [{"id": "t1", "text": "hello"}])
+    db = tmp_path / "empty.db"
+    if empty == "zero bytes":
+        db.touch()
+    else:
+        sqlite3.connect(db).execute("PRAGMA user_version = 7").connection.close()  # a header, no table
+    before = _file_bytes(db)
+    result = CliRunner().invoke(cli, ["--db", str(db), *_args(command, tmp_path)])
+    _check_one_line(result.exit_code, result.stderr, f"no annotator database at {db}; run `annotator init")
+    assert _file_bytes(db) == before
+    assert not Path(f"{db}-wal").exists()
+
+
+def test_init_sets_up_an_empty_file_and_then_commands_work(tmp_path):
+    db = tmp_path / "empty.db"
+    db.touch()
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), "init"]).exit_code == 0
+    result = runner.invoke(cli, ["--db", str(db), "stats", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"traces": 0' in result.output
+
+
+def test_a_database_of_an_older_version_is_migrated(tmp_path):
+    """A database made before a migration (by this tool) is brought up to date, its labels kept."""
+    import sqlite3
+
+    db = _base_db(tmp_path)
+    with sqlite3.connect(db) as conn:  # undo m009, as a version before it would have left the file
+        conn.execute("DROP TABLE audit_log")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm009_hardening'")
+    conn.close()
+    result = CliRunner().invoke(cli, ["--db", str(db), "stats", "--json"])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(db) as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")}
+        labels = conn.execute("SELECT COUNT(*) FROM labels").fetchone()[0]
+        conn.execute("SELECT * FROM audit_log").fetchall()  # the table is back
+    conn.close()
+    assert "m009_hardening" in names
+    assert labels > 0

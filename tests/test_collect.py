@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import wait_until
+from helpers import new_db, wait_until
 from otlp_fixtures import current_convention_spans, request
 
 from annotator import store
@@ -82,7 +82,7 @@ def _check_turns(db_path, trace_id: int):
 
 @pytest.fixture
 def receiver(tmp_path):
-    server = Receiver(tmp_path / "live.db", port=0, token="s3cret", max_bytes=200_000, quiet_s=60)
+    server = Receiver(new_db(tmp_path / "live.db"), port=0, token="s3cret", max_bytes=200_000, quiet_s=60)
     server.start()
     yield server
     server.stop()
@@ -131,7 +131,7 @@ def test_refusals_use_otlp_status_codes_and_store_nothing(receiver, tmp_path):
 
 def test_acknowledged_spans_survive_a_kill(tmp_path):
     """collect as a process: spans the exporter got 200 for are there after kill -9 and assembled on restart."""
-    db_path = tmp_path / "kill.db"
+    db_path = new_db(tmp_path / "kill.db")
 
     def start(quiet: str):
         proc = subprocess.Popen([sys.executable, "-m", "annotator", "--db", str(db_path), "collect", "--port", "0",

@@ -11,6 +11,7 @@ import sys
 import pytest
 from app_helpers import MAIN
 from click.testing import CliRunner
+from helpers import new_db
 
 from annotator import store
 from annotator.cli.main import cli
@@ -49,7 +50,7 @@ def test_a_bug_exits_2_with_one_line_naming_the_log_that_holds_its_traceback(tmp
     monkeypatch.setattr(store, "database_stats", broken)
     db = tmp_path / "data" / "a.db"
     db.parent.mkdir()
-    done = invoke("--db", str(db), "stats")
+    done = invoke("--db", str(new_db(db)), "stats")
     log_file = tmp_path / "data" / "annotator-logs" / "annotator.log"
     assert done.exit_code == 2
     assert lines(done.stderr) == [(f"internal error: RuntimeError: boom while counting (key [redacted]) "
@@ -64,20 +65,20 @@ def test_sql_that_fails_is_a_bug_not_a_user_error(tmp_path, monkeypatch):
         raise sqlite3.OperationalError("no such table: nothing")
 
     monkeypatch.setattr(store, "database_stats", broken)
-    done = invoke("--db", str(tmp_path / "a.db"), "stats")
+    done = invoke("--db", str(new_db(tmp_path / "a.db")), "stats")
     assert done.exit_code == 2 and lines(done.stderr)[0].startswith("internal error: OperationalError: no such table")
 
 
 def test_debug_lets_the_bug_raise(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "database_stats", lambda db: 1 / 0)
-    done = invoke("--db", str(tmp_path / "a.db"), "stats", env={"ANNOTATOR_DEBUG": "1"})
+    done = invoke("--db", str(new_db(tmp_path / "a.db")), "stats", env={"ANNOTATOR_DEBUG": "1"})
     assert isinstance(done.exception, ZeroDivisionError)
 
 
 def test_when_the_log_cannot_be_written_the_line_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "database_stats", lambda db: 1 / 0)
     (tmp_path / logs.LOG_DIR).write_text("a file where the log folder would go")
-    done = invoke("--db", str(tmp_path / "a.db"), "stats")
+    done = invoke("--db", str(new_db(tmp_path / "a.db")), "stats")
     assert done.exit_code == 2
     (line,) = lines(done.stderr)
     assert line.startswith("internal error: ZeroDivisionError: division by zero (no log: cannot write ")
@@ -92,7 +93,7 @@ def test_when_the_log_cannot_be_written_the_line_says_so(tmp_path, monkeypatch):
     (["stats", "--bogus"], "No such option '--bogus'"),
 ])
 def test_user_errors_exit_1_with_one_line(tmp_path, args, message):
-    db = tmp_path / "a.db"
+    db = new_db(tmp_path / "a.db")
     done = CliRunner().invoke(cli, ["--db", str(db), *[a.format(tmp=tmp_path) for a in args]], prog_name="annotator")
     assert done.exit_code == 1, done.output
     (line,) = lines(done.stderr)
@@ -168,7 +169,7 @@ def test_the_console_script_exits_2_on_a_bug(tmp_path):
     (hook / "sitecustomize.py").write_text(
         "import annotator.store as s\ns.database_stats = lambda db: 1 / 0\n")
     env = {"PYTHONPATH": str(hook), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "annotator", "--db", str(tmp_path / "a.db"), "stats"],
+    done = subprocess.run([sys.executable, "-m", "annotator", "--db", str(new_db(tmp_path / "a.db")), "stats"],
                           capture_output=True, text=True, env=env, timeout=60, check=False, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     (line,) = lines(done.stderr)

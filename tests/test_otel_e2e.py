@@ -14,7 +14,7 @@ import json
 import struct
 
 import pytest
-from helpers import wait_until
+from helpers import new_db, wait_until
 from llm_server import LLMServer
 
 from annotator import store
@@ -129,7 +129,7 @@ def test_real_instrumentation_to_files_and_collect(tmp_path, monkeypatch, name):
         monkeypatch.setenv(key, value)
     # the instrumentation reads OTEL_SEMCONV_STABILITY_OPT_IN once per process; read it again for this case
     monkeypatch.setattr(Stability, "_initialized", False)
-    receiver = Receiver(tmp_path / "live.db", port=0, quiet_s=60)
+    receiver = Receiver(new_db(tmp_path / "live.db"), port=0, quiet_s=60)
     receiver.start()
     server = LLMServer([], reply=_script).start()
     endpoint = f"http://127.0.0.1:{receiver.server_address[1]}"

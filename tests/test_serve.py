@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from annotator.cli import serve as serve_module
 from annotator.cli.main import cli
 from annotator.cli.server_process import ServerProcess
+from tests.helpers import new_db
 
 # A stand-in server: answers its health check with 503 and gives up after three checks, as a server that
 # cannot start would (Streamlit losing the port to another program between our check and its bind).
@@ -88,7 +89,7 @@ def health(url: str) -> bytes:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["TERM", "INT", "KILL"])
 def test_a_signal_stops_everything_serve_started(tmp_path, sig):
-    db, port = tmp_path / "s.db", free_port()
+    db, port = new_db(tmp_path / "s.db"), free_port()
     url = f"http://127.0.0.1:{port}/"
     proc = subprocess.Popen([sys.executable, "-m", "annotator", "--db", str(db), "serve", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -131,7 +132,7 @@ def test_a_busy_port_is_one_line_and_exit_1(tmp_path):
 def test_no_url_until_the_server_answers_and_its_last_words_when_it_dies(tmp_path, monkeypatch):
     port = free_port()
     monkeypatch.setattr(serve_module, "streamlit_command", lambda host, p: [sys.executable, "-c", GIVES_UP, str(p)])
-    done = CliRunner().invoke(cli, ["--db", str(tmp_path / "s.db"), "serve", "--port", str(port)])
+    done = CliRunner().invoke(cli, ["--db", str(new_db(tmp_path / "s.db")), "serve", "--port", str(port)])
     assert done.exit_code == 1
     assert done.stdout == ""  # the health check never said ok: no URL
     assert done.stderr.splitlines() == [

@@ -21,8 +21,8 @@ CURRENT_SEGMENT = "ann_current"  # segment id the annotator is looking at; absen
 
 @st.cache_resource(show_spinner=False)
 def _migrated(path: str) -> str:
-    """Apply migrations once per server process (not on every run)."""
-    store.connect(path).conn.close()
+    """Apply migrations once per server process (not on every run); a missing database is not created."""
+    store.open_existing(path).conn.close()
     return path
 
 
@@ -32,7 +32,7 @@ def db_path() -> str:
 
 @contextlib.contextmanager
 def open_db() -> Iterator[sqlite_utils.Database]:
-    db = store.connect(db_path(), migrate=False)
+    db = store.open_existing(db_path(), migrate=False)
     try:
         yield db
     finally:

@@ -55,7 +55,7 @@ def collect(ctx: click.Context, host: str, port: int, token: str | None, quiet_s
     from annotator.services.otlp_http import Receiver
 
     parse_scheme(scheme)
-    open_db(ctx)  # creates the database and applies migrations before any request thread does
+    open_db(ctx)  # refuses a missing database (init makes it); migrates before any request thread opens it
     if not _loopback(host) and not token:
         click.echo(f"warning: listening on {host} without --token: anyone who can reach it can add traces",
                    err=True)

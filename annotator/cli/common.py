@@ -20,10 +20,11 @@ UNSURE = click.option("--unsure", default="exclude", show_default=True, type=cli
 
 
 def open_db(ctx: click.Context):
-    """Connect to the database chosen by --db / $ANNOTATOR_DB / ./annotator.db."""
+    """Connect to the database chosen by --db / $ANNOTATOR_DB / ./annotator.db, which `init` made
+    (a missing or empty file is refused, and left as it was; an older annotator's is migrated)."""
     from annotator import store
 
-    return store.connect(ctx.obj["db"])
+    return store.open_existing(ctx.obj["db"])
 
 
 def emit_json(document: object) -> None:

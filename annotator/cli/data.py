@@ -14,12 +14,12 @@ from annotator.cli.common import FiniteNumber, emit_json, open_db, parse_tags
               help="Built-in taxonomy name (mast) or a YAML/JSON taxonomy file.")
 @click.pass_context
 def init(ctx: click.Context, taxonomy_source: str) -> None:
-    """Create the database (if needed) and add a taxonomy."""
+    """Create the database (if needed) and add a taxonomy: the only command that makes one."""
     from annotator import store
     from annotator.core.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy(taxonomy_source)
-    db = open_db(ctx)
+    db = store.connect(ctx.obj["db"], create=True)  # an empty file, or one annotator made; any other is refused
     store.save_taxonomy(db, taxonomy)
     click.echo(f"{ctx.obj['db']}: ready with taxonomy {taxonomy.ref} ({len(taxonomy.modes)} modes)")
 

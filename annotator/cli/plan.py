@@ -105,7 +105,7 @@ def _from_db(ctx: click.Context, db_path: Path | None, *, mode: str | None, taxo
     from annotator.cli.common import emit_json, open_db
     from annotator.services.plan import plan_from_db
 
-    db = store.connect(db_path) if db_path is not None else open_db(ctx)
+    db = store.open_existing(db_path) if db_path is not None else open_db(ctx)
     names = [r.strip() for r in raters.split(",") if r.strip()] if raters else None
     result = plan_from_db(db, taxonomy=taxonomy, mode=mode, raters=names, more=more, method=ci_method, reps=reps,
                           seed=seed, include_unsure=unsure == "include")

@@ -87,7 +87,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     from annotator.cli.server_process import check_port_free
 
     check_port_free(host, port)  # before anything else: a busy port is the likeliest failure
-    open_db(ctx)  # create and migrate before the server starts
+    open_db(ctx)  # refuse a missing database (init makes it) and migrate an older one before the server starts
     run_server(ctx.obj["db"], host, port)
 
 

@@ -38,7 +38,7 @@ class RunResult:
 
 
 def _open(db_or_path: sqlite_utils.Database | str | Path) -> sqlite_utils.Database:
-    return db_or_path if isinstance(db_or_path, sqlite_utils.Database) else store.connect(db_or_path)
+    return db_or_path if isinstance(db_or_path, sqlite_utils.Database) else store.open_existing(db_or_path)
 
 
 def dry_run(db: sqlite_utils.Database, options: JudgeOptions) -> Estimate:
@@ -143,7 +143,7 @@ def start_run_thread(db_path: str | Path, options: JudgeOptions, *, actor: store
     with `stop_run(run_id)`.
     """
     store.require(actor, "admin", "run the judge")
-    db = store.connect(db_path)
+    db = store.open_existing(db_path)
     try:
         run_id = create_run(db, options)
     finally:
@@ -154,7 +154,7 @@ def start_run_thread(db_path: str | Path, options: JudgeOptions, *, actor: store
     def work() -> None:
         conn = None
         try:
-            conn = store.connect(db_path)
+            conn = store.open_existing(db_path, migrate=False)
             execute_run(conn, run_id, options, stop=stop)
         except Exception:  # execute_run records its own failures; this is what it could not record
             log.exception("judge run %d: the background thread failed", run_id)

@@ -34,7 +34,7 @@ class Receiver(ThreadingHTTPServer):
     def __init__(self, db_path: Path, *, host: str = "127.0.0.1", port: int = 4318, token: str | None = None,
                  max_bytes: int = 20_000_000, quiet_s: float = 30.0, scheme: str | None = None,
                  report: Callable[[collect.Assembled], None] | None = None):
-        store.connect(db_path).conn.close()  # create and migrate once, before threads open it side by side
+        store.open_existing(db_path).conn.close()  # migrate once, before threads open it side by side
         super().__init__((host, port), _Handler)
         self.db_path, self.token, self.max_bytes = db_path, token, max_bytes
         self.quiet_s, self.settle_s, self.scheme = quiet_s, min(1.0, quiet_s), scheme
@@ -45,7 +45,7 @@ class Receiver(ThreadingHTTPServer):
 
     def db(self):
         if not hasattr(self.local, "db"):
-            self.local.db = store.connect(self.db_path)
+            self.local.db = store.open_existing(self.db_path, migrate=False)
         return self.local.db
 
     def start(self) -> None:
@@ -66,7 +66,7 @@ class Receiver(ThreadingHTTPServer):
         self.server_close()
 
     def _assemble_loop(self) -> None:
-        db = store.connect(self.db_path)
+        db = store.open_existing(self.db_path, migrate=False)
         while not self.stopping.wait(0.2):
             for done in collect.assemble_ready(db, now=time.time(), quiet_s=self.quiet_s, settle_s=self.settle_s,
                                                scheme=self.scheme):

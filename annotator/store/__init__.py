@@ -9,7 +9,16 @@ from annotator.store.access import LOCAL_ADMIN, audit, require
 from annotator.store.annotation import RaterLabels, labels_for_segment, segment_at, submission_history
 from annotator.store.audit import AUDIT_COLUMNS, iter_audit, log_action
 from annotator.store.baseline import SegmentText, gold_by_segment, segment_texts, segments_to_label, write_label_batch
-from annotator.store.db import DatabaseFileError, connect, database_error, default_path, now, write
+from annotator.store.db import (
+    DatabaseFileError,
+    NoDatabaseError,
+    connect,
+    database_error,
+    default_path,
+    now,
+    open_existing,
+    write,
+)
 from annotator.store.exports import (
     GOLD_COLUMNS,
     LABEL_COLUMNS,

@@ -33,6 +33,13 @@ class DatabaseFileError(UserError):
     """The database file cannot be used (locked, unreadable, not SQLite...); the message names it."""
 
 
+class NoDatabaseError(DatabaseFileError):
+    """A command other than init was pointed at a file that does not exist or holds no tables."""
+
+    def __init__(self, path: str | Path):
+        super().__init__(f"no annotator database at {path}; run `annotator init --db {path}` first")
+
+
 def database_error(path: str | Path, exc: sqlite3.Error) -> DatabaseFileError | None:
     """A one-line error naming `path` when `exc` is about the database file, None when it is a bug
     (bad SQL, a broken constraint: those keep their traceback)."""
@@ -48,17 +55,21 @@ def default_path() -> Path:
     return Path(os.environ.get("ANNOTATOR_DB") or DEFAULT_DB)
 
 
-def connect(path: str | Path | None = None, *, migrate: bool = True) -> sqlite_utils.Database:
-    """Open (creating if needed) the database at `path` and bring its schema up to date.
+def connect(path: str | Path | None = None, *, migrate: bool = True, create: bool = True) -> sqlite_utils.Database:
+    """Open the database at `path` and bring its schema up to date (an older annotator's is migrated).
 
+    With `create` (init, demo, tests), a missing file or one without tables gets the schema; without it
+    (every other command: :func:`open_existing`) they are refused and nothing is created.
     Each thread should open its own connection: sqlite3 connections are cheap and must not be
     shared between threads that write.
     """
     target = path or default_path()
+    if not create and not Path(target).exists():
+        raise NoDatabaseError(target)  # before sqlite3.connect, which would create the file
     conn = None
     try:
         conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_S, check_same_thread=False)
-        return _prepare(conn, migrate=migrate, path=target)
+        return _prepare(conn, migrate=migrate, path=target, create=create)
     except DatabaseFileError:
         if conn is not None:
             conn.close()
@@ -72,14 +83,22 @@ def connect(path: str | Path | None = None, *, migrate: bool = True) -> sqlite_u
         raise problem from exc
 
 
-def _prepare(conn: sqlite3.Connection, *, migrate: bool, path: str | Path) -> sqlite_utils.Database:
-    from annotator.store.schema import apply_migrations, foreign_database_problem
+def open_existing(path: str | Path | None = None, *, migrate: bool = True) -> sqlite_utils.Database:
+    """The database a command works on: one that `annotator init` (or `demo`) made, else NoDatabaseError."""
+    return connect(path, migrate=migrate, create=False)
+
+
+def _prepare(conn: sqlite3.Connection, *, migrate: bool, path: str | Path, create: bool) -> sqlite_utils.Database:
+    from annotator.store.schema import apply_migrations, foreign_database_problem, has_tables
 
     # Before any PRAGMA that writes (journal_mode=WAL is stored in the file): another application's
-    # database, or a newer annotator's, must be left exactly as it was.
-    problem = foreign_database_problem(sqlite_utils.Database(conn, execute_plugins=False))
+    # database, a newer annotator's, or (for commands other than init) an empty file must be left exactly as it was.
+    unprepared = sqlite_utils.Database(conn, execute_plugins=False)
+    problem = foreign_database_problem(unprepared)
     if problem is not None:
         raise DatabaseFileError(f"{path}: {problem}")
+    if not create and not has_tables(unprepared):
+        raise NoDatabaseError(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")

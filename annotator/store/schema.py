@@ -437,8 +437,7 @@ def foreign_database_problem(db: sqlite_utils.Database) -> str | None:
     migrations include names this version does not know was made by a newer version, whose schema we would
     misread or damage.
     """
-    tables = [r[0] for r in db.conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    tables = _tables(db)
     if not tables:
         return None
     applied = applied_migrations(db) if migrations.migrations_table in tables else []
@@ -453,6 +452,16 @@ def foreign_database_problem(db: sqlite_utils.Database) -> str | None:
                 f"migration {unknown[0]} is new to it); upgrade annotator (pip install -U mast-annotator) to use it; "
                 "nothing was changed")
     return None
+
+
+def has_tables(db: sqlite_utils.Database) -> bool:
+    """Whether the file holds any table: one without is empty, for init to set up."""
+    return bool(_tables(db))
+
+
+def _tables(db: sqlite_utils.Database) -> list[str]:
+    return [r[0] for r in db.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
 
 
 def apply_migrations(db: sqlite_utils.Database) -> None:

@@ -36,7 +36,7 @@ class Filters:
 @st.cache_data(max_entries=16, show_spinner="Computing agreement…")
 def _report(db_file: str, data_version: tuple, filters: Filters) -> Report:
     """The report for these filters; `data_version` is part of the cache key only."""
-    db = store.connect(db_file, migrate=False)
+    db = store.open_existing(db_file, migrate=False)
     try:
         return report_for(db, taxonomy=filters.taxonomy, raters=list(filters.raters) if filters.raters else None,
                           level=filters.level, tags=dict(filters.tags) if filters.tags else None,

@@ -20,7 +20,7 @@ from annotator.services.localisation_report import localisation_for
 @st.cache_data(max_entries=16, show_spinner="Computing localisation agreement…")
 def _section(db_file: str, data_version: tuple, filters: Filters, k: int) -> Localisation | None:
     """The localisation section for these filters; `data_version` is part of the cache key only."""
-    db = store.connect(db_file, migrate=False)
+    db = store.open_existing(db_file, migrate=False)
     try:
         return localisation_for(db, raters=list(filters.raters) if filters.raters else None,
                                 tags=dict(filters.tags) if filters.tags else None, k=k,
