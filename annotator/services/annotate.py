@@ -12,6 +12,8 @@ import sqlite_utils
 
 from annotator import store
 from annotator.core.errors import RefusedError
+from annotator.services import neighbours
+from annotator.services.neighbours import Neighbours
 from annotator.store.users import User
 
 
@@ -25,8 +27,7 @@ class SegmentView:
 
     segment: store.SegmentRow
     trace: store.TraceRow
-    before: store.SegmentRow | None  # neighbouring segments of the same trace, for context
-    after: store.SegmentRow | None
+    neighbours: Neighbours  # the segments on either side in the same trace, and its place there
     taxonomy: store.StoredTaxonomy
     status: str  # her assignment: pending | done | skipped | unsure
     mine: store.RaterLabels | None  # her current labels, if she has submitted some
@@ -84,8 +85,7 @@ def load_view(db: sqlite_utils.Database, user: User, segment_id: int | None = No
     return SegmentView(
         segment=segment,
         trace=store.get_trace(db, segment.trace_id),
-        before=store.segment_at(db, segment.trace_id, segment.scheme, segment.idx - 1) if segment.idx > 0 else None,
-        after=store.segment_at(db, segment.trace_id, segment.scheme, segment.idx + 1),
+        neighbours=neighbours.around(db, segment),
         taxonomy=taxonomy,
         status=status,
         mine=mine[0] if mine else None,

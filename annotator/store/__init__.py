@@ -6,7 +6,7 @@ exports, ...); this package re-exports what services and pages use.
 
 from annotator.store import refine as refinement  # used by the refinement service only
 from annotator.store.access import LOCAL_ADMIN, audit, require
-from annotator.store.annotation import RaterLabels, labels_for_segment, segment_at, submission_history
+from annotator.store.annotation import RaterLabels, labels_for_segment, segment_at, segment_count, submission_history
 from annotator.store.audit import AUDIT_COLUMNS, iter_audit, log_action
 from annotator.store.db import DatabaseFileError, connect, database_error, default_path, now, write
 from annotator.store.exports import (
