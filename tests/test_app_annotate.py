@@ -66,3 +66,52 @@ def test_review_shows_a_turns_neighbours_on_demand(app_tokens, app_db):
     assert "Trace 0 turn 0" not in texts(at)
     at.toggle(key="review_context").set_value(True).run()
     assert "Trace 0 turn 0" in texts(at) and "Trace 0 turn 2" in texts(at)
+
+
+def test_unsure_alone_is_an_answer_left_out_of_agreement_unless_counted(app_tokens, app_db):
+    at = signed_in(app_tokens["alice"])
+    seg = at.session_state["ann_current"]
+    at.checkbox(key=f"ann_{seg}_unsure").check().run()
+    button(at, "Submit").click().run()
+    assert not at.exception and not at.error
+    assert app_db.execute("SELECT segment_id, status FROM submissions").fetchall() == [(seg, "unsure")]
+    assert app_db.execute("SELECT COUNT(*), SUM(value) FROM labels").fetchone() == (14, 0)  # every MAST mode, absent
+    stored = store.get_taxonomy(app_db, "mast")
+    assert store.load_label_set(app_db, stored, raters=["alice"]).units == ()  # unsure is not a label
+    counted = store.load_label_set(app_db, stored, raters=["alice"], include_unsure=True)
+    assert counted.units == (str(seg),) and (counted.values == 0).all()  # counted: her best guess, nothing seen
+
+
+def test_nothing_ticked_is_refused_in_place_of_the_chips(app_tokens, app_db):
+    at = signed_in(app_tokens["alice"])
+    button(at, "Submit").click().run()
+    assert "or 'Unsure'" in shown(at.error[0].value)
+    assert app_db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
+
+
+def test_the_header_counts_her_workload_and_skip_is_not_done(app_tokens, app_db):
+    # 2 traces x 3 turns are queued, k = 2: alice may label all six.
+    at = signed_in(app_tokens["alice"])
+    assert any("### Segment 1 of 6" in m.value for m in at.markdown)
+    bar = lambda: next(str(p.proto) for p in at.get("progress"))  # noqa: E731
+    assert "0 labelled · 0 skipped · 6 to go (1 in your list, up to 5 more from the queue)" in bar()
+    button(at, "Skip").click().run()
+    assert any("### Segment 2 of 6" in m.value for m in at.markdown)
+    assert "0 labelled · 1 skipped · 5 to go" in bar()
+    seg = at.session_state["ann_current"]
+    at.checkbox(key=f"ann_{seg}_none").check().run()
+    button(at, "Submit").click().run()
+    assert "1 labelled · 1 skipped · 4 to go" in bar()
+    # bob claims everything: with k = 2 there is still room for alice on each
+    bob = store.user_for_token(app_db, app_tokens["bob"])
+    assert store.claim(app_db, bob.rater_id, k=2, n=6)
+    at.run()
+    assert "1 labelled · 1 skipped · 4 to go" in bar()
+    store.save_settings(app_db, k=1)  # now a segment bob holds is full: none of the queue is left for her
+    at.run()
+    assert "1 labelled · 1 skipped · 1 to go" in bar()
+
+
+def test_one_sign_out_button(app_tokens):
+    at = signed_in(app_tokens["alice"])
+    assert [b.label for b in at.button].count("Sign out") == 1

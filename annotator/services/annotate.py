@@ -22,6 +22,34 @@ class AnnotateError(RefusedError):
 
 
 @dataclass(frozen=True)
+class Workload:
+    """Her assignment: what she has answered, what she skipped, and what is left (skipped is not done)."""
+
+    labelled: int  # submitted with labels (unsure included)
+    unsure: int
+    skipped: int
+    in_list: int  # claimed, not answered yet
+    in_queue: int  # she could still claim (others may take some first): at most this many more
+
+    @property
+    def remaining(self) -> int:
+        return self.in_list + self.in_queue
+
+    @property
+    def total(self) -> int:
+        return self.labelled + self.skipped + self.remaining
+
+
+def workload(db: sqlite_utils.Database, user: User, settings: store.QueueSettings | None = None) -> Workload:
+    settings = settings or store.get_settings(db)
+    progress = store.rater_progress(db, user.rater_id)
+    in_pool = user.rater_id in store.pool_rater_ids(db, settings)
+    return Workload(labelled=progress.done - progress.skipped, unsure=progress.unsure, skipped=progress.skipped,
+                    in_list=progress.pending,
+                    in_queue=store.claimable_count(db, user.rater_id, settings.k) if in_pool else 0)
+
+
+@dataclass(frozen=True)
 class SegmentView:
     """Everything the Annotate page shows for one segment of one annotator's list."""
 
@@ -34,6 +62,7 @@ class SegmentView:
     history: list[tuple[str, str]]  # (time, status) of her submissions for this segment
     place: store.ListPosition
     progress: store.Progress
+    workload: Workload
     others: list[store.RaterLabels] | None  # None: hidden by the blind rule
     full: bool = False  # she skipped it and it went to k others since: she can no longer label it
 
@@ -92,6 +121,7 @@ def load_view(db: sqlite_utils.Database, user: User, segment_id: int | None = No
         history=store.submission_history(db, segment_id, user.rater_id),
         place=store.list_position(db, user.rater_id, segment_id),
         progress=store.rater_progress(db, user.rater_id),
+        workload=workload(db, user, settings),
         others=others,
         full=status == "skipped" and store.segment_full(db, segment_id, settings.k),
     )
@@ -111,14 +141,19 @@ RATIONALE_MAX = 500
 
 
 def check_choice(choice: Choice, taxonomy: store.StoredTaxonomy) -> None:
-    """Refuse an empty or contradictory choice before anything is written."""
+    """Refuse an empty or contradictory choice before anything is written.
+
+    'Unsure' alone is an answer: she looked and cannot tell. Its labels are all absent, like her ticks
+    on any unsure submission they are left out of agreement and gold unless the lead counts unsure
+    answers (`--unsure include`), and then they read as her best guess: nothing seen.
+    """
     unknown = sorted(set(choice.modes) - set(taxonomy.mode_ids))
     if unknown:
         raise AnnotateError(f"unknown mode(s) {', '.join(unknown)} in {taxonomy.taxonomy.ref}")
     if choice.no_failure and choice.modes:
         raise AnnotateError("You ticked 'No failure' and some modes: untick one or the other.")
-    if not choice.no_failure and not choice.modes:
-        raise AnnotateError("Tick the failure modes you see, or 'No failure' if there are none.")
+    if not (choice.no_failure or choice.modes or choice.unsure):
+        raise AnnotateError("Tick the failure modes you see, 'No failure' if there are none, or 'Unsure'.")
 
 
 def _own_assignment(db: sqlite_utils.Database, user: User, segment_id: int) -> str:

@@ -89,6 +89,7 @@ from annotator.store.queue import (
     assign_to_pool,
     assignment_status,
     claim,
+    claimable_count,
     get_settings,
     list_position,
     mark_submitted,

@@ -111,12 +111,16 @@ def _show_modes(view: SegmentView, ticks: dict, rationales: dict, query: str) ->
 
 def _show_chips(view: SegmentView, ticks: dict) -> None:
     ticked = [m for m in view.taxonomy.taxonomy.modes if ticks.get(m.code)]
-    if st.session_state.get(_k(view.segment.id, "none")):
+    if error := st.session_state.pop(_k(view.segment.id, "error"), None):
+        st.error(md_literal(error), icon=":material/error:")
+    elif st.session_state.get(_k(view.segment.id, "none")):
         st.markdown(":green-badge[:material/check: No failure]")
     elif ticked:
         st.markdown(" ".join(f":orange-badge[{md_literal(m.code)} {md_literal(m.name, limit=60)}]" for m in ticked))
+    elif st.session_state.get(_k(view.segment.id, "unsure")):
+        st.markdown(":orange-badge[:material/help: Unsure, nothing ticked]")
     else:
-        st.caption("Nothing ticked yet: tick the modes you see, or No failure.")
+        st.caption("Nothing ticked yet: tick the modes you see, No failure, or Unsure.")
 
 
 def _submit(view: SegmentView, user: User, skip: bool) -> None:
@@ -159,7 +163,7 @@ def _show_actions(view: SegmentView, user: User) -> None:
     try:
         _submit(view, user, skip=clicked_skip)
     except AnnotateError as exc:
-        st.error(md_literal(exc))
+        st.session_state[_k(seg_id, "error")] = str(exc)  # shown in place of the chips (drawn after this)
         return
     _forget(seg_id)
     st.session_state.pop(state.CURRENT_SEGMENT, None)
