@@ -4,10 +4,15 @@ keyboard are in test_app_browser_annotate.py."""
 
 from __future__ import annotations
 
+import re
+
 from app_helpers import PAYLOADS, add_other_labels, add_trace, button, shown, signed_in, texts
 
 from annotator import store
 from annotator.app.viewmodels.text import text_blocks
+from annotator.core.taxonomy import load_taxonomy
+
+MAST = load_taxonomy("mast")
 
 FENCED = "Plan first.\n```python\ndef f(x):\n    return x  # <script>alert(1)</script>\n```\nThen run it."
 
@@ -115,3 +120,40 @@ def test_the_header_counts_her_workload_and_skip_is_not_done(app_tokens, app_db)
 def test_one_sign_out_button(app_tokens):
     at = signed_in(app_tokens["alice"])
     assert [b.label for b in at.button].count("Sign out") == 1
+
+
+def _codebook(at, seg: int):
+    button(at, "Codebook").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_codebook_opens_beside_the_checklist_searchable_with_confusions(app_tokens, app_db):
+    at = signed_in(app_tokens["alice"])
+    seg = at.session_state["ann_current"]
+    _codebook(at, seg)
+    page = texts(at)
+    assert "1.1 Disobey Task Specification" in page and MAST.modes[-1].definition[:40] in page
+    assert page.count("not enough labels yet") == 14  # nobody has labelled anything
+    at.text_input(key="annotate_codebook_search").input("termination")
+    _codebook(at, seg)  # AppTest reruns the whole page, which closes a dialog: open it again (the browser does not)
+    titles = [shown(m.value) for m in at.markdown if re.match(r"\*\*\d", m.value)]
+    wanted = {f"**{m.code} {m.name}**" for m in MAST.modes
+              if any("termination" in t.lower() for t in (m.code, m.name, m.definition, *m.aliases))}
+    assert set(titles) == wanted and 0 < len(wanted) < 14
+
+
+def test_the_codebook_names_the_modes_people_confuse(app_tokens, app_db):
+    # segment 2: ann says 1.1, ben says 1.2 (a co-confusion of 1.1 and 1.2); segment 3: both say 1.1 and 1.2.
+    # Per (segment, pair) where both labelled both modes: 1 confusion in 2 comparisons = 50 %.
+    add_other_labels(app_db, 2, "ann", {"1.1"})
+    add_other_labels(app_db, 2, "ben", {"1.2"})
+    add_other_labels(app_db, 3, "ann", {"1.1", "1.2"})
+    add_other_labels(app_db, 3, "ben", {"1.1", "1.2"})
+    add_other_labels(app_db, 3, "judge-x", {"2.1"}, kind="judge")  # judges do not count
+    at = _codebook(signed_in(app_tokens["alice"]), 0)
+    confusions = [shown(c.value) for c in at.caption if "Most often confused with" in c.value]
+    assert len(confusions) == 14
+    assert confusions[0] == "Most often confused with: 1.2 Disobey Role Specification (1 time, 50%)"
+    assert confusions[1] == "Most often confused with: 1.1 Disobey Task Specification (1 time, 50%)"
+    assert all("none so far" in c for c in confusions[2:])

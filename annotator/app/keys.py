@@ -6,7 +6,7 @@ class Streamlit gives every keyed element, and it does nothing while focus is in
 
     ann_<segment>_submit  ann_<segment>_skip  ann_<segment>_unsure  ann_<segment>_none
     ann_<segment>_m_<c>_<m>  (mode m of category c, both 1-based)  ann_<segment>_filter
-    ann_<segment>_loc_here  (localisation: the decisive error is at the turn being read)
+    ann_<segment>_codebook  ann_<segment>_loc_here  (localisation: the decisive error is at the turn being read)
     nav_prev  nav_next  annotate_context  review_context  (the neighbouring-turns switches)
 """
 
@@ -22,6 +22,7 @@ CHEAT_SHEET = (
     ("X", "Skip"),
     ("L", "Decisive error at this turn (localisation)"),
     ("T", "show / hide the neighbouring turns"),
+    ("C", "open the codebook"),
     ("J / →", "next in your list"),
     ("K / ←", "previous in your list"),
     ("/", "filter the modes"),
@@ -165,6 +166,7 @@ export default function () {
     k: () => press(/^st-key-nav_prev$/),
     arrowleft: () => press(/^st-key-nav_prev$/),
     t: () => toggle(/^st-key-(annotate|review)_context$/),
+    c: () => press(mine('codebook')),
     '/': () => focus(/^st-key-ann_\d+_filter$/),
   };
   document.addEventListener('keydown', (e) => {

@@ -78,6 +78,12 @@ def turns_of(text: str, *, kind: str, speaker: str | None) -> list[tuple[str | N
     return out
 
 
+def mode_matches(mode, query: str) -> bool:
+    """A mode whose code, name, definition or an alias holds `query` (any case); every mode for ""."""
+    q = (query or "").strip().lower()
+    return not q or any(q in text.lower() for text in (mode.code, mode.name, mode.definition, *mode.aliases))
+
+
 def count_label(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
