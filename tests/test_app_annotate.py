@@ -9,6 +9,7 @@ import re
 from app_helpers import PAYLOADS, add_other_labels, add_trace, button, shown, signed_in, texts
 
 from annotator import store
+from annotator.app import keys
 from annotator.app.viewmodels.text import text_blocks
 from annotator.core.taxonomy import load_taxonomy
 
@@ -157,3 +158,33 @@ def test_the_codebook_names_the_modes_people_confuse(app_tokens, app_db):
     assert confusions[0] == "Most often confused with: 1.2 Disobey Role Specification (1 time, 50%)"
     assert confusions[1] == "Most often confused with: 1.1 Disobey Task Specification (1 time, 50%)"
     assert all("none so far" in c for c in confusions[2:])
+
+
+_SYMBOLS = {"→": "arrowright", "←": "arrowleft", "esc": "escape", "1-9": "1-9"}
+
+
+def _cheat_sheet_keys() -> set[str]:
+    out = set()
+    for keys_text, _ in keys.CHEAT_SHEET:
+        for token in re.split(r"\s+/\s+|,\s*", keys_text.strip()):
+            if token:
+                out.add(_SYMBOLS.get(token.lower(), token.lower()))
+    return out
+
+
+def _bound_keys() -> set[str]:
+    """Keys the script acts on, read from its source: the actions table, the chords, Enter and Escape."""
+    table = re.search(r"const actions = \{(.*?)\n  \};", keys._JS, re.S).group(1)
+    bound = {k.strip("'") for k in re.findall(r"^\s*('[^']+'|\w+):", table, re.M)}
+    if "/^[1-9]$/.test(key)" in keys._JS:
+        bound.add("1-9")
+    if "key === 'enter'" in keys._JS:
+        bound.add("enter")
+    if "e.key === 'Escape'" in keys._JS:
+        bound.add("escape")
+    return bound
+
+
+def test_the_cheat_sheet_lists_every_bound_key_and_only_those():
+    assert _cheat_sheet_keys() == _bound_keys()
+    assert {"r", "t", "c", "/", "escape", "1-9"} <= _bound_keys()

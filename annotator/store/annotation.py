@@ -18,7 +18,8 @@ def segment_at(db: sqlite_utils.Database, trace_id: int, scheme: str, idx: int) 
 
 def segment_count(db: sqlite_utils.Database, trace_id: int, scheme: str) -> int:
     """How many segments a trace has under a scheme (one index range scan)."""
-    return db.execute("SELECT COUNT(*) FROM segments WHERE trace_id = ? AND scheme = ?", [trace_id, scheme]).fetchone()[0]
+    row = db.execute("SELECT COUNT(*) FROM segments WHERE trace_id = ? AND scheme = ?", [trace_id, scheme]).fetchone()
+    return row[0]
 
 
 @dataclass(frozen=True)

@@ -198,7 +198,7 @@ def _panel(view: SegmentView, user: User) -> None:
                       args=(seg_id, [key for _, _, key in _mode_keys(view)]),
                       help="None of these modes occurs in this segment.")
     unsure_col.checkbox("Unsure", key=_k(seg_id, "unsure"), help="My best guess; flag it for review.")
-    filter_col, book_col = st.columns([3, 1], vertical_alignment="center")
+    filter_col, book_col = st.columns([3, 2], vertical_alignment="center")
     query = filter_col.text_input("Filter modes", key=_k(seg_id, "filter"), placeholder="Filter modes  ( / )",
                                   label_visibility="collapsed", icon=":material/search:")
     if book_col.button("Codebook", key=_k(seg_id, "codebook"), icon=":material/menu_book:", width="stretch",

@@ -124,7 +124,7 @@ def show_context_toggle(neighbours: Neighbours, toggle_key: str) -> bool:
     """The switch that shows the neighbouring segments (key T); its state outlives the segment."""
     if neighbours.before is None and neighbours.after is None:
         return False
-    return st.toggle("Show the neighbouring turns (T)", key=toggle_key,
+    return st.toggle("Neighbouring turns (T)", key=toggle_key,
                      help="The segments just before and after this one in the trace, for context.")
 
 
