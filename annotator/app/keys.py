@@ -6,8 +6,8 @@ class Streamlit gives every keyed element, and it does nothing while focus is in
 
     ann_<segment>_submit  ann_<segment>_skip  ann_<segment>_unsure  ann_<segment>_none
     ann_<segment>_m_<c>_<m>  (mode m of category c, both 1-based)  ann_<segment>_filter
-    ann_<segment>_loc_here  (localisation: the decisive error is at the turn being read)
-    nav_prev  nav_next
+    ann_<segment>_codebook  ann_<segment>_loc_here  (localisation: the decisive error is at the turn being read)
+    nav_prev  nav_next  annotate_context  review_context  (the neighbouring-turns switches)
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ CHEAT_SHEET = (
     ("S / Enter", "Submit, go to next"),
     ("X", "Skip"),
     ("L", "Decisive error at this turn (localisation)"),
+    ("T", "show / hide the neighbouring turns"),
+    ("C", "open the codebook"),
     ("J / →", "next in your list"),
     ("K / ←", "previous in your list"),
-    ("/", "filter the modes"),
-    ("Esc", "leave a text field"),
+    ("R", "write the reason for the mode just ticked"),
+    ("/", "filter the modes (applies as you type)"),
+    ("Esc", "leave a text field (from a reason: back to its mode)"),
 )
 
 _JS = r"""
@@ -107,9 +110,10 @@ export default function () {
   const act = (target, use) => {  // target: a RegExp, or a function giving one when the job runs
     const resolve = typeof target === 'function' ? target : () => target;
     const re = resolve();
-    // A key for an element that is not on the page is not ours, unless the page is still being drawn:
-    // then it waits its turn like the others, and is dropped only if its element never comes.
-    if (!(re && find(re, false)) && !running()) return false;
+    // A key for an element that is not on the page is not ours, unless the page is still being drawn or
+    // keys before it are still waiting (R after a tick: the reason field comes with the tick's run): then it
+    // waits its turn like the others, and is dropped only if its element never comes.
+    if (!(re && find(re, false)) && !running() && !queue.length) return false;
     queue.push({target: resolve, use, tries: 2400});
     pending();
     if (!pumping) { pumping = true; pump(); }
@@ -144,6 +148,41 @@ export default function () {
     if (input) input.focus();
     return !!input;
   };
+  // R: into the reason field of the mode ticked last (by key or by mouse); Esc there: back to its checkbox.
+  let lastTicked = null;  // 'm_<c>_<m>' of the segment on the page
+  const MODE_BOX = /^st-key-ann_\d+_(m_\d+_\d+)$/;
+  document.addEventListener('change', (e) => {
+    const box = e.target?.closest?.('[class*="st-key-ann_"]');
+    const name = box && [...box.classList].find((n) => MODE_BOX.test(n));
+    if (name && e.target.checked) lastTicked = name.match(MODE_BOX)[1];
+  }, true);
+  const intoField = (el) => {  // a job's use(): focus the field (no click, no run)
+    const input = el.querySelector('input, textarea');
+    if (!input) return NOT_DRAWN;
+    input.focus();
+    return false;
+  };
+  const reason = () => lastTicked !== null && act(mine(`${lastTicked}_why`), intoField);
+  const backToMode = (field) => {  // Esc in a reason field: focus its mode's checkbox, where the keys work
+    const box = field.closest('[class*="st-key-ann_"]');
+    const name = box && [...box.classList].find((n) => /^st-key-ann_\d+_m_\d+_\d+_why$/.test(n));
+    const mode = name && find(new RegExp(`^${name.slice(0, -4)}$`), true)?.querySelector('input[type="checkbox"]');
+    if (mode) mode.focus();
+  };
+  // The mode filter and the codebook search apply as she types: Streamlit applies a text field on Enter or
+  // when it loses focus, so a short pause in typing presses Enter for her (the field keeps the focus).
+  const LIVE = /^st-key-(ann_\d+_filter|annotate_codebook_search)$/;
+  let liveTimer = null;
+  document.addEventListener('input', (e) => {
+    const input = e.target;
+    const box = input?.closest?.('[class*="st-key-"]');
+    if (!box || ![...box.classList].some((n) => LIVE.test(n))) return;
+    clearTimeout(liveTimer);
+    liveTimer = setTimeout(() => {
+      if (!input.isConnected) return;
+      input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', code: 'Enter', keyCode: 13, bubbles: true}));
+    }, 250);
+  }, true);
   const hint = document.createElement('div');  // shows a chord in progress ("mode 1.…"): static text only
   Object.assign(hint.style, {position: 'fixed', right: '1.5rem', bottom: '1.5rem', zIndex: 1000,
     padding: '.35rem .7rem', borderRadius: '.5rem', background: '#262730', color: '#fff',
@@ -163,12 +202,15 @@ export default function () {
     arrowright: () => press(/^st-key-nav_next$/),
     k: () => press(/^st-key-nav_prev$/),
     arrowleft: () => press(/^st-key-nav_prev$/),
+    t: () => toggle(/^st-key-(annotate|review)_context$/),
+    c: () => press(mine('codebook')),
+    r: reason,
     '/': () => focus(/^st-key-ann_\d+_filter$/),
   };
   document.addEventListener('keydown', (e) => {
     const target = e.composedPath ? e.composedPath()[0] : e.target;
     if (typing(target)) {
-      if (e.key === 'Escape') target.blur();
+      if (e.key === 'Escape') { target.blur(); backToMode(target); }
       return;
     }
     if (e.ctrlKey || e.metaKey || e.altKey || e.isComposing || e.repeat) return;

@@ -12,6 +12,8 @@ import sqlite_utils
 
 from annotator import store
 from annotator.core.errors import RefusedError
+from annotator.services import neighbours
+from annotator.services.neighbours import Neighbours
 from annotator.store.users import User
 
 
@@ -20,19 +22,47 @@ class AnnotateError(RefusedError):
 
 
 @dataclass(frozen=True)
+class Workload:
+    """Her assignment: what she has answered, what she skipped, and what is left (skipped is not done)."""
+
+    labelled: int  # submitted with labels (unsure included)
+    unsure: int
+    skipped: int
+    in_list: int  # claimed, not answered yet
+    in_queue: int  # she could still claim (others may take some first): at most this many more
+
+    @property
+    def remaining(self) -> int:
+        return self.in_list + self.in_queue
+
+    @property
+    def total(self) -> int:
+        return self.labelled + self.skipped + self.remaining
+
+
+def workload(db: sqlite_utils.Database, user: User, settings: store.QueueSettings | None = None) -> Workload:
+    settings = settings or store.get_settings(db)
+    progress = store.rater_progress(db, user.rater_id)
+    in_pool = user.rater_id in store.pool_rater_ids(db, settings)
+    return Workload(labelled=progress.done - progress.skipped, unsure=progress.unsure, skipped=progress.skipped,
+                    in_list=progress.pending,
+                    in_queue=store.claimable_count(db, user.rater_id, settings.k) if in_pool else 0)
+
+
+@dataclass(frozen=True)
 class SegmentView:
     """Everything the Annotate page shows for one segment of one annotator's list."""
 
     segment: store.SegmentRow
     trace: store.TraceRow
-    before: store.SegmentRow | None  # neighbouring segments of the same trace, for context
-    after: store.SegmentRow | None
+    neighbours: Neighbours  # the segments on either side in the same trace, and its place there
     taxonomy: store.StoredTaxonomy
     status: str  # her assignment: pending | done | skipped | unsure
     mine: store.RaterLabels | None  # her current labels, if she has submitted some
     history: list[tuple[str, str]]  # (time, status) of her submissions for this segment
     place: store.ListPosition
     progress: store.Progress
+    workload: Workload
     others: list[store.RaterLabels] | None  # None: hidden by the blind rule
     full: bool = False  # she skipped it and it went to k others since: she can no longer label it
 
@@ -84,14 +114,14 @@ def load_view(db: sqlite_utils.Database, user: User, segment_id: int | None = No
     return SegmentView(
         segment=segment,
         trace=store.get_trace(db, segment.trace_id),
-        before=store.segment_at(db, segment.trace_id, segment.scheme, segment.idx - 1) if segment.idx > 0 else None,
-        after=store.segment_at(db, segment.trace_id, segment.scheme, segment.idx + 1),
+        neighbours=neighbours.around(db, segment),
         taxonomy=taxonomy,
         status=status,
         mine=mine[0] if mine else None,
         history=store.submission_history(db, segment_id, user.rater_id),
         place=store.list_position(db, user.rater_id, segment_id),
         progress=store.rater_progress(db, user.rater_id),
+        workload=workload(db, user, settings),
         others=others,
         full=status == "skipped" and store.segment_full(db, segment_id, settings.k),
     )
@@ -111,14 +141,19 @@ RATIONALE_MAX = 500
 
 
 def check_choice(choice: Choice, taxonomy: store.StoredTaxonomy) -> None:
-    """Refuse an empty or contradictory choice before anything is written."""
+    """Refuse an empty or contradictory choice before anything is written.
+
+    'Unsure' alone is an answer: she looked and cannot tell. Its labels are all absent, like her ticks
+    on any unsure submission they are left out of agreement and gold unless the lead counts unsure
+    answers (`--unsure include`), and then they read as her best guess: nothing seen.
+    """
     unknown = sorted(set(choice.modes) - set(taxonomy.mode_ids))
     if unknown:
         raise AnnotateError(f"unknown mode(s) {', '.join(unknown)} in {taxonomy.taxonomy.ref}")
     if choice.no_failure and choice.modes:
         raise AnnotateError("You ticked 'No failure' and some modes: untick one or the other.")
-    if not choice.no_failure and not choice.modes:
-        raise AnnotateError("Tick the failure modes you see, or 'No failure' if there are none.")
+    if not (choice.no_failure or choice.modes or choice.unsure):
+        raise AnnotateError("Tick the failure modes you see, 'No failure' if there are none, or 'Unsure'.")
 
 
 def _own_assignment(db: sqlite_utils.Database, user: User, segment_id: int) -> str:

@@ -6,7 +6,7 @@ exports, ...); this package re-exports what services and pages use.
 
 from annotator.store import refine as refinement  # used by the refinement service only
 from annotator.store.access import LOCAL_ADMIN, audit, require
-from annotator.store.annotation import RaterLabels, labels_for_segment, segment_at, submission_history
+from annotator.store.annotation import RaterLabels, labels_for_segment, segment_at, segment_count, submission_history
 from annotator.store.audit import AUDIT_COLUMNS, iter_audit, log_action
 from annotator.store.baseline import SegmentText, gold_by_segment, segment_texts, segments_to_label, write_label_batch
 from annotator.store.db import (
@@ -111,6 +111,7 @@ from annotator.store.queue import (
     assign_to_pool,
     assignment_status,
     claim,
+    claimable_count,
     get_settings,
     list_position,
     mark_submitted,

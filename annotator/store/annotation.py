@@ -16,6 +16,12 @@ def segment_at(db: sqlite_utils.Database, trace_id: int, scheme: str, idx: int) 
     return SegmentRow(*row) if row else None
 
 
+def segment_count(db: sqlite_utils.Database, trace_id: int, scheme: str) -> int:
+    """How many segments a trace has under a scheme (one index range scan)."""
+    row = db.execute("SELECT COUNT(*) FROM segments WHERE trace_id = ? AND scheme = ?", [trace_id, scheme]).fetchone()
+    return row[0]
+
+
 @dataclass(frozen=True)
 class RaterLabels:
     rater: str

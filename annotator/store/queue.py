@@ -234,6 +234,15 @@ def rater_progress(db: sqlite_utils.Database, rater_id: int) -> Progress:
     return Progress(*row)
 
 
+def claimable_count(db: sqlite_utils.Database, rater_id: int, k: int) -> int:
+    """Queued segments she could still claim: room for one more annotator, and not in her list (a segment
+    she skipped stays in her list). Others may claim some of them first: an upper bound of what comes."""
+    return db.execute(
+        "SELECT COUNT(*) FROM segments s WHERE s.queued = 1 AND s.assigned < ?"
+        " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.segment_id = s.id AND a.rater_id = ?)",
+        [k, rater_id]).fetchone()[0]
+
+
 @dataclass(frozen=True)
 class ListPosition:
     position: int  # 1-based place of the segment in her list

@@ -1,5 +1,5 @@
 """The mode checklist beside the segment: chips, filter, modes by category, No failure, Unsure,
-rationales, Submit and Skip, the codebook, and (after the reveal) other raters' labels.
+rationales, Submit and Skip, the codebook button (a dialog), and (after the reveal) other raters' labels.
 
 It runs as a fragment: ticking a mode reruns only this panel, without touching the database. Submit
 and Skip write through the annotate service and then rerun the whole page for the next segment.
@@ -13,7 +13,8 @@ import time
 import streamlit as st
 
 from annotator.app import state
-from annotator.app.viewmodels.text import md_literal, plain_body
+from annotator.app.components import codebook
+from annotator.app.viewmodels.text import md_literal, mode_matches
 from annotator.services import annotate
 from annotator.services.annotate import AnnotateError, Choice, SegmentView
 from annotator.store.users import User
@@ -35,13 +36,6 @@ def _init_drafts(view: SegmentView) -> tuple[dict, dict]:
         ss.setdefault(_k(seg_id, "unsure"), view.status == "unsure")
         ss[_k(seg_id, "opened")] = time.monotonic()
     return ss[_k(seg_id, "ticks")], ss[_k(seg_id, "rationales")]
-
-
-def _matches(mode, query: str) -> bool:
-    if not query:
-        return True
-    q = query.strip().lower()
-    return any(q in text.lower() for text in (mode.code, mode.name, mode.definition, *mode.aliases))
 
 
 def _on_mode(seg_id: int, widget_key: str, code: str) -> None:
@@ -98,8 +92,8 @@ def _show_modes(view: SegmentView, ticks: dict, rationales: dict, query: str) ->
     that leaves the page loses its state, and quick filter changes then lost ticks."""
     seg_id = view.segment.id
     entries = _mode_keys(view)
-    matching = [e for e in entries if _matches(e[1], query)]
-    others = [e for e in entries if not _matches(e[1], query)]
+    matching = [e for e in entries if mode_matches(e[1], query)]
+    others = [e for e in entries if not mode_matches(e[1], query)]
     if matching:
         _show_group(seg_id, matching, ticks, rationales)
     else:
@@ -111,12 +105,16 @@ def _show_modes(view: SegmentView, ticks: dict, rationales: dict, query: str) ->
 
 def _show_chips(view: SegmentView, ticks: dict) -> None:
     ticked = [m for m in view.taxonomy.taxonomy.modes if ticks.get(m.code)]
-    if st.session_state.get(_k(view.segment.id, "none")):
+    if error := st.session_state.pop(_k(view.segment.id, "error"), None):
+        st.error(md_literal(error), icon=":material/error:")
+    elif st.session_state.get(_k(view.segment.id, "none")):
         st.markdown(":green-badge[:material/check: No failure]")
     elif ticked:
         st.markdown(" ".join(f":orange-badge[{md_literal(m.code)} {md_literal(m.name, limit=60)}]" for m in ticked))
+    elif st.session_state.get(_k(view.segment.id, "unsure")):
+        st.markdown(":orange-badge[:material/help: Unsure, nothing ticked]")
     else:
-        st.caption("Nothing ticked yet: tick the modes you see, or No failure.")
+        st.caption("Nothing ticked yet: tick the modes you see, No failure, or Unsure.")
 
 
 def _submit(view: SegmentView, user: User, skip: bool) -> None:
@@ -159,7 +157,7 @@ def _show_actions(view: SegmentView, user: User) -> None:
     try:
         _submit(view, user, skip=clicked_skip)
     except AnnotateError as exc:
-        st.error(md_literal(exc))
+        st.session_state[_k(seg_id, "error")] = str(exc)  # shown in place of the chips (drawn after this)
         return
     _forget(seg_id)
     st.session_state.pop(state.CURRENT_SEGMENT, None)
@@ -182,15 +180,6 @@ def _show_others(view: SegmentView) -> None:
         st.dataframe(rows, hide_index=True, width="stretch")
 
 
-def _show_codebook(view: SegmentView) -> None:
-    with st.expander("Codebook: every mode and its definition", icon=":material/menu_book:"):
-        for category, modes in view.taxonomy.taxonomy.categories():
-            st.markdown(f"**{md_literal(category)}**")
-            for mode in modes:
-                st.markdown(f"**{md_literal(mode.code)} {md_literal(mode.name)}**")
-                st.text(plain_body(mode.definition))
-
-
 def _show_history(view: SegmentView) -> None:
     if view.history:
         last_time, last_status = view.history[-1]
@@ -209,15 +198,18 @@ def _panel(view: SegmentView, user: User) -> None:
                       args=(seg_id, [key for _, _, key in _mode_keys(view)]),
                       help="None of these modes occurs in this segment.")
     unsure_col.checkbox("Unsure", key=_k(seg_id, "unsure"), help="My best guess; flag it for review.")
-    query = st.text_input("Filter modes", key=_k(seg_id, "filter"), placeholder="Filter modes  ( / )",
-                          label_visibility="collapsed", icon=":material/search:")
+    filter_col, book_col = st.columns([3, 2], vertical_alignment="center")
+    query = filter_col.text_input("Filter modes", key=_k(seg_id, "filter"), placeholder="Filter modes  ( / )",
+                                  label_visibility="collapsed", icon=":material/search:")
+    if book_col.button("Codebook", key=_k(seg_id, "codebook"), icon=":material/menu_book:", width="stretch",
+                       help="Every mode: its definition, notes and the modes it is most often confused with (C)"):
+        codebook.open_dialog(view.taxonomy)
     with st.container(border=True, key=_k(seg_id, "modes")):
         _show_modes(view, ticks, rationales, query)
     with chips:
         _show_chips(view, ticks)
     _show_history(view)
     _show_others(view)
-    _show_codebook(view)
 
 
 def show(view: SegmentView, user: User) -> None:

@@ -78,5 +78,87 @@ def turns_of(text: str, *, kind: str, speaker: str | None) -> list[tuple[str | N
     return out
 
 
+def mode_matches(mode, query: str) -> bool:
+    """A mode whose code, name, definition or an alias holds `query` (any case); every mode for ""."""
+    q = (query or "").strip().lower()
+    return not q or any(q in text.lower() for text in (mode.code, mode.name, mode.definition, *mode.aliases))
+
+
 def count_label(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Prose and code: which parts of a turn read better in a monospace font
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*)[^\n]*$")  # CommonMark: ``` or ~~~, an info string
+CODE_LANGUAGES = frozenset({"python", "py", "json", "bash", "sh", "shell", "console", "javascript", "js",
+                            "typescript", "ts", "yaml", "yml", "sql", "html", "xml", "css", "java", "c", "cpp",
+                            "go", "rust", "diff", "toml", "ini"})
+_CODE_LINE = re.compile(
+    r"""^(\s{4,}|\t)\S            # indented code
+    | ^\s*[{}\[\]]\s*,?\s*$        # a lone bracket
+    | ^\s*["'][^"']+["']\s*:\s     # "key": value
+    | ^\s*(def|class|import|from|return|raise|async\s+def|for|while|if|elif|else|try|except|with)\b.*[:;)]?\s*$
+    | ^\s*(\$|>>>|\.\.\.)\s       # a shell or Python prompt
+    | ^\s*\[?\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}  # a log line with a time stamp
+    | ^\s*\[?(DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|TRACE)\]?[\s:]
+    | ^\s*(Traceback\ \(most|File\ ")
+    | ^\s*[\w.]+\((\w+\s*=|["'{\[]|\)).*\)\s*;?\s*$  # a call: tool_name(arg=..., "x"), f()
+    | ^\s*\[?(tool_call|function_call|tool_calls?|Function\ call|Tool\ call)\b
+    | [;{]\s*$""",
+    re.VERBOSE,
+)
+
+
+def _code_line(line: str) -> bool:
+    stripped = line.strip()
+    if stripped[:1] in "{[" and stripped.rstrip(",")[-1:] in "}]":
+        return True  # JSON on one line
+    return bool(_CODE_LINE.search(line))
+
+
+def text_blocks(text: str) -> list[tuple[str, str, str | None]]:
+    """A turn as blocks to show: ("prose", text, None) or ("code", text, language or None).
+
+    Markdown fences (``` or ~~~) become code blocks, their language kept when it is a common one (an
+    unclosed fence runs to the end); runs of lines that look like code, JSON, tool calls or log lines
+    become code blocks too (blank lines between two such lines stay inside). Nothing is interpreted:
+    both kinds are shown as plain text, the code in monospace. The fence lines themselves are left out.
+    """
+    blocks: list[tuple[str, str, str | None]] = []
+    lines = text.split("\n")
+    run: list[str] = []
+    run_kind = "prose"
+
+    def flush() -> None:
+        body = "\n".join(run)
+        if run_kind == "code":
+            trailing = len(run) - len("\n".join(run).rstrip("\n").split("\n"))  # blank lines after the code
+            blocks.append(("code", body.rstrip("\n"), None))
+            if trailing:
+                blocks.append(("prose", "", None))
+        elif body.strip():
+            blocks.append(("prose", body.strip("\n"), None))
+        run.clear()
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        fence = _FENCE.match(line)
+        if fence:
+            flush()
+            mark, info = fence.group(1), fence.group(2).lower()
+            end = next((j for j in range(i + 1, len(lines))
+                        if lines[j].strip().startswith(mark) and not lines[j].strip().strip(mark[0])), len(lines))
+            blocks.append(("code", "\n".join(lines[i + 1:end]), info if info in CODE_LANGUAGES else None))
+            run_kind, i = "prose", end + 1
+            continue
+        kind = run_kind if not line.strip() else ("code" if _code_line(line) else "prose")
+        if kind != run_kind:
+            flush()
+            run_kind = kind
+        run.append(line)
+        i += 1
+    flush()
+    return [b for b in blocks if b[0] == "code" or b[1].strip()]

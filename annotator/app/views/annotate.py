@@ -29,9 +29,10 @@ if view is None:
 
 st.session_state[state.CURRENT_SEGMENT] = view.segment.id
 header.show(view)
+segment_view.fit_panes_to_window()
 left, right = st.columns([3, 2], gap="large")
-with left:
+with left, st.container(key=segment_view.READING_PANE):
     segment_view.show(view)
     localise_panel.show(view, user)  # under the turn being read: the decisive error is set from it
-with right:
+with right, st.container(key=segment_view.CHECKLIST_PANE):
     label_panel.show(view, user)

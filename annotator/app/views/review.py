@@ -8,7 +8,9 @@ from annotator.app import auth, state
 from annotator.app.components import review_panels as panels
 from annotator.app.components import segment_view
 from annotator.app.viewmodels.text import md_literal
-from annotator.services import annotate, review
+from annotator.services import annotate, neighbours, review
+
+REVIEW_CONTEXT_TOGGLE = "review_context"  # show the neighbouring turns (key T)
 
 user = auth.require("reviewer")
 st.title("Review")
@@ -34,6 +36,7 @@ with state.open_db() as db:
     panels.show_queue(rows, current)
     view = review.load_review(db, current, stored, show_names=settings.reviewers_see_names,
                               include_judges=include_judges) if current is not None else None
+    context = neighbours.around(db, view.segment) if view is not None else None
 
 if current is None:
     st.success("No contested segments: the raters agree everywhere (or nobody has labelled yet)."
@@ -44,7 +47,8 @@ else:
     text_col, gold_col = st.columns([4, 5], gap="medium")
     with text_col:
         st.text(segment_view.metadata_line(view.trace, view.segment), width="stretch")
-        segment_view.show_body(view.segment, f"rev_seg_{view.segment.id}")
+        segment_view.show_with_neighbours(view.segment, context, f"rev_seg_{view.segment.id}",
+                                          toggle_key=REVIEW_CONTEXT_TOGGLE)
     with gold_col:
         panels.show_labels(view)
         panels.show_gold_form(view, user, review.next_open(rows, after=current))
