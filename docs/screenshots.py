@@ -152,7 +152,7 @@ SHOTS: dict[str, Callable] = {
     "review": page_shot("reviewer", "Review", '[data-testid="stDataFrame"]'),
     "agreement": page_shot("reviewer", "Agreement", CHART),
     "judge_lab": page_shot("admin", "Judge lab", CHART, before=_compare),
-    "data": page_shot("admin", "Data", '[data-testid="stMetric"]'),
+    "data": page_shot("admin", "Data", "text=Segments to label"),
     "taxonomy": page_shot("admin", "Taxonomy", '[data-testid="stDataFrame"]'),
 }
 

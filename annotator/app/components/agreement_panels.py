@@ -20,6 +20,7 @@ from annotator.core.report.fmt import TRACE_COVERAGE_NOTE
 from annotator.core.report.model import Report
 from annotator.services.report import report_for
 
+MODE_PX = 265  # the longest MAST mode name in full
 FORMATS = (("json", "application/json"), ("csv", "text/csv"), ("md", "text/markdown"), ("html", "text/html"))
 
 
@@ -96,8 +97,8 @@ def show_kappa(report: Report) -> None:
     _show_judges(report)
     st.markdown("**Every mode: the people's figures and flags**")
     st.dataframe(report_views.mode_summary(report), hide_index=True, width="stretch", column_config={
-        "mode": st.column_config.TextColumn("mode", pinned=True, width=230),
-        "flags": st.column_config.ListColumn("flags", width="large", help=report_views.flags_help())})
+        "mode": st.column_config.TextColumn("mode", pinned=True, width=MODE_PX),
+        "flags": st.column_config.ListColumn("flags", width=360, help=report_views.flags_help())})
     if st.toggle("Show every rater pair (judges and gold included)", key="agreement_all_pairs"):
         _show_pairs(report)
 
@@ -116,10 +117,10 @@ def _show_judges(report: Report) -> None:
                "replace an annotator when it wins against at least half of them. Needs three or more people with "
                "30 or more units each. The difference from the people has a paired interval.")
     st.dataframe(table, hide_index=True, width="stretch", column_config={
-        "mode": st.column_config.TextColumn("mode", pinned=True, width=230),
+        "mode": st.column_config.TextColumn("mode", pinned=True, width=MODE_PX),
         "people's kappa [95% CI]": st.column_config.TextColumn("people's kappa", width=135,
                                                                help="The people's mean pairwise kappa [95% CI]"),
-        "judge": st.column_config.TextColumn("judge", width=140),
+        "judge": st.column_config.TextColumn("judge", width=180),
         "judge vs people [95% CI]": st.column_config.TextColumn(
             "judge vs people", width=135, help="The judge's mean kappa against each person [95% CI]"),
         "judge minus people [95% CI]": st.column_config.TextColumn(

@@ -64,8 +64,8 @@ def mode_summary(report: Report) -> pd.DataFrame:
         "positive labels": mode.get("positive_labels"),
         "flags": list(mode.get("flags") or ()),  # a list: the page shows every flag as a chip (ListColumn)
     } for mode in report.get("modes", [])]
-    return pd.DataFrame(rows, columns=["mode", "category", "people: mean pairwise kappa", "pairs of people",
-                                       "Fleiss kappa", "Krippendorff alpha", "positive labels", "flags"])
+    return pd.DataFrame(rows, columns=["mode", "people: mean pairwise kappa", "flags", "pairs of people",  # in view
+                                       "Fleiss kappa", "Krippendorff alpha", "positive labels", "category"])
 
 
 PEOPLE = "people (mean pairwise kappa)"
