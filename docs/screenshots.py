@@ -140,8 +140,10 @@ def page_shot(role: str, title: str, wait_for: str, *, before: Callable | None =
 
 
 def _compare(page) -> None:
+    """The Compare tab on every gold segment (the demo has no dev/test split)."""
     page.get_by_role("tab", name="Compare").click()
-    page.get_by_role("button", name="Compare").click()
+    page.locator('[data-testid="stRadio"] label').filter(has_text=re.compile(r"^all$")).last.click()
+    page.get_by_role("button", name="Compare", exact=True).click()
 
 
 CHART = '[data-testid="stVegaLiteChart"]'
@@ -152,7 +154,8 @@ SHOTS: dict[str, Callable] = {
     "review": page_shot("reviewer", "Review", '[data-testid="stDataFrame"]'),
     "agreement": page_shot("reviewer", "Agreement", CHART),
     "judge_lab": page_shot("admin", "Judge lab", CHART, before=_compare),
-    "data": page_shot("admin", "Data", "text=Segments to label"),
+    "data": page_shot("admin", "Data", "text=Segments to label",
+                      before=lambda page: page.get_by_role("tab", name="Assignment").click()),
     "taxonomy": page_shot("admin", "Taxonomy", '[data-testid="stDataFrame"]'),
 }
 
