@@ -199,6 +199,21 @@ def test_judge_form_helpers():
     assert lines[0].startswith("6 calls to make, 4 answers cached") and "cost n/a (price unknown)" in lines[1]
     assert "1 segments are longer" in lines[2]
     assert judge_forms.keys_present({"OPENAI_API_KEY": "sk-secret", "ANTHROPIC_API_KEY": ""}) == ["OPENAI_API_KEY"]
+    priced = judge_forms.run_options(model="m", api_base="", prompt=DEFAULT_PROMPT, segments="all", limit=0,
+                                     concurrency=1, samples=1, taxonomy="mast", temperature=0.3, input_price=0.15,
+                                     output_price=0.6)  # USD per million tokens, as providers quote them
+    assert priced.temperature == 0.3 and priced.input_cost_per_token == pytest.approx(0.15 / 1_000_000)
+    assert priced.output_cost_per_token == pytest.approx(0.6 / 1_000_000)
+    with pytest.raises(ValueError, match="give both"):
+        judge_forms.run_options(model="m", api_base="", prompt=DEFAULT_PROMPT, segments="all", limit=0,
+                                concurrency=1, samples=1, taxonomy="mast", input_price=0.15)
+    runs = [{"rater": "judge:dead@1", "status": "failed", "cached": 0, "done": 0},
+            {"rater": "judge:ok@1", "status": "done", "cached": 0, "done": 3},
+            {"rater": "judge:retried@1", "status": "failed", "cached": 0, "done": 0},
+            {"rater": "judge:retried@1", "status": "done", "cached": 2, "done": 0},
+            {"rater": "judge:busy@1", "status": "running", "cached": 0, "done": 0}]
+    assert judge_forms.judges_without_labels(runs) == {"judge:dead@1"}
+    assert judge_forms.answered_fraction({"total": 4, "cached": 1, "done": 0, "failed": 3, "fraction": 1.0}) == 0.25
     [line] = judge_forms.leakage_lines({"leakage": {"judge:**bold**$x$@1": [7], "judge:b@2": []}})
     assert shown(line).startswith("judge:**bold**$x$@1: ") and "7" in line
     assert not re.search(r"(?<!\\)[*$]", line)  # nothing in the name formats
@@ -221,6 +236,11 @@ def test_a_run_whose_every_call_failed_shows_failed_with_its_cause(app_tokens, a
     progress = _wait_for(at, app_db, run_id, ("done", "failed", "error"), timeout=400)  # retries back off
     assert progress["status"] == "failed" and "connection refused" in progress["error"]
     at.run()
-    assert any("failed: 2 / 2 done, 2 failed" in str(p.proto) for p in at.get("progress"))
+    [bar] = [p for p in at.get("progress") if "failed: 2 / 2 done, 2 failed" in str(p.proto)]
+    assert bar.proto.value == 0  # no call answered: the bar stays empty, not full
     assert any("The run failed" in e.value for e in at.error)
     assert list(at.dataframe[0].value["status"]) == ["failed"]
+    add_other_labels(app_db, 2, "judge:imported@1", {"1.1"}, kind="judge")  # a judge with labels
+    raters = signed_in(app_tokens["lead"], "views/judge_lab.py").multiselect(key="jl_raters")
+    assert raters.value == ["judge:imported@1"]  # the failed run's judge is not pre-selected
+    assert any(option.endswith("(failed run: no labels)") for option in raters.options)

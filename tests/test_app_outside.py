@@ -95,7 +95,7 @@ def _build(path: Path, tmp: Path) -> dict:
     _judge(db, taxonomy.ref, segments[1:])
     tokens = {role: store.add_user(db, name, role)
               for name, role in (("ann", "annotator"), ("rev", "reviewer"), ("lead", "admin"))}
-    store.save_settings(db, k=2, reveal=True, reviewers_see_names=True, taxonomy=taxonomy.ref)
+    store.save_settings(db, k=2, reveal=True, reveal_names="names", taxonomy=taxonomy.ref)
     db.conn.close()
     return tokens
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, page_path, shown, signed_in, texts
 from streamlit.testing.v1 import AppTest
@@ -215,7 +217,17 @@ def test_blind_rule_before_submit_and_reveal_after(app_tokens, app_db):
     mode_box(at, "2.2").check().run()
     button(at, "Submit").click().run()
     button(at, "Previous").click().run()
-    assert "annotator_zed" in texts(at) and "judge:model-q@123" in texts(at)
+    cards = [shown(m.value) for m in at.markdown if m.value.startswith("**")]
+    assert any(c.startswith("**rater 1**") for c in cards) and any(c.startswith("**judge 1**") for c in cards)
+    assert not any("annotator_zed" in c or "model-q" in c for c in cards)  # the lead's rule: anonymous
+    chips = [shown(m.value) for m in at.markdown if "badge[" in m.value]
+    assert any("3.3" in c for c in chips) and any("1.4" in c for c in chips)  # their ticks as chips
+    assert "annotator_zed says 3.3" in [t.value for t in at.text]  # with the reason, as plain text
+    store.save_settings(app_db, reveal_names="names")
+    at.run()
+    cards = [shown(m.value) for m in at.markdown if m.value.startswith("**")]
+    assert any(c.startswith("**annotator_zed**") for c in cards)
+    assert any(c.startswith("**judge:model-q@123**") for c in cards)
 
 
 def test_nothing_to_label(app_tokens, app_db):
@@ -278,6 +290,18 @@ def test_agreement_page_shows_judges_against_the_people(app_tokens, app_db):
     table = next(d.value for d in at.dataframe if "judge vs people [95% CI]" in d.value.columns)
     assert set(table["judge"]) == {"judge:m@v1"}
     assert table["can replace an annotator?"].str.contains("at least 3 annotators").all()
+    assert list(table.columns[:6]) == ["mode", "people's kappa [95% CI]", "judge", "judge vs people [95% CI]",
+                                       "judge minus people [95% CI]", "can replace an annotator?"]  # left to right
+    summary = next(d.value for d in at.dataframe if "Fleiss kappa" in d.value.columns)
+    from annotator.core.report.html import FLAG_HELP
+
+    assert max(len(flags) for flags in summary["flags"]) >= 3  # a list cell each: every flag, one chip each
+    assert all(set(flags) <= set(FLAG_HELP) for flags in summary["flags"])
+    at.toggle(key="agreement_all_pairs").set_value(True).run()
+    pairs = at.multiselect(key="agreement_pairs")
+    assert pairs.value == ["annotator_1 vs annotator_2"]  # people only at first
+    assert any("judge:m@v1" in option for option in pairs.options)  # the judge's pairs on demand
+    assert len(at.get("vega_lite_chart")) == 4  # people, pairs, matrix, co-confusion
 
 
 def test_agreement_page_with_nothing_to_compare(app_tokens):
@@ -291,13 +315,31 @@ def test_data_page_settings_and_hand_out(app_tokens, app_db):
     at = signed_in(app_tokens["lead"], "views/data.py")
     at.number_input[0].set_value(3)
     at.toggle[1].set_value(True)  # the reveal phase
-    at.toggle[2].set_value(True)  # reviewers see annotator names
+    at.radio(key="data_reveal_names").set_value("names")  # one naming rule for annotators and reviewers
     next(b for b in at.button if b.label == "Save settings").click().run()
     assert not at.exception
     settings = store.get_settings(app_db)
-    assert settings.k == 3 and settings.reveal is True and settings.reviewers_see_names is True
+    assert settings.k == 3 and settings.reveal is True and settings.reveal_names == "names"
     at.button(key="data_hand_out").click().run()
     assert store.rater_progress(app_db, store.user_for_token(app_db, app_tokens["alice"]).rater_id).assigned == 6
+
+
+def test_data_page_reads_as_a_lead_would_say_it(app_tokens, app_db):
+    """Queue figures in words; the annotators' table lists annotators only, with readable times, no None."""
+    alice = store.user_for_token(app_db, app_tokens["alice"])
+    seg = annotate.next_segment_id(app_db, alice)  # alice holds one segment; bob none yet
+    annotate.submit(app_db, alice, seg, annotate.Choice(frozenset({"1.1"})))
+    at = signed_in(app_tokens["lead"], "views/data.py")
+    metrics = {m.label: m.value for m in at.metric}
+    queued = app_db.execute("SELECT COUNT(*) FROM segments WHERE queued = 1").fetchone()[0]
+    assert metrics["Segments to label"] == str(queued) and metrics["Segments handed out"] == "1"
+    assert metrics["Given to all 2 annotators"] == "0" and metrics["Still need annotators"] == str(queued)
+    table = next(d.value for d in at.dataframe if "annotator" in d.value.columns)
+    assert list(table["annotator"]) == ["alice", "bob"]  # not rita (reviewer) nor lead (admin)
+    rows = table.set_index("annotator")
+    assert rows.loc["bob", "last submission"] == "never" and rows.loc["alice", "done"] == 1
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC \(just now\)", rows.loc["alice", "last submission"])
+    assert "None" not in table.to_string()
 
 
 class _Upload:

@@ -58,8 +58,9 @@ def test_a_segment_review_suggests_the_majority_and_hides_names(app_db):
     assert hidden.disputed == ("1.1", "2.2") and hidden.suggestion["2.2"] == 1 and hidden.suggestion["1.1"] == 1
     assert hidden.suggestion["3.3"] == 0  # the judge does not vote
     rows = {r["mode"].split()[0]: r for r in review.label_rows(hidden)}
-    assert rows["2.2"]["rater 1"] == "✓ annotator_1 says 2.2" and rows["2.2"]["rater 2"] == "–"
-    named = review.load_review(app_db, 2, stored, show_names=True)
+    assert rows["2.2"]["rater 1"] == "✓" and rows["2.2"]["rater 2"] == "–"
+    assert review.reasons(hidden, "2.2") == [("rater 1", "✓ annotator_1 says 2.2"), ("rater 3", "✓ annotator_3 says 2.2")]
+    named = review.load_review(app_db, 2, stored, names="names")
     assert [c.label for c in named.raters] == ["annotator_1", "annotator_2", "annotator_3"]
     tie = review.load_review(app_db, 3, stored)
     assert tie.suggestion["3.1"] is None and tie.suggestion["1.3"] == 0
@@ -124,7 +125,7 @@ def test_names_are_hidden_unless_the_lead_allows_them(app_tokens, app_db):
     at.toggle(key="rev_judges").set_value(True).run()
     assert list(at.dataframe[0].value.columns) == ["mode", "rater 1", "rater 2", "judge 1", "gold now"]
     assert not _names_shown(at) and "judge:m@v" not in texts(at).replace("judge:m@v says", "")
-    store.save_settings(app_db, reviewers_see_names=True)
+    store.save_settings(app_db, reveal_names="names")
     at.run()
     assert {"annotator_1", "annotator_2"} <= set(at.dataframe[0].value.columns)
 
@@ -171,10 +172,41 @@ def test_trace_text_and_names_on_the_review_page_are_plain_text(app_tokens, app_
     [segment] = [s.id for s in store.segments_of_trace(app_db, trace, "trace")]
     add_other_labels(app_db, segment, "annotator_1", {"1.1"})
     add_other_labels(app_db, segment, "<img src=x onerror=alert(1)>", {"2.2"})
-    store.save_settings(app_db, reveal=True, reviewers_see_names=True)
+    store.save_settings(app_db, reveal=True, reveal_names="names")
     at = signed_in(app_tokens["rita"], "views/review.py")
     assert at.session_state["rev_current"] == segment
     rendered = [e.value for kind in ("markdown", "caption") for e in at.get(kind)] + [e.label for e in at.expander]
     for payload in PAYLOADS:
         assert not any(payload[:12] in r for r in rendered)
     assert any(PAYLOADS[0] in t.value for t in at.text)  # shown, as plain text
+
+
+def test_gold_built_then_a_fourth_rater_disagrees_reads_stale_on_the_page(app_tokens, app_db):
+    """Unanimous gold on segment 4; a third annotator then says otherwise: the page marks the gold stale."""
+    from annotator.services.gold import build_gold
+
+    _disagree(app_db)
+    build_gold(app_db, strategy="unanimous")
+    assert _gold(app_db, 4)["1.1"]["provenance"] == "unanimous"
+    add_other_labels(app_db, 4, "annotator_3", {"2.2"})  # labelled after gold was built
+    at = signed_in(app_tokens["rita"], "views/review.py")
+    at.selectbox(key="rev_pick").set_value(4).run()
+    assert any("Stale gold" in w.value for w in at.warning)
+    table = at.dataframe[0].value
+    gold_now = dict(zip(table["mode"].str.split().str[0], table["gold now"]))
+    assert gold_now["1.1"] == "stale · ✓ unanimous"  # the mark comes first: a narrow column cannot hide it
+    assert any(o.startswith("⚠ stale · segment 4 ") for o in at.selectbox(key="rev_pick").options)
+
+
+def test_the_naming_rule_is_checked_and_reads_the_old_yes_no_setting(app_db):
+    import json
+
+    import pytest
+
+    with pytest.raises(store.StoreError, match="reveal_names must be one of anonymous, names"):
+        store.save_settings(app_db, reveal_names="initials")
+    assert store.get_settings(app_db).reveal_names == "anonymous"  # the default; unchanged by the refusal
+    for old, new in ((True, "names"), (False, "anonymous")):  # stored as "reviewers see names" before
+        app_db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('review.names', ?)", [json.dumps(old)])
+        app_db.conn.commit()
+        assert store.get_settings(app_db).reveal_names == new

@@ -197,3 +197,27 @@ def test_readable_turns_pandas_nan_into_n_a_and_keeps_negative_signs():
     shown = report_views.readable(table)
     assert list(shown["kappa"]) == ["0.12", "n/a", "-0.34"]
     assert list(shown["n"]) == [10, 0, 3] and list(shown["mode"]) == ["a", "b", "c"]
+
+
+def test_annotator_rows_leave_out_people_who_label_nothing_and_say_times_in_words():
+    from datetime import UTC, datetime
+
+    from annotator.app.viewmodels import team
+
+    now = datetime(2026, 11, 30, 14, 2, 30, tzinfo=UTC)
+    people = [
+        {"name": "alice", "role": "annotator", "active": 1, "assigned": 5, "done": 2, "unsure": 1, "skipped": 1,
+         "last_submission": "2026-11-30T11:02:00.123456+00:00"},
+        {"name": "bob", "role": "annotator", "active": 0, "assigned": 0, "done": 0, "unsure": 0, "skipped": 0,
+         "last_submission": None},
+        {"name": "rita", "role": "reviewer", "active": 1, "assigned": 0, "done": 0, "unsure": 0, "skipped": 0,
+         "last_submission": None},
+        {"name": "lead", "role": "admin", "active": 1, "assigned": 2, "done": 2, "unsure": 0, "skipped": 0,
+         "last_submission": "2026-11-28T14:02:29+00:00"},  # an admin in the pool labels too
+    ]
+    rows = {r["annotator"]: r for r in team.annotator_rows(people, now)}
+    assert list(rows) == ["alice", "bob", "lead"]
+    assert rows["alice"]["remaining"] == 1 and rows["alice"]["last submission"] == "2026-11-30 11:02 UTC (3 hours ago)"
+    assert rows["bob"]["last submission"] == "never" and rows["bob"]["active"] == "no"
+    assert rows["lead"]["last submission"] == "2026-11-28 14:02 UTC (2 days ago)"
+    assert team.when("2026-11-30T14:01:30", now).endswith("(1 minute ago)")  # a naive time is UTC

@@ -176,7 +176,7 @@ def test_gold_goes_stale_when_a_fourth_rater_disagrees_until_rebuilt_or_adjudica
     assert all(json.loads(line)["stale"] for line in exported.stdout.splitlines())
     assert report_for(db, include_gold=True, bootstrap=0)["stale_gold_segments"] == [seg1, seg2]
     review = load_review(db, seg2, tax)
-    assert review.stale_gold and describe_gold(review.gold["2.2"]) == "– adjudicated by rita (stale)"
+    assert review.stale_gold and describe_gold(review.gold["2.2"]) == "stale · – adjudicated by rita"
     assert [r.stale for r in contested_segments(db, tax) if r.segment_id == seg2] == [True]
     adjudicate(db, seg2, labels_with("2.2"), adjudicator="rita")  # re-adjudicated (every mode): up to date
     assert store.stale_gold_segments(db, tax.id) == [seg1]

@@ -12,7 +12,7 @@ import sqlite_utils
 
 from annotator import store
 from annotator.core.errors import RefusedError
-from annotator.services import neighbours
+from annotator.services import naming, neighbours
 from annotator.services.neighbours import Neighbours
 from annotator.store.users import User
 
@@ -63,7 +63,7 @@ class SegmentView:
     place: store.ListPosition
     progress: store.Progress
     workload: Workload
-    others: list[store.RaterLabels] | None  # None: hidden by the blind rule
+    others: list[store.RaterLabels] | None  # None: hidden by the blind rule; named by the reveal_names rule
     full: bool = False  # she skipped it and it went to k others since: she can no longer label it
 
 
@@ -110,7 +110,8 @@ def load_view(db: sqlite_utils.Database, user: User, segment_id: int | None = No
     mine = store.labels_for_segment(db, segment_id, taxonomy.id, rater_id=user.rater_id)
     others = None
     if may_see_others(settings, status):
-        others = store.labels_for_segment(db, segment_id, taxonomy.id, exclude_rater_id=user.rater_id)
+        others = naming.shown(db, store.labels_for_segment(db, segment_id, taxonomy.id,
+                                                           exclude_rater_id=user.rater_id), settings.reveal_names)
     return SegmentView(
         segment=segment,
         trace=store.get_trace(db, segment.trace_id),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from annotator import store
+from annotator.services import naming
 
 
 @dataclass(frozen=True)
@@ -91,15 +92,8 @@ class SegmentReview:
         return any(r.kind == "human" for r in self.raters)
 
 
-def _columns(labels: list[store.RaterLabels], ids: dict[str, int], show_names: bool) -> list[RaterColumn]:
-    """People then judges, each in rater-id order; numbered per segment when names are hidden, so a
-    pseudonym does not follow one person from segment to segment."""
-    out = []
-    for kind, word in (("human", "rater"), ("judge", "judge")):
-        mine = sorted((r for r in labels if r.kind == kind), key=lambda r: ids.get(r.rater, 0))
-        out += [RaterColumn(r.rater if show_names else f"{word} {i}", kind, r.values, r.rationales, r.status)
-                for i, r in enumerate(mine, 1)]
-    return out
+def _columns(labels: list[store.RaterLabels]) -> list[RaterColumn]:
+    return [RaterColumn(r.rater, r.kind, r.values, r.rationales, r.status) for r in labels]
 
 
 def _suggest(codes: list[str], people: list[RaterColumn], gold: dict[str, dict]) -> tuple[dict, tuple]:
@@ -119,15 +113,16 @@ def _suggest(codes: list[str], people: list[RaterColumn], gold: dict[str, dict])
 
 
 def load_review(db: sqlite_utils.Database, segment_id: int, stored: store.StoredTaxonomy, *,
-                show_names: bool = False, include_judges: bool = False) -> SegmentReview | None:
-    """Everything the Review page shows for one segment; None when there is no such segment."""
+                names: str = "anonymous", include_judges: bool = False) -> SegmentReview | None:
+    """Everything the Review page shows for one segment; None when there is no such segment.
+
+    `names` is the lead's naming rule (the `reveal_names` setting; see services.naming)."""
     segment = store.get_segment(db, segment_id)
     if segment is None:
         return None
     labels = [r for r in store.labels_for_segment(db, segment_id, stored.id)
               if r.kind == "human" or (include_judges and r.kind == "judge")]
-    ids = {r.name: r.id for r in store.list_raters(db)}
-    columns = _columns(labels, ids, show_names)
+    columns = _columns(naming.shown(db, labels, names))
     gold = store.gold_of_segment(db, segment_id, stored.id)
     suggestion, disputed = _suggest(stored.taxonomy.codes, [c for c in columns if c.kind == "human"], gold)
     return SegmentReview(segment=segment, trace=store.get_trace(db, segment.trace_id), taxonomy=stored,
@@ -135,34 +130,43 @@ def load_review(db: sqlite_utils.Database, segment_id: int, stored: store.Stored
 
 
 def describe_gold(entry: dict | None) -> str:
-    """"✓ adjudicated by rita" / "– majority" / "" for the labels table."""
+    """"✓ adjudicated by rita" / "– majority" / "stale · ✓ unanimous" for the labels table (the stale mark
+    first, where a narrow column cannot cut it off)."""
     if not entry:
         return ""
     text = f"{'✓' if entry['value'] else '–'} {entry['provenance']}"
     text += f" by {entry['adjudicator']}" if entry.get("adjudicator") else ""
-    return text + (" (stale)" if entry.get("stale") else "")
+    return ("stale · " if entry.get("stale") else "") + text
 
 
 RESERVED = ("mode", "gold now")  # column names a rater's name must not take over
 
 
+def column_name(column: RaterColumn) -> str:
+    """A rater's column in the labels table (never one of the reserved names)."""
+    return column.label if column.label not in RESERVED else f"{column.label} (rater)"
+
+
 def label_rows(review: SegmentReview) -> list[dict]:
-    """One row per mode: each rater's value with the rationale, and the current gold."""
+    """One row per mode: each rater's value (✓ present, – absent, blank: not labelled) and the current gold.
+    The reasons are read per mode with :func:`reasons`, beside the gold choice."""
     rows = []
     for mode in review.taxonomy.taxonomy.modes:
         row = {"mode": f"{mode.code} {mode.name}"}
         for column in review.raters:
-            key = column.label if column.label not in RESERVED else f"{column.label} (rater)"
-            row[key] = _cell(column, mode.code)
+            row[column_name(column)] = _cell(column, mode.code)
         row["gold now"] = describe_gold(review.gold.get(mode.code))
         rows.append(row)
     return rows
 
 
+def reasons(review: SegmentReview, code: str) -> list[tuple[str, str]]:
+    """(rater, "✓ reason") for each rater who gave a reason (people) or evidence (judges) on mode `code`."""
+    return [(column.label, f"{_cell(column, code)} {column.rationales[code]}") for column in review.raters
+            if column.rationales.get(code) and code in column.values]
+
+
 def _cell(column: RaterColumn, code: str) -> str:
     if code not in column.values:
         return ""
-    if not column.values[code]:
-        return "–"
-    why = column.rationales.get(code)
-    return f"✓ {why}" if why else "✓"
+    return "✓" if column.values[code] else "–"

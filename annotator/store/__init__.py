@@ -104,6 +104,7 @@ from annotator.store.localisations import (
 )
 from annotator.store.queue import (
     MAX_LEASE_MINUTES,
+    REVEAL_NAMES,
     ListPosition,
     Progress,
     QueueSettings,

@@ -17,6 +17,7 @@ from annotator.store.leases import release_expired
 from annotator.store.taxonomies import StoreError
 
 STATUSES = ("pending", "done", "skipped", "unsure")
+REVEAL_NAMES = ("anonymous", "names")  # how other raters are named after the reveal (Annotate and Review alike)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -28,12 +29,12 @@ class QueueSettings:
     annotators: tuple[str, ...] | None = None  # user names in the pool; None: every user with role annotator
     reveal: bool = False  # after submitting, an annotator may see other raters' labels for that segment
     taxonomy: str = "mast"  # NAME or NAME@VERSION that annotators label with
-    reviewers_see_names: bool = False  # the Review page names raters; off: "rater 1", "rater 2", ...
+    reveal_names: str = "anonymous"  # after the reveal, annotators and reviewers see: names | anonymous ("rater 1")
     lease_minutes: float | None = 240.0  # an idle annotator's claims go back to the queue; None: never
 
 
 _SETTING_KEYS = {"k": "queue.k", "annotators": "queue.annotators", "reveal": "queue.reveal",
-                 "taxonomy": "queue.taxonomy", "reviewers_see_names": "review.names",
+                 "taxonomy": "queue.taxonomy", "reveal_names": "review.names",
                  "lease_minutes": "queue.lease_minutes"}
 MAX_LEASE_MINUTES = 60 * 24 * 30
 
@@ -49,11 +50,13 @@ def get_settings(db: sqlite_utils.Database) -> QueueSettings:
     values = {field: json.loads(rows[key]) for field, key in _SETTING_KEYS.items() if key in rows}
     if values.get("annotators") is not None:
         values["annotators"] = tuple(values["annotators"])
+    if isinstance(values.get("reveal_names"), bool):  # stored as "reviewers see names: yes/no" before
+        values["reveal_names"] = REVEAL_NAMES[values["reveal_names"]]
     return QueueSettings(**values)
 
 
 def save_settings(db: sqlite_utils.Database, **changes) -> QueueSettings:
-    """Change some settings (k, annotators, reveal, taxonomy, reviewers_see_names); return them all."""
+    """Change some settings (k, annotators, reveal, taxonomy, reveal_names, lease_minutes); return them all."""
     unknown = sorted(set(changes) - set(_SETTING_KEYS))
     if unknown:
         raise StoreError(f"unknown queue setting(s): {', '.join(unknown)}")
@@ -67,9 +70,10 @@ def save_settings(db: sqlite_utils.Database, **changes) -> QueueSettings:
         changes["lease_minutes"] = float(lease)
     if changes.get("annotators") is not None:
         changes["annotators"] = sorted({str(name) for name in changes["annotators"]})
-    for flag in ("reveal", "reviewers_see_names"):
-        if flag in changes:
-            changes[flag] = bool(changes[flag])
+    if "reveal" in changes:
+        changes["reveal"] = bool(changes["reveal"])
+    if "reveal_names" in changes and changes["reveal_names"] not in REVEAL_NAMES:
+        raise StoreError(f"reveal_names must be one of {', '.join(REVEAL_NAMES)}, not {changes['reveal_names']!r}")
     with write(db):
         db.conn.executemany(
             "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

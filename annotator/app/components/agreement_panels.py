@@ -13,12 +13,14 @@ import streamlit as st
 from annotator import store
 from annotator.app import state
 from annotator.app.viewmodels import report_views
+from annotator.app.viewmodels import team as team_rows
 from annotator.app.viewmodels.text import md_literal
 from annotator.core.report import render
 from annotator.core.report.fmt import TRACE_COVERAGE_NOTE
 from annotator.core.report.model import Report
 from annotator.services.report import report_for
 
+MODE_PX = 265  # the longest MAST mode name in full
 FORMATS = (("json", "application/json"), ("csv", "text/csv"), ("md", "text/markdown"), ("html", "text/html"))
 
 
@@ -93,7 +95,10 @@ def show_kappa(report: Report) -> None:
         st.info("No pair of people has a defined kappa under these filters (the people's figures need two or "
                 "more people with labels in common).")
     _show_judges(report)
-    st.dataframe(report_views.mode_summary(report), hide_index=True, width="stretch")
+    st.markdown("**Every mode: the people's figures and flags**")
+    st.dataframe(report_views.mode_summary(report), hide_index=True, width="stretch", column_config={
+        "mode": st.column_config.TextColumn("mode", pinned=True, width=MODE_PX),
+        "flags": st.column_config.ListColumn("flags", width=360, help=report_views.flags_help())})
     if st.toggle("Show every rater pair (judges and gold included)", key="agreement_all_pairs"):
         _show_pairs(report)
 
@@ -111,7 +116,16 @@ def _show_judges(report: Report) -> None:
                "annotator out, compare who agrees better with the rest, the judge or that annotator; the judge can "
                "replace an annotator when it wins against at least half of them. Needs three or more people with "
                "30 or more units each. The difference from the people has a paired interval.")
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "mode": st.column_config.TextColumn("mode", pinned=True, width=MODE_PX),
+        "people's kappa [95% CI]": st.column_config.TextColumn("people's kappa", width=135,
+                                                               help="The people's mean pairwise kappa [95% CI]"),
+        "judge": st.column_config.TextColumn("judge", width=180),
+        "judge vs people [95% CI]": st.column_config.TextColumn(
+            "judge vs people", width=135, help="The judge's mean kappa against each person [95% CI]"),
+        "judge minus people [95% CI]": st.column_config.TextColumn(
+            "judge minus people", width=150, help="Judge vs people minus the people's own kappa [paired 95% CI]"),
+        "can replace an annotator?": st.column_config.TextColumn("can replace an annotator?", width="large")})
 
 
 def _show_pairs(report: Report) -> None:
@@ -119,13 +133,20 @@ def _show_pairs(report: Report) -> None:
     if rows.empty:
         st.info("No pair of raters has labels in common under these filters.")
         return
-    undefined = int(rows["kappa"].isna().sum())
+    every = list(dict.fromkeys(rows["pair"]))
+    chosen = st.multiselect("Pairs to draw", every, default=report_views.people_pairs(report)[:3] or every[:3],
+                            key="agreement_pairs", help="The pairs of people first; add judges or gold as needed. "
+                            "A few pairs at a time stay readable.")
+    drawn = rows[rows["pair"].isin(chosen)]
+    undefined = int(drawn["kappa"].isna().sum())
     st.caption("Points: kappa of each rater pair; bars: its 95% interval; triangles: flagged pairs."
                + (f" {undefined} pair(s) have undefined kappa (n/a) and are not drawn." if undefined else ""))
-    st.altair_chart(report_views.kappa_chart(rows), width="stretch")
+    if not drawn.empty:
+        st.altair_chart(report_views.kappa_chart(drawn), width="stretch")
     with st.expander("Per-pair figures", icon=":material/table:"):
         st.dataframe(report_views.readable(rows.drop(columns=["order", "kappa_text"])), hide_index=True,
-                     width="stretch")
+                     width="stretch", column_config={"flags": st.column_config.TextColumn(
+                         "flags", width="large", help=report_views.flags_help())})
 
 
 def show_matrix(report: Report) -> None:
@@ -155,9 +176,9 @@ def show_co_confusion(report: Report) -> None:
 
 def show_progress(db) -> None:
     st.subheader("Annotator progress")
-    team = store.team_progress(db)
+    team = team_rows.annotator_rows(store.team_progress(db))
     if not team:
-        st.caption("No users yet: add them with `annotator users add NAME`.")
+        st.caption("No annotators yet: add them with `annotator users add NAME`.")
         return
     st.dataframe(team, hide_index=True, width="stretch", column_config={
         "done": st.column_config.ProgressColumn("done", min_value=0, max_value=max(1, max(r["assigned"] for r in team)),

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import streamlit as st
 
 from annotator import store
 from annotator.app import auth, state
-from annotator.app.viewmodels.text import md_literal
+from annotator.app.viewmodels.team import annotator_rows, when
+from annotator.app.viewmodels.text import md_literal, plain
 from annotator.app.viewmodels.uploads import import_upload, parse_tags
 from annotator.core.errors import UserError
 from annotator.services import admin
 
 RESULTS = "data_import_results"  # messages of the last import, shown after the rerun
+NAMING = {"anonymous": "rater 1, rater 2, ... (anonymous)", "names": "their user names"}
 
 
 def load(db) -> dict:
@@ -102,8 +106,9 @@ def show_settings(snapshot: dict) -> None:
                                 default=[n for n in (settings.annotators or ()) if n in names])
         reveal = st.toggle("Reveal phase: annotators see other raters' labels on segments they have submitted",
                            value=settings.reveal)
-        names_on = st.toggle("Reviewers see annotator names on the Review page (off: rater 1, rater 2, ...)",
-                             value=settings.reviewers_see_names)
+        names = st.radio("After the reveal, annotators and reviewers see the other raters as",
+                         store.REVEAL_NAMES, index=store.REVEAL_NAMES.index(settings.reveal_names), horizontal=True,
+                         format_func=NAMING.get, key="data_reveal_names")
         options = ["latest " + settings.taxonomy.split("@")[0], *refs]
         taxonomy = st.selectbox("Taxonomy to label with", options, width=320,
                                 index=(1 + refs.index(settings.taxonomy)) if settings.taxonomy in refs else 0)
@@ -113,7 +118,7 @@ def show_settings(snapshot: dict) -> None:
         no_lease = st.toggle("Claims never expire", value=settings.lease_minutes is None, key="data_no_lease")
         if st.form_submit_button("Save settings", type="primary"):
             _save_settings(k=int(k), annotators=None if everyone else chosen, reveal=reveal,
-                           reviewers_see_names=names_on, taxonomy=taxonomy.removeprefix("latest "),
+                           reveal_names=names, taxonomy=taxonomy.removeprefix("latest "),
                            lease_minutes=None if no_lease else int(lease))
             st.rerun()
     _show_queue(snapshot)
@@ -128,10 +133,15 @@ def _hand_out(per_rater: int) -> None:
 def _show_queue(snapshot: dict) -> None:
     queue = snapshot["queue"]
     st.subheader("Queue")
-    a, b, c = st.columns(3)
-    a.metric("Segments to label", f"{queue['queued']:,}")
-    b.metric(f"With k = {snapshot['settings'].k} annotators", f"{queue['full']:,}")
-    c.metric("Claims held", f"{queue['claims']:,}")
+    k = snapshot["settings"].k
+    a, b, c, d = st.columns(4)
+    a.metric("Segments to label", f"{queue['queued']:,}", help="Segments in the queue, labelled or not.")
+    b.metric(f"Given to all {k} annotators", f"{queue['full']:,}",
+             help=f"Segments that already went to {k} annotators (labelled or still with them): they take no more.")
+    c.metric("Still need annotators", f"{queue['queued'] - queue['full']:,}",
+             help=f"Segments given to fewer than {k} annotators: the next ones handed out.")
+    d.metric("Segments handed out", f"{queue['claims']:,}",
+             help="One segment given to one annotator counts once, whether she has labelled it or not.")
     st.caption("Annotators claim their next segment when they finish one. You can also hand out segments "
                "in advance, so each annotator sees how many are waiting.")
     if handed := st.session_state.pop("data_handed_out", None):
@@ -140,7 +150,11 @@ def _show_queue(snapshot: dict) -> None:
     n = per.number_input("Segments per annotator", min_value=1, max_value=10_000, value=20, key="data_per_rater")
     go.button("Hand out now", on_click=_hand_out, args=(int(n),), key="data_hand_out")
     st.subheader("Annotators")
-    st.dataframe(snapshot["team"], hide_index=True, width="stretch")
+    team = annotator_rows(snapshot["team"])
+    if team:
+        st.dataframe(team, hide_index=True, width="stretch")
+    else:
+        st.text("No annotators yet: add them with the command: annotator users add NAME")
     _show_claims(snapshot)
 
 
@@ -153,6 +167,7 @@ def _release(rater_id: int, name: str) -> None:
 def _show_claims(snapshot: dict) -> None:
     """Who holds unsubmitted claims, until when, and a button to give one annotator's claims back."""
     st.subheader("Claims")
+    now = datetime.now(UTC)
     lease = snapshot["settings"].lease_minutes
     st.caption("Segments claimed and not yet submitted. " + (
         f"An annotator idle for {lease:g} minutes gives her claims back to the queue." if lease is not None
@@ -164,8 +179,9 @@ def _show_claims(snapshot: dict) -> None:
     for holder in snapshot["claims"]:
         name = holder["name"] or f"rater {holder['rater_id']}"
         text, button = st.columns([3, 1], vertical_alignment="center")
-        text.text(f"{name}: {holder['claims']} claims, last active {holder['last_activity'][:19].replace('T', ' ')}"
-                  + (f", expire {holder['expires_at'][:16].replace('T', ' ')} UTC" if holder["expires_at"] else ""))
+        text.text(f"{plain(name)}: {holder['claims']} segments not yet submitted, last active "
+                  f"{when(holder['last_activity'], now)}"
+                  + (f", given back {holder['expires_at'][:16].replace('T', ' ')} UTC" if holder["expires_at"] else ""))
         button.button("Release this annotator's claims", key=f"data_release_{holder['rater_id']}",
                       on_click=_release, args=(holder["rater_id"], name))
 

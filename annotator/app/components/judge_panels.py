@@ -41,7 +41,8 @@ def _form_options(taxonomy: str) -> judge.JudgeOptions:
     ss = st.session_state
     return judge_forms.run_options(model=ss["jl_model"], api_base=ss["jl_api_base"], prompt=Path(ss["jl_prompt"]),
                                    segments=ss["jl_segments"], limit=ss["jl_limit"], concurrency=ss["jl_concurrency"],
-                                   samples=ss["jl_samples"], taxonomy=taxonomy)
+                                   samples=ss["jl_samples"], taxonomy=taxonomy, temperature=ss.get("jl_temperature"),
+                                   input_price=ss.get("jl_input_price"), output_price=ss.get("jl_output_price"))
 
 
 def _dry_run(taxonomy: str) -> None:
@@ -85,6 +86,15 @@ def show_start(taxonomy: str) -> None:
         conc_col.number_input("Concurrency", min_value=1, max_value=64, value=8, key="jl_concurrency")
         samples_col.number_input("Samples per segment", min_value=1, max_value=20, value=1, key="jl_samples",
                                  help="More than 1 measures the judge's agreement with itself")
+        temp_col, in_col, out_col = st.columns(3)
+        temp_col.number_input("Temperature", min_value=0.0, max_value=2.0, value=None, step=0.1, key="jl_temperature",
+                              placeholder="the prompt's", help="Empty: the prompt's front matter decides")
+        in_col.number_input("Input price, USD per 1M tokens", min_value=0.0, value=None, step=0.1,
+                            key="jl_input_price", placeholder="litellm's price list",
+                            help="For models litellm does not know; give both prices or neither")
+        out_col.number_input("Output price, USD per 1M tokens", min_value=0.0, value=None, step=0.1,
+                             key="jl_output_price", placeholder="litellm's price list",
+                             help="For models litellm does not know; give both prices or neither")
         dry_col, start_col, _ = st.columns([1, 1, 3])
         dry_col.form_submit_button("Dry run", icon=":material/calculate:", on_click=_dry_run, args=(taxonomy,),
                                    width="stretch")
@@ -127,7 +137,7 @@ def _progress(run_id: int, was_active: bool) -> None:
     with st.container(border=True, key="jl_progress"):
         st.markdown(f"**Run {run_id}**")
         st.text(plain(progress["rater"]))
-        st.progress(min(1.0, progress["fraction"]), text=judge_forms.progress_text(progress))
+        st.progress(judge_forms.answered_fraction(progress), text=judge_forms.progress_text(progress))
         if progress["status"] == "done" and progress["failed"]:
             st.warning(f"{progress['failed']:,} calls failed after retries: start the same run again to retry "
                        "only those.", icon=":material/warning:")
@@ -168,10 +178,12 @@ def _split_gold(taxonomy: str) -> None:
     st.session_state["jl_split_made"] = f"Split made: {sizes['dev']} dev and {sizes['test']} test segments."
 
 
-def show_compare_form(db, taxonomy: str) -> None:
-    """Judges, the reference (gold or a person), the split (dev by default; test behind a toggle)."""
+def show_compare_form(db, taxonomy: str, runs: list[dict]) -> None:
+    """Judges (the newest two with labels chosen; failed runs marked), the reference (gold or a person), the
+    split (dev by default; test behind a toggle)."""
     raters = store.list_raters(db)
     judges = [r.name for r in raters if r.kind == "judge"]
+    empty = judge_forms.judges_without_labels(runs)
     people = [r.name for r in raters if r.kind == "human"]
     if not judges:
         st.caption("No judge raters yet: start a run first.")
@@ -188,8 +200,9 @@ def show_compare_form(db, taxonomy: str) -> None:
         st.warning("Test split: look rarely, and do not tune the prompt on what you see here.",
                    icon=":material/warning:")
     with st.form("jl_compare_form", border=True):
-        st.multiselect("Judges (in order: the change is from the previous one)", judges, default=judges[-2:],
-                       key="jl_raters")
+        st.multiselect("Judges (in order: the change is from the previous one)", judges,
+                       default=[j for j in judges if j not in empty][-2:], key="jl_raters",
+                       format_func=lambda j: plain(f"{j} (failed run: no labels)" if j in empty else j))
         against_col, split_col, boot_col = st.columns([2, 2, 1])
         against_col.selectbox("Against", ["gold", *people], key="jl_against")
         if use_test:

@@ -13,7 +13,7 @@ import time
 import streamlit as st
 
 from annotator.app import state
-from annotator.app.components import codebook
+from annotator.app.components import codebook, reveal_panel
 from annotator.app.viewmodels.text import md_literal, mode_matches
 from annotator.services import annotate
 from annotator.services.annotate import AnnotateError, Choice, SegmentView
@@ -171,13 +171,7 @@ def _show_others(view: SegmentView) -> None:
                    "this segment and your lead opens the reveal phase.")
         return
     with st.expander(f"Other raters' labels ({len(view.others)})", expanded=True, icon=":material/visibility:"):
-        if not view.others:
-            st.caption("No other rater has labelled this segment yet.")
-            return
-        codes = [m.code for m in view.taxonomy.taxonomy.modes]
-        rows = [{"rater": o.rater, "kind": o.kind, "status": o.status or "",
-                 **{code: "✓" if o.values.get(code) else "" for code in codes}} for o in view.others]
-        st.dataframe(rows, hide_index=True, width="stretch")
+        reveal_panel.show(view.others, view.taxonomy, mine=view.mine.values if view.mine else None)
 
 
 def _show_history(view: SegmentView) -> None:

@@ -22,6 +22,7 @@ MODE = "rev_mode"  # the mode filter
 ALL_MODES = "all modes"
 CHOICES = ("present", "absent")
 DISPUTED_STYLE = "background-color: #fff1e0"
+MODE_PX, RATER_PX, GOLD_PX = 250, 64, 200  # the labels table: full mode names, narrow ✓/– columns, whole gold
 
 
 def _k(segment_id: int, name: str) -> str:
@@ -106,10 +107,13 @@ def show_labels(view: review.SegmentReview) -> None:
     table = pd.DataFrame(review.label_rows(view))
     disputed = {f"{m.code} {m.name}" for m in view.taxonomy.taxonomy.modes if m.code in view.disputed}
     styled = table.style.apply(lambda row: [DISPUTED_STYLE if row["mode"] in disputed else ""] * len(row), axis=1)
+    raters = {review.column_name(c): st.column_config.TextColumn(review.column_name(c), width=RATER_PX)
+              for c in view.raters}
     st.dataframe(styled, hide_index=True, width="stretch", row_height=32, height=32 * (len(table) + 1) + 3,
-                 column_config={"mode": st.column_config.TextColumn("mode", pinned=True, width=210)})
-    st.caption("✓ present (with the rater's reason, if given) · – absent · blank: not labelled. "
-               "Highlighted: the modes the raters dispute.")
+                 column_config={"mode": st.column_config.TextColumn("mode", pinned=True, width=MODE_PX), **raters,
+                                "gold now": st.column_config.TextColumn("gold now", width=GOLD_PX)})
+    st.caption("✓ present · – absent · blank: not labelled. Highlighted: the modes the raters dispute. "
+               "The raters' reasons are under each mode of the gold form.")
     notes = {(e["adjudicator"], e["note"], e["created_at"]) for e in view.gold.values()
              if e["provenance"] == "adjudicated"}
     for who, note, when in sorted(notes, key=lambda n: n[2] or ""):
@@ -139,6 +143,8 @@ def _mode_radio(view: review.SegmentReview, mode) -> None:
     name_col.markdown(f"{md_literal(mode.code)} {md_literal(mode.name)}",
                       help=md_literal(mode.definition, multiline=True))
     name_col.caption(md_literal(hint))
+    for who, why in review.reasons(view, mode.code):
+        name_col.text(plain_body(f"{who}: {why}"))
     choice_col.radio(f"Gold for {md_literal(mode.code)}", CHOICES, horizontal=True, label_visibility="collapsed",
                      key=_mode_key(view.segment.id, mode.code))
 

@@ -43,9 +43,15 @@ def keys_present(environ) -> list[str]:
     return [name for name in KEY_VARIABLES if environ.get(name)]
 
 
+PER_MILLION = 1_000_000  # the form asks for prices per million tokens, as providers quote them
+
+
 def run_options(*, model: str, api_base: str, prompt: Path, segments: str, limit: int, concurrency: int,
-                samples: int, taxonomy: str) -> JudgeOptions:
-    """Options for a run from the form; OptionError (a ValueError) with a one-line reason for bad input."""
+                samples: int, taxonomy: str, temperature: float | None = None,
+                input_price: float | None = None, output_price: float | None = None) -> JudgeOptions:
+    """Options for a run from the form; OptionError (a ValueError) with a one-line reason for bad input.
+
+    `temperature` None keeps the prompt's; prices are USD per million tokens (None: litellm's price list)."""
     model = model.strip()
     if not model:
         raise OptionError("give a model, e.g. openai/gpt-4o-mini or hosted_vllm/<served name>")
@@ -55,7 +61,9 @@ def run_options(*, model: str, api_base: str, prompt: Path, segments: str, limit
         raise OptionError(f"choose a prompt from {USER_PROMPTS_DIR.name}/ or a shipped one")
     options = JudgeOptions(model=model, api_base=api_base.strip() or None, prompt_path=prompt, segments=segments,
                            limit=int(limit) or None, concurrency=int(concurrency), samples=int(samples),
-                           taxonomy=taxonomy)
+                           taxonomy=taxonomy, temperature=temperature,
+                           input_cost_per_token=None if input_price is None else input_price / PER_MILLION,
+                           output_cost_per_token=None if output_price is None else output_price / PER_MILLION)
     options.check()
     return options
 
@@ -88,6 +96,23 @@ def _round(value: float | None) -> int | None:
 def progress_text(progress: dict) -> str:
     return (f"{progress.get('state', progress['status'])}: {progress['finished']:,} / {progress['total']:,} done, "
             f"{progress['failed']:,} failed, {progress['tokens']:,} tokens, cost {fmt_money(progress['cost'])}")
+
+
+def answered_fraction(progress: dict) -> float:
+    """How much of the bar to fill: calls answered (cached or done), so failed calls leave it short."""
+    answered = progress["cached"] + progress["done"]
+    return min(1.0, answered / progress["total"]) if progress["total"] else progress["fraction"]
+
+
+def judges_without_labels(runs: list[dict]) -> set[str]:
+    """Judge raters whose runs all ended without one answer (every call failed): nothing to compare.
+
+    A judge with no run here (labels imported from a file) is not among them."""
+    answered: dict[str, int] = {}
+    for run in runs:
+        if run["status"] not in ACTIVE:
+            answered[run["rater"]] = answered.get(run["rater"], 0) + run["cached"] + run["done"]
+    return {rater for rater, count in answered.items() if count == 0}
 
 
 def prompt_versions(runs: list[dict]) -> dict[str, str]:

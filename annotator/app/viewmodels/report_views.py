@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 
 from annotator.core.report.fmt import DIGITS, fmt_flags, fmt_mcnemar, fmt_number, fmt_with_ci
+from annotator.core.report.html import FLAG_HELP
 from annotator.core.report.judges import JUDGE_HEADER, judge_rows, replaceable_modes
 from annotator.core.report.model import Mode, Report
 
@@ -61,10 +62,10 @@ def mode_summary(report: Report) -> pd.DataFrame:
         "Krippendorff alpha": fmt_with_ci(mode.get("krippendorff_alpha"), mode.get("krippendorff_alpha_ci_low"),
                                           mode.get("krippendorff_alpha_ci_high")),
         "positive labels": mode.get("positive_labels"),
-        "flags": fmt_flags(mode.get("flags")),
+        "flags": list(mode.get("flags") or ()),  # a list: the page shows every flag as a chip (ListColumn)
     } for mode in report.get("modes", [])]
-    return pd.DataFrame(rows, columns=["mode", "category", "people: mean pairwise kappa", "pairs of people",
-                                       "Fleiss kappa", "Krippendorff alpha", "positive labels", "flags"])
+    return pd.DataFrame(rows, columns=["mode", "people: mean pairwise kappa", "flags", "pairs of people",  # in view
+                                       "Fleiss kappa", "Krippendorff alpha", "positive labels", "category"])
 
 
 PEOPLE = "people (mean pairwise kappa)"
@@ -90,12 +91,27 @@ def people_rows(report: Report) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+JUDGE_FIRST = ["mode", "people's kappa [95% CI]", "judge", "judge vs people [95% CI]", "judge minus people [95% CI]",
+               "can replace an annotator?"]
+
+
 def judge_table(report: Report) -> pd.DataFrame:
-    """One row per (mode, judge): the alt-test's verdict first (the question the page answers), then the judge's
-    kappa against the people, the difference and the people's own kappa."""
+    """One row per (mode, judge), read left to right: the people's own kappa, the judge's kappa against the
+    people beside it, the difference, and the alt-test's verdict (the question the page answers)."""
     table = pd.DataFrame(judge_rows(report), columns=JUDGE_HEADER)
-    first = ["mode", "judge", "can replace an annotator?", "judge minus people [95% CI]", "judge vs people [95% CI]"]
-    return table[first + [c for c in JUDGE_HEADER if c not in first]]
+    return table[JUDGE_FIRST + [c for c in JUDGE_HEADER if c not in JUDGE_FIRST]]
+
+
+def flags_help() -> str:
+    """What each flag means, for a column's hover help."""
+    return "\n".join(f"- **{flag}**: {meaning}" for flag, meaning in FLAG_HELP.items())
+
+
+def people_pairs(report: Report) -> list[str]:
+    """The pairs ("a vs b", as in :func:`kappa_rows`) whose two raters are people: the pair chart's default."""
+    people = {r["name"] for r in report.get("raters", []) if r.get("kind") == "human"}
+    pairs = (pair for mode in report.get("modes", []) for pair in mode.get("pairs", []))
+    return list(dict.fromkeys(f"{p['a']} vs {p['b']}" for p in pairs if p["a"] in people and p["b"] in people))
 
 
 def replaceable(report: Report) -> list[tuple[str, list[str]]]:
@@ -142,7 +158,7 @@ def kappa_chart(rows: pd.DataFrame, *, color_title: str = "rater pair") -> alt.C
     tooltip = ["mode", "pair", alt.Tooltip("kappa:Q", format=NUMBER), alt.Tooltip("ci_low:Q", format=NUMBER),
                alt.Tooltip("ci_high:Q", format=NUMBER), "n", alt.Tooltip("observed_agreement:Q", format=NUMBER),
                "flags"]
-    legend = alt.Legend(orient="bottom", columns=3, labelLimit=360)
+    legend = alt.Legend(orient="bottom", direction="vertical", labelLimit=0)  # one entry a line: never cut off
     base = alt.Chart(data).encode(y=y, yOffset=alt.YOffset("pair:N"),
                                   color=alt.Color("pair:N", title=color_title, legend=legend))
     bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", scale=x_scale, title="Cohen's kappa (95% CI)"),

@@ -22,7 +22,7 @@ with runs_tab:
     panels.show_runs(runs)
     panels.show_start(taxonomy)
 with compare_tab, state.open_db() as db:
-    panels.show_compare_form(db, taxonomy)
+    panels.show_compare_form(db, taxonomy, runs)
     compared = panels.show_comparison()
     if compared and compared["raters"]:
         panels.show_errors(db, compared)

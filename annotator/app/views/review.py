@@ -31,10 +31,10 @@ with state.open_db() as db:
                                        help="For context only: gold is decided from people's labels.")
     rows = review.with_mode(everything, code)
     current = panels.current_segment(rows)
-    names = "names shown" if settings.reviewers_see_names else "names hidden"
+    names = "names shown" if settings.reveal_names == "names" else "names hidden"
     st.caption(f"{md_literal(stored.taxonomy.ref)} · disagreement among people · {names}")
     panels.show_queue(rows, current)
-    view = review.load_review(db, current, stored, show_names=settings.reviewers_see_names,
+    view = review.load_review(db, current, stored, names=settings.reveal_names,
                               include_judges=include_judges) if current is not None else None
     context = neighbours.around(db, view.segment) if view is not None else None
 
@@ -44,7 +44,7 @@ if current is None:
 elif view is None:
     st.error(f"There is no segment {current}.")
 else:
-    text_col, gold_col = st.columns([4, 5], gap="medium")
+    text_col, gold_col = st.columns([3, 5], gap="medium")  # the labels table needs the room
     with text_col:
         st.text(segment_view.metadata_line(view.trace, view.segment), width="stretch")
         segment_view.show_with_neighbours(view.segment, context, f"rev_seg_{view.segment.id}",
