@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MAST_CODES = ("1.1", "1.2", "1.3", "1.4", "1.5", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "3.1", "3.2", "3.3")
 # Per-mode prevalence of "present", roughly the spread MAST reports (rare to common modes).
 PREVALENCE = np.array([0.35, 0.08, 0.17, 0.05, 0.12, 0.03, 0.10, 0.07, 0.02, 0.04, 0.14, 0.06, 0.25, 0.09])
-RUN = "import sys; sys.path.insert(0, {checkout!r}); sys.argv[0] = 'annotator'; from annotator.cli.main import main; main()"
+RUN = ("import sys; sys.path.insert(0, {checkout!r}); sys.argv[0] = 'annotator'; "
+       "from annotator.cli.main import main; main()")
 
 
 def write_traces(path: Path, *, raters: int, traces: int, seed: int, turns: int = 6) -> None:

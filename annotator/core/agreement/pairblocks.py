@@ -18,7 +18,9 @@ at 12.4 GB. Here:
 When everything fits in ``SINGLE_PASS_ELEMENTS`` the report keeps its single pass (the fastest for a few
 raters on many units). Both ways give the same numbers: resampled counts are integers, exact in float32,
 and each kappa, each percentile and each mean over pairs is computed from the same values in the same
-order (one resample's row of pair kappas is averaged as a whole in both).
+order (one resample's row of pair kappas is averaged as a whole in both, see :func:`_batches`). The one
+exception is Krippendorff's alpha's interval, whose per-unit terms are fractions summed in float32: it can
+differ in the 8th decimal (tests/test_report_memory.py).
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ def fits_single_pass(n_units: int, n_modes: int, n_pairs: int, n_resamples: int,
     chunk_rows = max(1, min(n_resamples, 2**20 // max(n_units, 1)))  # resample_weights' largest chunk
     return (columns * max(n_units, chunk_rows) <= SINGLE_PASS_ELEMENTS
             and n_resamples * (n_modes + 1) * n_pairs <= SINGLE_PASS_ELEMENTS)
+
+
+def _kappas(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kappa per (mode, pair) (c, m, P) and pooled over modes per pair (c, P) of summed indicators (c, m, P, 4)."""
+    kappa = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums))
+    return kappa, pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums.sum(axis=1)))
 
 
 def _batches(rows: int, size: int) -> Iterator[slice]:
@@ -107,9 +115,7 @@ def pair_intervals(values: np.ndarray, *, n_resamples: int, seed: int, groups: n
         indicators = pairwise.pair_indicators(values, pairs=(a_idx[block], b_idx[block])).reshape(n, m * b * 4)
 
         def statistic(sums: np.ndarray, b: int = b) -> np.ndarray:
-            sums = sums.reshape(len(sums), m, b, 4)
-            kappa = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums))
-            pooled = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums.sum(axis=1)))
+            kappa, pooled = _kappas(sums.reshape(len(sums), m, b, 4))
             return np.concatenate([kappa.reshape(len(sums), -1), pooled], axis=1)
 
         samples = run_bootstrap(indicators.astype(dtype), statistic, n_resamples=n_resamples, seed=seed, groups=groups)
@@ -137,8 +143,9 @@ def people_samples(values: np.ndarray, extra_columns: np.ndarray,
     extra = np.ascontiguousarray(extra_columns, dtype=dtype)
     out = []
     for weights in resample_weights(n, n_resamples, seed=seed, groups=groups):
-        # The extra columns' sums (fractions: Krippendorff's alpha terms) come from one product per chunk,
-        # the shape of the single pass's, so that float32 rounds them alike.
+        # The extra columns' sums: one product per chunk of resamples, as in the single pass. Alpha's terms
+        # are fractions, and float32 rounds their sums by the product's shape: alpha's interval can move in
+        # the 8th decimal from the single pass's (whose product also holds every pair's columns).
         extra_sums = (weights @ extra).astype(np.float64)
         for batch in _batches(len(weights), ROW_ELEMENTS // max(1, m * r * r)):
             w = weights[batch]
@@ -147,9 +154,7 @@ def people_samples(values: np.ndarray, extra_columns: np.ndarray,
             sums = np.stack([both[..., a_idx, b_idx], a_pos[..., a_idx, b_idx], a_pos[..., b_idx, a_idx],
                              valid[..., a_idx, b_idx]], axis=-1).astype(np.float64)  # (c, m, P, 4)
             del both, a_pos, valid
-            kappa = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums))
-            pooled = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums.sum(axis=1)))
-            out.append(statistic(kappa, pooled, extra_sums[batch]))
+            out.append(statistic(*_kappas(sums), extra_sums[batch]))
     return np.concatenate(out, axis=0)
 
 
@@ -186,10 +191,8 @@ def _single_pass(values: np.ndarray, crowd: people.Resampled, *, n_resamples: in
     del indicators
 
     def statistic(column_sums: np.ndarray) -> np.ndarray:
-        sums = column_sums[:, :cut].reshape(len(column_sums), m, p, 4)
-        kappa = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums))
-        pooled = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums.sum(axis=1)))
-        return np.concatenate([kappa.reshape(len(sums), -1), pooled, crowd(kappa, pooled, column_sums[:, cut:])],
+        kappa, pooled = _kappas(column_sums[:, :cut].reshape(len(column_sums), m, p, 4))
+        return np.concatenate([kappa.reshape(len(kappa), -1), pooled, crowd(kappa, pooled, column_sums[:, cut:])],
                               axis=1)
 
     samples = run_bootstrap(columns, statistic, n_resamples=n_resamples, seed=seed, groups=groups)
