@@ -58,9 +58,10 @@ def peak_traced_mb(raters: int, **options) -> float:
 
 def test_peak_memory_of_sixty_raters_is_bounded():
     # 60 raters make 1,770 pairs; the single pass held every (resample, mode, pair) count at once: on these
-    # data (300 resamples) it peaked at PEAK_BEFORE_MB of traced memory (measured on the code before the change).
+    # data (300 resamples) it peaked at 598 MB of traced memory (this script run on the code before the change,
+    # 2026-11-30); the blocked computation at 59 MB (1,000 resamples).
     assert peak_traced_mb(60) < 150  # pairs omitted (auto): the people and judge figures only
-    assert peak_traced_mb(60, pairs="all", ci_method="percentile") < 300  # every pair, a block at a time
+    assert peak_traced_mb(60, pairs="all", ci_method="percentile") < 350  # every pair, a block at a time
 
 
 def crowd(seed: int = 3, n: int = 36, r: int = 7, m: int = 3, *, groups: bool = True):
