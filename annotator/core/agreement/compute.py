@@ -289,7 +289,8 @@ def _mode_flags(values: np.ndarray, mode_sums: np.ndarray, kappa: np.ndarray) ->
     has it, :func:`.pairwise.pair_flags`; from the pair counts, listed or not)."""
     labelled = (values >= 0).sum(axis=0)
     positives = (values == 1).sum(axis=0)
-    some_pair = pairwise.any_pair_flags(*pairwise.cells_from_indicator_sums(mode_sums), kappa)
+    both, a_only, b_only, neither = pairwise.cells_from_indicator_sums(mode_sums)
+    some_pair = pairwise.any_pair_flags(both, a_only, b_only, neither, kappa)
     flags: list[Flag] = []
     if np.isnan(kappa).all():
         flags.append("undefined")
