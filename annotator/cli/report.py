@@ -31,12 +31,17 @@ from annotator.cli.common import BOOTSTRAP, SEED, UNSURE
 @UNSURE
 @click.option("--localisation-k", default=3, show_default=True, type=click.IntRange(0, 1000),
               help="Localisation section: steps within +-k turns count as near agreement.")
+# The choices are core.agreement.listing.PAIRS_CHOICES, spelled out so that --help needs no numpy.
+@click.option("--pairs", default="auto", show_default=True, type=click.Choice(["auto", "all", "none"]),
+              help="List every rater pair per mode and pooled: auto does up to 20 raters (their number grows with "
+                   "the square of the raters); all always; none never. Per-mode, people and judge figures are "
+                   "always there; params.pairs_omitted says when the pairs were left out.")
 @click.option("--format", "fmt", default="md", show_default=True, type=click.Choice(["json", "csv", "md", "html"]))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
 @click.pass_context
 def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, tags: tuple[str, ...],
            ci_method: str, bootstrap: int, resample: str | None, seed: int, alt_test_epsilon: float, unsure: str,
-           localisation_k: int, fmt: str, out: Path | None) -> None:
+           localisation_k: int, pairs: str, fmt: str, out: Path | None) -> None:
     """Agreement per failure mode: kappa with CI for every pair, multi-rater figures, co-confusion."""
     from annotator.cli.common import open_db, parse_tags
     from annotator.core.errors import about_file
@@ -49,7 +54,7 @@ def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, ta
     document = report_for(open_db(ctx), taxonomy=taxonomy, raters=names, level=level, tags=parse_tags(tags),
                           bootstrap=bootstrap, seed=seed, ci_method=ci_method, resample=resample,
                           alt_test_epsilon=alt_test_epsilon, include_unsure=unsure == "include",
-                          localisation_k=localisation_k)
+                          localisation_k=localisation_k, pairs=pairs)
     text = render(document, fmt)
     if out is None:
         click.echo(text)

@@ -26,14 +26,15 @@ def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: lis
                level: str = "segment", tags: dict[str, str] | None = None, bootstrap: int = 1000, seed: int = 0,
                include_gold: bool = False, ci_method: str = DEFAULT_METHOD, resample: str | None = None,
                alt_test_epsilon: float = ALT_TEST_EPSILON, include_unsure: bool = False,
-               localisation_k: int = 3) -> Report:
+               localisation_k: int = 3, pairs: str = "auto") -> Report:
     """Load labels from the database and build the agreement report (the CLI's and the app's entry point).
 
     ``resample`` ("segment" or "trace") chooses what the bootstrap draws; None (the CLI's and the app's
     default) follows the segmentation: whole traces for turn- and window-level segments, single segments
     when each is a whole trace (:func:`annotator.core.agreement.resampling.choose_resample`).
     Labels a rater submitted as unsure are left out unless `include_unsure` (``params.filters.unsure``
-    records which).
+    records which). ``pairs`` ("auto", "all", "none") says whether every rater pair is listed
+    (:mod:`annotator.core.agreement.listing`: "auto" up to 20 raters).
 
     Raises NoLabelsError (one line) when the selection holds no labels.
     """
@@ -41,6 +42,8 @@ def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: lis
         raise OptionError(f"--level must be 'segment' or 'trace', not {level!r}")
     if resample not in (None, "segment", "trace"):
         raise OptionError(f"--resample must be 'segment' or 'trace', not {resample!r}")
+    if pairs not in ("auto", "all", "none"):
+        raise OptionError(f"--pairs must be 'auto', 'all' or 'none', not {pairs!r}")
     stored = store.get_taxonomy(db, taxonomy)
     label_set = store.load_label_set(db, stored, raters=raters, tags=tags, include_gold=include_gold,
                                      include_unsure=include_unsure)
@@ -52,7 +55,7 @@ def report_for(db: sqlite_utils.Database, *, taxonomy: str = "mast", raters: lis
     report = build_report(label_set, bootstrap=bootstrap, seed=seed, level=level,
                           taxonomy=(stored.taxonomy.name, stored.taxonomy.version), filters=filters,
                           attribution=credit, ci_method=ci_method, resample=resample,
-                          alt_test_epsilon=alt_test_epsilon)
+                          alt_test_epsilon=alt_test_epsilon, pairs=pairs)
     sampled = _judge_self_agreement(db, stored, label_set)
     if sampled:
         report["judge_self_agreement"] = sampled

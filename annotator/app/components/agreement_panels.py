@@ -16,7 +16,7 @@ from annotator.app.viewmodels import report_views
 from annotator.app.viewmodels import team as team_rows
 from annotator.app.viewmodels.text import md_literal
 from annotator.core.report import render
-from annotator.core.report.fmt import TRACE_COVERAGE_NOTE
+from annotator.core.report.fmt import TRACE_COVERAGE_NOTE, pairs_note
 from annotator.core.report.model import Report
 from annotator.services.report import report_for
 
@@ -33,6 +33,7 @@ class Filters:
     bootstrap: int
     seed: int = 0
     include_unsure: bool = False  # labels submitted as unsure: left out by default, as in `annotator report`
+    pairs: str = "auto"  # list every rater pair: auto up to 20 raters, or all (`annotator report --pairs`)
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing agreement…")
@@ -42,7 +43,8 @@ def _report(db_file: str, data_version: tuple, filters: Filters) -> Report:
     try:
         return report_for(db, taxonomy=filters.taxonomy, raters=list(filters.raters) if filters.raters else None,
                           level=filters.level, tags=dict(filters.tags) if filters.tags else None,
-                          bootstrap=filters.bootstrap, seed=filters.seed, include_unsure=filters.include_unsure)
+                          bootstrap=filters.bootstrap, seed=filters.seed, include_unsure=filters.include_unsure,
+                          pairs=filters.pairs)
     finally:
         db.conn.close()
 
@@ -73,10 +75,13 @@ def show_filters(db) -> Filters:
                                     help="Resamples for the 95% intervals (0: none)")
         unsure = st.checkbox("Count labels marked unsure", value=False,
                              help="Unsure is not a label: by default those labels are left out (--unsure include)")
+        every_pair = st.checkbox("List every rater pair", value=False,
+                                 help="By default the pairs are listed up to 20 raters: their number grows with the "
+                                      "square of the raters (--pairs all)")
         st.form_submit_button("Apply", type="primary", icon=":material/refresh:")
     tag_filter = None if tag == "all traces" else (tuple(tag.split("=", 1)),)
     return Filters(taxonomy=taxonomy, raters=tuple(chosen) or None, level=level, tags=tag_filter,
-                   bootstrap=int(bootstrap), include_unsure=bool(unsure))
+                   bootstrap=int(bootstrap), include_unsure=bool(unsure), pairs="all" if every_pair else "auto")
 
 
 def show_kappa(report: Report) -> None:
@@ -99,7 +104,9 @@ def show_kappa(report: Report) -> None:
     st.dataframe(report_views.mode_summary(report), hide_index=True, width="stretch", column_config={
         "mode": st.column_config.TextColumn("mode", pinned=True, width=MODE_PX),
         "flags": st.column_config.ListColumn("flags", width=360, help=report_views.flags_help())})
-    if st.toggle("Show every rater pair (judges and gold included)", key="agreement_all_pairs"):
+    if omitted := pairs_note(report):
+        st.caption(md_literal(omitted))
+    elif st.toggle("Show every rater pair (judges and gold included)", key="agreement_all_pairs"):
         _show_pairs(report)
 
 
@@ -153,7 +160,7 @@ def show_matrix(report: Report) -> None:
     st.subheader("Rater pairs (pooled kappa)")
     matrix = report_views.pair_matrix(report)
     if matrix.empty:
-        st.caption("No pooled figures.")
+        st.caption(md_literal(pairs_note(report) or "No pooled figures."))
         return
     st.altair_chart(report_views.matrix_chart(matrix), width="stretch")
     coverage = report.get("trace_coverage")

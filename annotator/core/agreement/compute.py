@@ -6,7 +6,7 @@ in the order the JSON shows them.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 
@@ -24,17 +24,14 @@ from annotator.core.report.model import (
     UndefinedReasons,
 )
 
-from . import alttest, intervals, pairwise, people, summary
+from . import alttest, intervals, pairblocks, pairwise, people, summary
 from .ambiguity import co_confusion, contested_units
 from .bias import bias_fields, bias_statistics
-from .bootstrap import FLOAT32_EXACT, percentile_interval
-from .bootstrap import bootstrap as run_bootstrap
 from .labels import LabelSet, rater_pairs, rollup
+from .listing import PAIRS_AUTO, list_pairs, listing_params
 from .resampling import RESAMPLE_BY, choose_resample, resample_groups
 
-# Bootstrap intervals: "pair" and "pooled" (low, high, undefined); "people", the people and judge figures
-# by name (people.Resampled.split).
-Intervals = dict[str, Any]
+Intervals = pairblocks.Intervals
 # One interval: (low, high, resamples where the statistic was undefined; None without bootstrap or
 # when the interval does not come from resampling).
 Interval = tuple[float, float, int | None]
@@ -62,6 +59,7 @@ def compute_report(
     ci_method: str = intervals.DEFAULT_METHOD,
     contested_limit: int = 20,
     alt_test_epsilon: float = alttest.DEFAULT_EPSILON,
+    pairs: str = PAIRS_AUTO,
 ) -> Report:
     """Agreement per failure mode and rater pair, pooled, multi-rater, and ambiguity signals.
 
@@ -93,6 +91,11 @@ def compute_report(
     alt_test_epsilon : float, default 0.2
         The alt-test's cost-benefit margin (:mod:`.alttest`; the paper's 0.2 for expert annotators,
         0.15 for skilled ones, 0.1 for crowd workers).
+    pairs : {"auto", "all", "none"}, default "auto"
+        Whether the report lists every rater pair (``modes[].pairs``, ``pooled.pairs``,
+        ``summary.pairs``): "auto" does up to :data:`.listing.AUTO_MAX_RATERS` raters, "all" always,
+        "none" never. Their number grows with the square of the raters; every other figure is the same
+        either way, and ``params.pairs_omitted`` says whether (and why) they were left out.
 
     Returns
     -------
@@ -121,17 +124,18 @@ def compute_report(
     resample, resample_reason = choose_resample(label_set, level=level, requested=resample)
     groups = resample_groups(data, resample)
     n, r, m = data.shape
-    indicators = pairwise.pair_indicators(data.values)  # (n, m, P, 4)
-    sums = indicators.sum(axis=0)
+    listed, omitted_reason = list_pairs(pairs, r)
+    sums, shared_units = pairblocks.pair_sums(data.values)  # (m, P, 4); per pair: units with a shared label
     per_mode = _pair_statistics(sums)
     pooled = _pair_statistics(sums.sum(axis=0))
-    boot = _bootstrap_intervals(indicators, bootstrap, seed, groups, ci_level, people.Resampled(data))
-    pair_ci = _pair_intervals(sums, boot, ci_method, ci_level, seed)
-    names = [(data.raters[a], data.raters[b]) for a, b in zip(*rater_pairs(r))]
+    boot = pairblocks.bootstrap_intervals(data.values, people.Resampled(data), n_resamples=bootstrap, seed=seed,
+                                          groups=groups, ci_level=ci_level, with_pairs=listed)
+    pair_ci = _pair_intervals(sums, boot, ci_method, ci_level, seed) if listed else None
+    # Without the listing, no pair entry is built (names is empty): the pair figures stay arrays.
+    names = [(data.raters[a], data.raters[b]) for a, b in zip(*rater_pairs(r))] if listed else []
     fig = people.figures(data, per_mode["kappa"], pooled["kappa"], None if boot is None else boot["people"])
     modes = [_mode_entry(data, k, sums[k], per_mode, (pair_ci, ci_method), fig, names, alt_test_epsilon)
              for k in range(m)]
-    shared_units = indicators[..., 3].any(axis=1).sum(axis=0)  # per pair: units with a shared label
     pooled_entry = _pooled_entry(sums.sum(axis=0), pooled, boot, names, shared_units, fig)
     ambiguity = people.people_only(data)
     return {
@@ -152,6 +156,7 @@ def compute_report(
             "few_units_threshold": pairwise.FEW_UNITS_THRESHOLD,
             "uninformative_width": intervals.UNINFORMATIVE_WIDTH,
             "alt_test_epsilon": float(alt_test_epsilon), "alt_test_q": alttest.DEFAULT_Q,
+            **listing_params(pairs, r, omitted_reason),
         },
     }
 
@@ -186,37 +191,6 @@ def _pair_intervals(sums: np.ndarray, boot: Intervals | None, ci_method: str, ci
     low, high = intervals.kappa_interval(*pairwise.cells_from_indicator_sums(sums), method=ci_method,
                                          level=ci_level, seed=seed)
     return low, high, None
-
-
-def _bootstrap_intervals(indicators: np.ndarray, n_resamples: int, seed: int, groups: np.ndarray | None,
-                         ci_level: float, crowd: people.Resampled) -> Intervals | None:
-    """Percentile intervals of every pair kappa, pooled pair kappa, and the people and judge figures.
-
-    All come from the same resampled units (one matrix product). In each resample a mean kappa averages
-    the pairs whose kappa is defined in that resample, as the point estimate does on the full data.
-    """
-    if n_resamples == 0:
-        return None
-    n, m, p, _ = indicators.shape
-    cut = m * p * 4  # the pair indicators, then the people's multi-rater columns
-    columns = np.concatenate([indicators.reshape(n, cut), crowd.columns], axis=1,
-                             dtype=np.float32 if n < FLOAT32_EXACT else np.float64)
-
-    def statistic(column_sums: np.ndarray) -> np.ndarray:
-        sums = column_sums[:, :cut].reshape(len(column_sums), m, p, 4)
-        kappa = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums))
-        pooled = pairwise.kappa_from_counts(*pairwise.cells_from_indicator_sums(sums.sum(axis=1)))
-        return np.concatenate([kappa.reshape(len(sums), -1), pooled, crowd(kappa, pooled, column_sums[:, cut:])],
-                              axis=1)
-
-    samples = run_bootstrap(columns, statistic, n_resamples=n_resamples, seed=seed, groups=groups)
-    low, high, undefined = percentile_interval(samples, level=ci_level)
-    pairs, pooled_end = m * p, m * p + p  # column blocks, in the order statistic() concatenates them
-    return {
-        "pair": (low[:pairs].reshape(m, p), high[:pairs].reshape(m, p), undefined[:pairs].reshape(m, p)),
-        "pooled": (low[pairs:pooled_end], high[pairs:pooled_end], undefined[pairs:pooled_end]),
-        "people": crowd.split(low[pooled_end:], high[pooled_end:]),
-    }
 
 
 def _pair_statistics(sums: np.ndarray) -> dict[str, np.ndarray]:
@@ -302,30 +276,29 @@ def _mode_entry(data: LabelSet, k: int, mode_sums: np.ndarray, stats: dict[str, 
         "judges": people.judge_entries(data, fig, k, epsilon=alt_test_epsilon, q=alttest.DEFAULT_Q),
         "labelled_units": int((values >= 0).any(axis=1).sum()),
         "positive_labels": int((values == 1).sum()),
-        "flags": _mode_flags(values[:, :, 0], pairs),
+        "flags": _mode_flags(values[:, :, 0], mode_sums, stats["kappa"][k]),
         "undefined_reasons": _mode_undefined_reasons(people_values, mean_kappa=crowd["mean_kappa"], fleiss=fleiss,
                                                      alpha=alpha),
     }
 
 
-def _mode_flags(values: np.ndarray, pairs: list[Pair]) -> list[Flag]:
+def _mode_flags(values: np.ndarray, mode_sums: np.ndarray, kappa: np.ndarray) -> list[Flag]:
     """Mode-level flags: ``undefined`` (no pair has a defined kappa), ``constant_rater`` (some
     rater gave one value to every unit they labelled), ``low_positive_count`` (fewer than 10
     positive labels from all raters together), ``kappa_paradox`` and ``few_units`` (some pair
-    has it)."""
+    has it, :func:`.pairwise.pair_flags`; from the pair counts, listed or not)."""
     labelled = (values >= 0).sum(axis=0)
     positives = (values == 1).sum(axis=0)
+    both, a_only, b_only, neither = pairwise.cells_from_indicator_sums(mode_sums)
+    some_pair = pairwise.any_pair_flags(both, a_only, b_only, neither, kappa)
     flags: list[Flag] = []
-    if not any(p["kappa"] is not None for p in pairs):
+    if np.isnan(kappa).all():
         flags.append("undefined")
     if ((labelled > 0) & ((positives == 0) | (positives == labelled))).any():
         flags.append("constant_rater")
     if positives.sum() < pairwise.LOW_POSITIVE_THRESHOLD:
         flags.append("low_positive_count")
-    if any("kappa_paradox" in p["flags"] for p in pairs):
-        flags.append("kappa_paradox")
-    if any("few_units" in p["flags"] for p in pairs):
-        flags.append("few_units")
+    flags += [flag for flag in ("kappa_paradox", "few_units") if some_pair[flag]]
     return flags
 
 

@@ -11,6 +11,7 @@ from .compute import compute_report
 from .coverage import trace_coverage
 from .intervals import DEFAULT_METHOD
 from .labels import LabelSet
+from .listing import PAIRS_AUTO
 
 
 def build_report(
@@ -26,6 +27,7 @@ def build_report(
     ci_method: str = DEFAULT_METHOD,
     generated_at: str | None = None,
     alt_test_epsilon: float = ALT_TEST_EPSILON,
+    pairs: str = PAIRS_AUTO,
 ) -> Report:
     """:func:`compute_report` plus what a reader needs to reproduce it.
 
@@ -33,7 +35,7 @@ def build_report(
     ``generated_at`` (UTC, ISO 8601; pass it for a reproducible document) and, when given,
     ``attribution`` (the dataset's required credit line). At trace level, when the units are
     segments (``unit_groups``), the report gains ``trace_coverage``: per pair, the traces both raters
-    labelled in full or in part.
+    labelled in full or in part (an empty list when the pairs are not listed, ``params.pairs_omitted``).
 
     Examples
     --------
@@ -44,14 +46,14 @@ def build_report(
     {'tag': 'round=3'}
     """
     report = compute_report(label_set, bootstrap=bootstrap, seed=seed, level=level, taxonomy=taxonomy,
-                            resample=resample, ci_method=ci_method, alt_test_epsilon=alt_test_epsilon)
+                            resample=resample, ci_method=ci_method, alt_test_epsilon=alt_test_epsilon, pairs=pairs)
     params = report["params"]
     params["filters"] = {str(k): _plain(v) for k, v in (filters or {}).items()}
     params["generated_at"] = generated_at or datetime.now(UTC).isoformat(timespec="seconds")
     if attribution:
         params["attribution"] = str(attribution)
     if level == "trace" and label_set.unit_groups is not None:
-        report["trace_coverage"] = trace_coverage(label_set)
+        report["trace_coverage"] = [] if params["pairs_omitted"] else trace_coverage(label_set)
     return report
 
 

@@ -22,13 +22,14 @@ PARADOX_MIN_AGREEMENT = 0.9
 PARADOX_MAX_KAPPA = 0.4
 
 
-def pair_indicators(values: np.ndarray) -> np.ndarray:
+def pair_indicators(values: np.ndarray, *, pairs: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Per-unit indicators, shape (n, m, P, 4) bool: both positive, a positive, b positive, both labelled.
 
-    ``values`` is a LabelSet array (n, r, m); pairs are :func:`rater_pairs` order. Only units where
-    both raters labelled the mode count, so "a positive" means "a positive and b labelled".
+    ``values`` is a LabelSet array (n, r, m); pairs are :func:`rater_pairs` order, or the rater index
+    arrays ``pairs`` (a, b) (a block of them). Only units where both raters labelled the mode count, so
+    "a positive" means "a positive and b labelled".
     """
-    a_idx, b_idx = rater_pairs(values.shape[1])
+    a_idx, b_idx = rater_pairs(values.shape[1]) if pairs is None else pairs
     a = values[:, a_idx, :].transpose(0, 2, 1)  # (n, m, P)
     b = values[:, b_idx, :].transpose(0, 2, 1)
     valid = (a >= 0) & (b >= 0)
@@ -162,6 +163,18 @@ def pair_flags(both: int, a_only: int, b_only: int, neither: int, kappa: float, 
     if ci_width is not None and ci_width > UNINFORMATIVE_WIDTH:
         flags.append("uninformative")
     return flags
+
+
+def any_pair_flags(both, a_only, b_only, neither, kappa) -> dict[str, bool]:
+    """Whether some pair of count arrays (P,) has :func:`pair_flags`' ``kappa_paradox`` or ``few_units``
+    (counted over the pair's units), the same tests written over arrays for the mode-level flags."""
+    a, b, c, d = (np.asarray(x, dtype=np.float64) for x in (both, a_only, b_only, neither))
+    n = a + b + c + d
+    defined = ~np.isnan(kappa)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        agreement = np.where(n > 0, (a + d) / np.where(n > 0, n, 1), 0.0)
+    paradox = defined & (agreement >= PARADOX_MIN_AGREEMENT) & (kappa < PARADOX_MAX_KAPPA)
+    return {"kappa_paradox": bool(paradox.any()), "few_units": bool(((n > 0) & (n < FEW_UNITS_THRESHOLD)).any())}
 
 
 def undefined_reason(both: int, a_only: int, b_only: int, neither: int) -> str | None:

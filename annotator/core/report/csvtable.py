@@ -27,14 +27,18 @@ def render_csv(report: Report) -> str:
     Columns: level, taxonomy, mode_* (code, name, category, mean_pairwise_kappa, fleiss_kappa,
     krippendorff_alpha, positive_labels, flags), then the pair fields. Empty cell = undefined; flags are joined
     with ";". Numbers keep full precision: cells are raw values (:func:`csv_cell`), never the rounded
-    texts of :mod:`annotator.core.report.fmt`.
+    texts of :mod:`annotator.core.report.fmt`. A report that does not list its pairs
+    (``params.pairs_omitted``) gives one row per mode, its pair cells empty.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["level", "taxonomy", *(f"mode_{c}" for c in MODE_COLUMNS), *PAIR_COLUMNS])
     taxonomy = taxonomy_ref(report)
+    omitted = bool(report["params"].get("pairs_omitted"))
     for mode in report["modes"]:
         mode_cells = [csv_cell(mode[c]) for c in MODE_COLUMNS]
+        if omitted:
+            writer.writerow([report["level"], csv_text(taxonomy), *mode_cells, *("" for _ in PAIR_COLUMNS)])
         for pair in mode["pairs"]:
             pair_cells = (csv_cell(pair[c]) for c in PAIR_COLUMNS)
             writer.writerow([report["level"], csv_text(taxonomy), *mode_cells, *pair_cells])

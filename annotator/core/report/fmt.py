@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import cast
 
 from annotator.core.plaintext import md_literal
-from annotator.core.report.model import Mode, Pair, Pooled, Report
+from annotator.core.report.model import Mode, Pair, Params, Pooled, Report
 
 NA = "n/a"
 DIGITS = 2
@@ -204,6 +204,23 @@ def interval_description(report: Report) -> str:
             f"bootstrap resampling {params['resample']}s for pooled and mean kappas")
 
 
+def pairs_note(report: Report) -> str | None:
+    """Why the report does not list its rater pairs (``params.pairs_omitted``), or None when it does."""
+    params = report["params"]
+    if not params.get("pairs_omitted"):
+        return None
+    return (f"Rater pairs not listed: {params.get('pairs_omitted_reason')}. Every per-mode figure among people, "
+            "each judge against the people and their intervals are complete; `annotator report --pairs all` "
+            "lists the pairs.")
+
+
+def _pairs_row(params: Params) -> str:
+    total = params.get("pairs_total")
+    if params.get("pairs_omitted"):
+        return f"{total} not listed (--pairs {params.get('pairs')})"
+    return f"{total} listed (--pairs {params.get('pairs', 'all')})"
+
+
 def parameter_rows(report: Report) -> list[tuple[str, str]]:
     """(name, value) rows describing how the report was made, shared by the md and html renderers."""
     params = report["params"]
@@ -217,6 +234,7 @@ def parameter_rows(report: Report) -> list[tuple[str, str]]:
         ("data filter", "; ".join(f"{k}={', '.join(v) if isinstance(v, list) else v}" for k, v in filters.items())
          or "none"),
         ("generated", params.get("generated_at") or "not recorded"),
+        ("rater pairs", _pairs_row(params)),
     ]
     if params.get("attribution"):
         rows.append(("data attribution", params["attribution"]))

@@ -18,6 +18,7 @@ from annotator.core.report.fmt import (
     fmt_mean_kappa,
     fmt_number,
     fmt_with_ci,
+    pairs_note,
     parameter_rows,
     self_agreement_rows,
     summary_sentence,
@@ -286,6 +287,7 @@ def render_html(report: Report) -> str:
     """The whole report as one HTML document that opens offline."""
     title = f"Agreement report: {taxonomy_ref(report)}, {report['level']} level"
     flags = "".join(f"<li><b>{esc(k)}</b>: {esc(v)}</li>" for k, v in FLAG_HELP.items())
+    omitted = pairs_note(report)
     sections = [
         f"<h1>{esc(title)}</h1>",
         f"<p>{summary_sentence(report, esc)}</p>",
@@ -293,12 +295,13 @@ def render_html(report: Report) -> str:
         + "<figcaption>Dot: mean of the pairwise Cohen's kappas among people (judges and gold are not people); "
           "bar: 95% percentile bootstrap interval. n/a: undefined, left out of every average.</figcaption></figure>",
         _judges(report),
-        "<h2>Rater pairs</h2><figure>" + _pair_matrix(report)
-        + "<figcaption>Mean kappa of each rater pair over the modes where it is defined; colours as above."
-          "</figcaption></figure>",
+        "<h2>Rater pairs</h2>" + (f"<p class=note>{esc(omitted)}</p>" if omitted else "<figure>"
+                                  + _pair_matrix(report) + "<figcaption>Mean kappa of each rater pair over the "
+                                  "modes where it is defined; colours as above.</figcaption></figure>"),
         "<h2>Modes</h2>" + _modes_overview(report) + f'<ul class="note">{flags}</ul>',
-        "<h2>Rater pairs per mode</h2>" + _mode_details(report),
-        "<h2>Pooled over all (unit, mode) cells</h2>" + _pair_table(report["pooled"]["pairs"]),
+        "" if omitted else "<h2>Rater pairs per mode</h2>" + _mode_details(report),
+        "<h2>Pooled over all (unit, mode) cells</h2>"
+        + (f"<p class=note>{esc(omitted)}</p>" if omitted else _pair_table(report["pooled"]["pairs"])),
         _trace_coverage(report),
         _classification(report),
         _self_agreement(report),

@@ -13,6 +13,7 @@ from annotator.core.report.fmt import (
     fmt_number,
     fmt_with_ci,
     md_escape,
+    pairs_note,
     parameter_rows,
     self_agreement_rows,
     summary_sentence,
@@ -46,6 +47,9 @@ def render_markdown(report: Report) -> str:
     """Markdown to paste into a paper draft or an issue; undefined values read "n/a"."""
     lines = [f"# Agreement report: {md_escape(taxonomy_ref(report))}, {report['level']} level", "",
              summary_sentence(report, md_escape), ""]
+    omitted = pairs_note(report)  # our own text (counts and option names), not data
+    if omitted:
+        lines += [omitted, ""]
     if stale := report.get("stale_gold_segments"):
         lines += [f"**Stale gold** on {len(stale)} segments (people labelled them after their gold was set; "
                   f"rebuild or adjudicate again): {', '.join(map(str, stale[:50]))}"
@@ -60,9 +64,9 @@ def render_markdown(report: Report) -> str:
                                                              mode["krippendorff_alpha_ci_low"],
                                                              mode["krippendorff_alpha_ci_high"])
                   + (f" · flags: {fmt_flags(mode['flags'])}" if mode["flags"] else ""), ""]
-        lines += _md_table(PAIR_HEADER, _md_pair_rows(mode["pairs"]))
+        lines += [] if omitted else _md_table(PAIR_HEADER, _md_pair_rows(mode["pairs"]))
     lines += ["## Pooled over all (unit, mode) cells", ""]
-    lines += _md_table(PAIR_HEADER, _md_pair_rows(report["pooled"]["pairs"]))
+    lines += [omitted, ""] if omitted else _md_table(PAIR_HEADER, _md_pair_rows(report["pooled"]["pairs"]))
     lines += _md_trace_coverage(report)
     lines += (_md_judges(report) + _md_classification(report) + _md_self_agreement(report) + _md_co_confusion(report)
               + _md_contested(report) + localisation_markdown(report.get("localisation")) + _md_params(report))

@@ -42,6 +42,7 @@ from typing import Literal, NotRequired, TypedDict, get_args
 Level = Literal["segment", "trace"]
 McNemarMethod = Literal["exact", "chi2"]
 Resample = Literal["segment", "trace"]
+PairsChoice = Literal["auto", "all", "none"]  # which reports list every rater pair (core.agreement.listing)
 RaterKind = Literal["human", "judge", "gold", "reference"]
 Flag = Literal["undefined", "constant_rater", "low_positive_count", "kappa_paradox", "few_units", "uninformative"]
 FLAGS: tuple[Flag, ...] = get_args(Flag)
@@ -267,7 +268,19 @@ CiMethods = TypedDict("CiMethods", {"modes.pairs": str, "modes.mean_pairwise_kap
                                     "modes.krippendorff_alpha": str, "modes.people": str, "modes.judges": str})
 
 
-class Params(TypedDict):
+class PairsListing(TypedDict):
+    """Whether the pair lists are in the report (``core.agreement.listing``; issue 15). When omitted,
+    ``modes[].pairs``, ``pooled.pairs``, ``summary.pairs`` (and ``trace_coverage``) are empty lists and
+    every other figure is what it would be with them."""
+
+    pairs: PairsChoice  # as asked: "auto" lists them up to pairs_auto_max_raters raters
+    pairs_total: int  # rater pairs in the data, listed or not
+    pairs_auto_max_raters: int
+    pairs_omitted: bool
+    pairs_omitted_reason: str | None  # why they were left out; None when listed
+
+
+class Params(PairsListing):
     bootstrap: int
     seed: int
     ci_level: float
