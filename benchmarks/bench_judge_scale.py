@@ -124,8 +124,10 @@ def server_stats(base_url: str) -> dict:
 
 def measure(code: Path, segments: int, concurrency: int, base_url: str) -> dict:
     server_stats(base_url)  # forget the warm-up of an earlier client
-    env = {**os.environ, "PYTHONPATH": f"{code}{os.pathsep}{REPO / 'tests'}"}
-    out = subprocess.run([sys.executable, __file__, "--client", "--segments", str(segments), "--concurrency",
+    # -S: no site-packages .pth files, so the editable install's finder cannot put this checkout before `code`
+    site_packages = [p for p in sys.path if p.endswith("site-packages")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code), str(REPO / "tests"), *site_packages])}
+    out = subprocess.run([sys.executable, "-S", __file__, "--client", "--segments", str(segments), "--concurrency",
                           str(concurrency), "--base-url", base_url], env=env, capture_output=True, text=True,
                          check=True, cwd=tempfile.gettempdir())
     result = json.loads(out.stdout.strip().splitlines()[-1])
