@@ -11,6 +11,11 @@ Behaviours: ok, fence, missing, unknown, nonbool, prose, 401, 429, 500, hang (sl
 that echo the caller's Authorization header (leak500, leakprose) to test that keys are scrubbed.
 Every request is counted and kept (`requests`), so tests can check that nothing was sent, and the usage
 of every answer is kept (`usages`), so tests can check token and cost accounting against the server's own.
+`arrivals` holds each request's arrival time and `timeline` every (time, requests in flight) change
+(time.monotonic()), for tests of waiting and benchmarks of busy slots. Behaving like a proxy:
+`served_model` answers with another model name than the one asked for (a router's choice), and `gate`,
+a callable(body) -> None or (status, payload, headers), answers a request before the scenario does
+(a rate limiter's 429 with Retry-After).
 
 Run on its own (for benchmarks in another process): `python tests/llm_server.py --port 0 --codes A,B`.
 """
@@ -55,7 +60,7 @@ class LLMServer(ThreadingHTTPServer):
     handler_class: type = None  # type: ignore[assignment]  # _Handler, set below (subclasses add routes)
 
     def __init__(self, codes: list[str], *, port: int = 0, default_scenario: str = "ok",
-                 latency=None, hang_s: float = 5.0, reply=None):
+                 latency=None, hang_s: float = 5.0, reply=None, served_model: str | None = None, gate=None):
         super().__init__(("127.0.0.1", port), self.handler_class or _Handler)
         self.codes = list(codes)
         self.default_scenario = default_scenario
@@ -67,6 +72,10 @@ class LLMServer(ThreadingHTTPServer):
         self.auth_headers: list[str] = []
         self.usages: list[tuple[int, int]] = []  # (prompt, completion) tokens of every answer given
         self.attempts: dict[str, int] = {}
+        self.served_model = served_model
+        self.gate = gate
+        self.arrivals: list[float] = []
+        self.timeline: list[tuple[float, int]] = []
         self.in_flight = 0
         self.max_in_flight = 0
         self._thread: threading.Thread | None = None
@@ -136,6 +145,18 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
             self.wfile.write(body)
 
+    def do_GET(self) -> None:
+        """`GET /_stats`: the arrivals and in-flight timeline so far, then forgotten (for a benchmark in
+        another process: it measures busy slots from the server's side)."""
+        if self.path != "/_stats":
+            self._send(404, {"error": {"message": f"no route {self.path}"}})
+            return
+        server = self.server
+        with server.lock:
+            stats = {"arrivals": server.arrivals, "timeline": server.timeline, "max_in_flight": server.max_in_flight}
+            server.arrivals, server.timeline, server.max_in_flight = [], [], server.in_flight
+        self._send(200, stats)
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
@@ -145,11 +166,19 @@ class _Handler(BaseHTTPRequestHandler):
             server.auth_headers.append(self.headers.get("Authorization") or "")
             server.in_flight += 1
             server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            arrived = time.monotonic()
+            server.arrivals.append(arrived)
+            server.timeline.append((arrived, server.in_flight))
         try:
-            self._answer(body)
+            gated = server.gate(body) if server.gate is not None else None
+            if gated is not None:
+                self._send(*gated)
+            else:
+                self._answer(body)
         finally:
             with server.lock:
                 server.in_flight -= 1
+                server.timeline.append((time.monotonic(), server.in_flight))
 
     def _answer(self, body: dict) -> None:
         server = self.server
@@ -196,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
             server.usages.append((prompt_tokens, completion_tokens))
         self._send(200, {
             "id": f"chatcmpl-{random.getrandbits(48):x}", "object": "chat.completion", "created": int(time.time()),
-            "model": body.get("model", "test-model"),
+            "model": server.served_model or body.get("model", "test-model"),
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,

@@ -123,3 +123,73 @@ def test_cli_exits_1_when_some_calls_failed_after_retries(llm_server, tmp_path):
     assert "done with 1 failure" in out.stdout
     assert out.stderr.strip().splitlines()[-1].startswith("Error: judge run 1 done with 1 failure")
     assert "done with 1 failure" in run_cli("judge", "list", db=db_path).stdout
+
+
+class CountingComplete:
+    """Wraps llm.complete and counts the calls that reach it (each attempt is one)."""
+
+    def __init__(self, monkeypatch):
+        self.calls = 0
+        self._real = llm.complete
+        monkeypatch.setattr(llm, "complete", self)
+
+    async def __call__(self, **kwargs):
+        self.calls += 1
+        return await self._real(**kwargs)
+
+
+def test_a_dead_server_ends_the_run_early_and_a_later_run_resumes(llm_server, judge_db, monkeypatch):
+    """40 segments x 4 attempts against a closed port made 160 attempts before; the run now stops after
+    `unreachable_after` connection failures in a row (plus the calls already in flight)."""
+    db, ids = judge_db([f"segment {i} [[present:1.1]]" for i in range(40)])
+    counter = CountingComplete(monkeypatch)
+    concurrency, limit = 4, 6
+    dead = fast_options(llm_server, api_base=closed_port_url(), max_attempts=4, concurrency=concurrency,
+                        unreachable_after=limit)
+    result = run_judge(db, dead)
+    assert counter.calls <= limit + concurrency - 1, counter.calls
+    assert result.status == "failed"
+    assert result.error.startswith(f"stopped after {limit} connection failures in a row"), result.error
+    assert "connection refused" in result.error
+    progress = run_progress(db, result.run_id)
+    assert progress["status"] == progress["state"] == "failed" and progress["error"] == result.error
+    assert progress["done"] == 0 and progress["failed"] < 40  # the rest was never called
+    assert llm_server.count == 0
+
+    resumed = run_judge(db, fast_options(llm_server, concurrency=concurrency))
+    assert resumed.status == "done" and resumed.stats.done == 40 and resumed.stats.failed == 0
+    assert llm_server.count == 40  # one call per segment: nothing was judged twice, nothing left out
+    judged = {r[0] for r in db.execute("SELECT segment_id FROM judge_calls WHERE parsed IS NOT NULL")}
+    assert judged == set(ids)
+
+
+def test_an_answer_between_connection_failures_keeps_the_run_going(llm_server, judge_db, monkeypatch):
+    """Connection failures that are not in a row (a flaky network, a server that answers between them)
+    do not end the run: every segment is still tried with all its attempts."""
+    db, _ = judge_db([f"segment {i} [[present:1.1]]" for i in range(12)])
+    real = llm.complete
+    refused = {"n": 0}
+
+    async def every_other_call_refused(**kwargs):
+        refused["n"] += 1
+        if refused["n"] % 2:
+            return await real(**{**kwargs, "api_base": closed_port_url()})
+        return await real(**kwargs)
+
+    monkeypatch.setattr(llm, "complete", every_other_call_refused)
+    result = run_judge(db, fast_options(llm_server, max_attempts=4, concurrency=1, unreachable_after=2))
+    assert result.status == "done" and result.stats.done == 12, result
+
+
+def test_cli_a_dead_server_exits_1_naming_the_cause_quickly(tmp_path, monkeypatch):
+    db_path = tmp_path / "dead.db"
+    make_judge_db(db_path, [f"segment {i}" for i in range(30)])[0].conn.close()
+    counter = CountingComplete(monkeypatch)
+    out = run_cli("judge", "run", "--model", MODEL, "--api-base", closed_port_url(), "--concurrency", "2",
+                  "--quiet", db=db_path)
+    assert out.exit_code == 1, out.output
+    (line,) = out.stderr.strip().splitlines()
+    assert "stopped after 8 connection failures in a row" in line and "connection refused" in line, line
+    assert counter.calls < 30 * 4 and counter.calls <= 8 + 1, counter.calls
+    listed = run_cli("judge", "list", db=db_path).stdout
+    assert " failed " in listed and "stopped after 8 connection failures" in listed

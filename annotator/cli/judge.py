@@ -239,6 +239,15 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         for b in r["batches"]:
             click.echo(f"      batch {b['batch_id'] or '(not submitted)'}: {b['status']}, {b['requests']} requests,"
                        f" {b['stored']} stored ({b['answered']} answered)" + (f"; {b['error']}" if b["error"] else ""))
+        if r["served_models"]:
+            click.echo(f"      served by: {_served(r['served_models'])}")
+        if r["status"] == "failed" and r["error"]:
+            click.echo(f"      error: {r['error']}")
+
+
+def _served(models: dict[str, int]) -> str:
+    """`gpt-4o-mini-2024-07-18 (118 calls), fallback-model (2 calls)`: which models answered."""
+    return ", ".join(f"{name} ({n} call{'s' if n != 1 else ''})" for name, n in models.items())
 
 
 @judge.command()
@@ -257,12 +266,18 @@ def compare(ctx: click.Context, raters: tuple[str, ...], against: str, split: st
     from annotator.cli.common import emit_json, open_db
     from annotator.services.judgelab import compare_judges
 
-    result = compare_judges(open_db(ctx), list(raters), against=against, split=split, taxonomy=taxonomy,
+    db = open_db(ctx)
+    result = compare_judges(db, list(raters), against=against, split=split, taxonomy=taxonomy,
                             bootstrap=bootstrap, seed=seed, include_unsure=unsure == "include")
     if as_json:
         emit_json(result)
         return
     _print_comparison(result)
+    from annotator.judge.service import served_models
+
+    for i, (rater, models) in enumerate(served_models(db, result["raters"]).items()):
+        if models:  # behind a proxy the model name is an alias: say which models the labels came from
+            click.echo(f"[{i + 1}] {rater} answered by: {_served(models)}")
 
 
 def _print_comparison(result: Comparison) -> None:

@@ -10,10 +10,12 @@ estimate, as every dry-run count is.
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import os
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 
 from annotator.core.errors import OptionError
@@ -99,6 +101,7 @@ class Reply:
     prompt_tokens: int | None
     completion_tokens: int | None
     cost: float | None
+    model: str | None = None  # the model that answered, as the server names it (a proxy's fallback shows here)
 
 
 async def complete(**kwargs) -> Reply:
@@ -110,7 +113,22 @@ async def complete(**kwargs) -> Reply:
     text = response.choices[0].message.content if response.choices else None
     return Reply(text=text or "", prompt_tokens=getattr(usage, "prompt_tokens", None),
                  completion_tokens=getattr(usage, "completion_tokens", None),
-                 cost=float(cost) if cost is not None else None)
+                 cost=float(cost) if cost is not None else None, model=served_model(response))
+
+
+def served_model(response) -> str | None:
+    """The response's `model` field: which model the server (or a proxy's router) actually used.
+
+    litellm keeps the server's name but prefixes it with the provider of the requested model string
+    (`openai/gpt-4o-mini-2024-07-18`); that prefix is litellm's, not the server's, so it is taken off.
+    """
+    model = getattr(response, "model", None)
+    if not isinstance(model, str) or not model.strip():
+        return None
+    provider = (getattr(response, "_hidden_params", None) or {}).get("custom_llm_provider")
+    if provider and model.startswith(f"{provider}/"):
+        model = model[len(provider) + 1:]
+    return model[:200]
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -125,15 +143,43 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(status, int) and (status in RETRYABLE_STATUS or status >= 500)
 
 
-def retry_after(exc: BaseException) -> float | None:
-    """Seconds the server asked us to wait (Retry-After header), if it said."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
+def retry_after(exc: BaseException, *, now: float | None = None) -> float | None:
+    """Seconds the server asked us to wait, if it said: the Retry-After header of a 429 or 503 (RFC 9110 10.2.3),
+    as delay-seconds (`120`) or an HTTP-date (`Wed, 21 Oct 2026 07:28:00 GMT`, measured from `now`, the
+    Unix time). A date in the past is 0 seconds; a header that is neither is ignored. Unbounded: the caller
+    bounds it."""
+    for headers in _header_sets(exc):
+        try:
+            value = headers.get("retry-after")
+        except AttributeError:
+            continue
+        if isinstance(value, str):
+            return parse_retry_after(value, now=now)
+    return None
+
+
+def _header_sets(exc: BaseException):
+    """Where the headers of an error answer may be: litellm copies them to `litellm_response_headers` (the
+    `response` it attaches is a stand-in without them); the OpenAI client's error down the chain has them."""
+    for error in _chain(exc):
+        for headers in (getattr(error, "litellm_response_headers", None),
+                        getattr(getattr(error, "response", None), "headers", None), getattr(error, "headers", None)):
+            if headers is not None:
+                yield headers
+
+
+def parse_retry_after(value: str, *, now: float | None = None) -> float | None:
+    """A Retry-After value in seconds from `now` (delay-seconds or HTTP-date), or None when it is neither."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
     try:
-        value = headers.get("retry-after") if headers is not None else None
-        return max(0.0, float(value)) if value is not None else None
-    except (TypeError, ValueError):
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    if when is None or when.tzinfo is None:  # an HTTP-date is always GMT; a date without a zone is not one
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def describe(exc: BaseException) -> str:
@@ -187,6 +233,19 @@ _CAUSES = (  # (label, test on one exception of the chain), most specific first
 _HTTPX_CAUSES = {"ConnectError": "connection failed", "ConnectTimeout": "timeout", "ReadTimeout": "timeout",
                  "WriteTimeout": "timeout", "PoolTimeout": "timeout", "RemoteProtocolError": "protocol error",
                  "ReadError": "connection lost", "WriteError": "connection lost"}
+
+
+_UNREACHABLE = (socket.gaierror, ssl.SSLError, ConnectionRefusedError)
+_UNREACHABLE_HTTPX = ("ConnectError", "ConnectTimeout")
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """No connection was made (refused, DNS, TLS, connect timeout): the server never saw the request.
+
+    A read timeout, a reset after connecting or any HTTP status is not: the server is there."""
+    if getattr(exc, "status_code", None) not in (None, 500):
+        return False
+    return any(isinstance(e, _UNREACHABLE) or type(e).__name__ in _UNREACHABLE_HTTPX for e in _chain(exc))
 
 
 def transport_cause(exc: BaseException) -> str | None:

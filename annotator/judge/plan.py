@@ -52,6 +52,8 @@ class JudgeOptions:
     max_attempts: int = 4
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
+    retry_after_cap: float = 60.0  # seconds: the longest Retry-After honoured (a longer one waits this long)
+    unreachable_after: int | None = None  # connection failures in a row that end the run; None: 2 x concurrency, >= 8
     max_input_tokens: int | None = None
     temperature: float | None = None  # None: the prompt's front matter
     max_tokens: int | None = None  # None: the prompt's front matter, else DEFAULT_MAX_TOKENS
@@ -70,6 +72,8 @@ class JudgeOptions:
                 raise OptionError(f"--{name.replace('_', '-')} must be at least {low}, not {value}")
         if self.timeout <= 0:
             raise OptionError(f"--timeout must be positive, not {self.timeout}")
+        if self.unreachable_after is not None and self.unreachable_after < 1:
+            raise OptionError(f"unreachable_after must be at least 1, not {self.unreachable_after}")
         if self.structured_output not in ("auto", "on", "off"):
             raise OptionError(f"--structured-output {self.structured_output!r}: expected auto, on or off")
         if self.api_key_env and not os.environ.get(self.api_key_env):

@@ -6,6 +6,13 @@ done, so a killed run loses at most the calls in flight, and concurrency never m
 locked". Calls are retried on timeouts, 429, 5xx, connection errors and invalid answers, with
 exponential backoff and full jitter between transport errors; the last failure is recorded with the
 raw answer and never becomes a label.
+
+A Retry-After on an error (a proxy's or provider's rate limit, 429 or 503) holds every worker of the
+run until then, not only the one that was told: the limit is the model's, and the others would only
+collect 429s of their own. A waiting call keeps its slot, so the run never has more than `concurrency`
+calls to its model in flight, retries included. When nothing answers at all (connection refused, DNS,
+TLS: `unreachable_after` failures in a row without one answer) the run stops instead of spending every
+attempt of every call; what was not called is planned again by the next run.
 """
 
 from __future__ import annotations
@@ -110,6 +117,7 @@ class _Outcome:
     completion_tokens: int | None = None
     cost: float | None = None
     latency_ms: float | None = None
+    served_model: str | None = None
 
 
 def _add(a: float | None, b: float | None):
@@ -132,18 +140,25 @@ class Execution:
         self.stop = stop or threading.Event()
         self.rng = rng or random.Random()
         self.fatal: str | None = None  # set when an error will hit every call (bad key...): the run stops
+        self.unreachable: str | None = None  # set when nothing answered `unreachable_after` times in a row
         self.stats = RunStats(total=plan.total, cached=len(plan.cached),
                               concurrency=max(1, min(self.options.concurrency, len(plan.jobs))))
-        self.api_base = scrub(self.options.api_base, self.secrets)
         self._api_key = api_key(self.options)
+        if self.options.api_key_env:  # it may name any variable, not only one that looks secret (*_KEY...)
+            self.secrets = secret_values({**os.environ, "API_KEY": self._api_key or ""})
+        self.api_base = scrub(self.options.api_base, self.secrets)
         self._response_format = ({"type": "json_schema", "json_schema": {
             "name": "judgement", "schema": self.fitter.renderer.schema, "strict": True}} if plan.structured else None)
+        self._unreachable_limit = self.options.unreachable_after or max(8, 2 * self.stats.concurrency)
+        self._unreachable_streak = 0
+        self._resume_at = 0.0  # loop time before which no call is sent (a Retry-After)
+        self._workers: list[asyncio.Future] = []
 
     async def run(self) -> RunStats:
         """Judge every planned job with `concurrency` workers pulling from one queue."""
         self.stats.started = self.stats._last_change = time.perf_counter()
         jobs = iter(self.plan.jobs)
-        workers = [asyncio.ensure_future(self._worker(jobs)) for _ in range(self.stats.concurrency)]
+        workers = self._workers = [asyncio.ensure_future(self._worker(jobs)) for _ in range(self.stats.concurrency)]
         watcher = asyncio.ensure_future(self._watch_stop(workers))
         try:
             await asyncio.gather(*workers, return_exceptions=False)
@@ -160,10 +175,19 @@ class Execution:
         return self.stats
 
     async def _watch_stop(self, workers: list[asyncio.Future]) -> None:
+        """A stop asked from another thread (the app's Stop button) cancels the workers within 0.2 s."""
         while not self.stop.is_set():
             await asyncio.sleep(0.2)
         for w in workers:
             w.cancel()
+
+    def _halt(self) -> None:
+        """Stop now, from a worker on the loop: the others are cancelled at once, their calls abandoned."""
+        self.stop.set()
+        current = asyncio.current_task()
+        for w in self._workers:
+            if w is not current:
+                w.cancel()
 
     async def _worker(self, jobs) -> None:
         while not self.stop.is_set():
@@ -177,6 +201,9 @@ class Execution:
                 await self.judge(job)
             finally:
                 self.stats.occupy(-1)
+            if self.fatal or self.unreachable:
+                self._halt()
+                return
 
     async def judge(self, job: Job) -> None:
         """Prepare, call (with retries), parse and store one segment-sample."""
@@ -215,16 +242,39 @@ class Execution:
             kwargs.setdefault("custom_llm_provider", "openai")
         return kwargs
 
-    def _backoff(self, attempt: int, asked: float | None) -> float:
+    def _backoff(self, attempt: int) -> float:
         ceiling = min(self.options.backoff_cap, self.options.backoff_base * 2 ** (attempt - 1))
-        delay = self.rng.uniform(0, ceiling)  # full jitter: retries of many workers spread out
-        return min(self.options.backoff_cap, max(delay, asked or 0.0))
+        return self.rng.uniform(0, ceiling)  # full jitter: retries of many workers spread out
+
+    async def _wait_for_gate(self) -> None:
+        """Hold the call while the server's last Retry-After lasts (it may be moved on while we wait)."""
+        loop = asyncio.get_running_loop()
+        while (delay := self._resume_at - loop.time()) > 0:
+            await asyncio.sleep(delay)
+
+    def _note_failure(self, exc: Exception, error: str) -> None:
+        """What a failed attempt says about every call: fatal, unreachable, or wait (Retry-After)."""
+        if llm.is_fatal(exc) and self.fatal is None:
+            self.fatal = error
+        if not llm.is_unreachable(exc):
+            self._unreachable_streak = 0  # the server answered, if only with an error
+            asked = llm.retry_after(exc)
+            if asked is not None:
+                until = asyncio.get_running_loop().time() + min(asked, self.options.retry_after_cap)
+                self._resume_at = max(self._resume_at, until)
+            return
+        self._unreachable_streak += 1
+        if self._unreachable_streak >= self._unreachable_limit and self.unreachable is None:
+            where = f" at {self.api_base}" if self.api_base else ""
+            self.unreachable = (f"stopped after {self._unreachable_streak} connection failures in a row, no answer"
+                                f"{where}: {error}")
 
     async def _call(self, job: Job, request: dict) -> _Outcome:
         out = _Outcome()
         kwargs = self._call_kwargs(job, request)
         guard = self.options.timeout * 1.5 + 5  # in case a provider path ignores `timeout`
         for attempt in range(1, self.options.max_attempts + 1):
+            await self._wait_for_gate()
             out.attempts = attempt
             self.stats.requests += 1
             began = time.perf_counter()
@@ -235,19 +285,18 @@ class Execution:
                 raise
             except Exception as exc:  # noqa: BLE001 (every provider error is recorded, none escapes)
                 out.errors.append(scrub(llm.describe(exc), self.secrets))
-                if llm.is_fatal(exc) and self.fatal is None:
-                    self.fatal = out.errors[-1]
-                    self.stop.set()
-                if llm.is_retryable(exc) and attempt < self.options.max_attempts:
-                    await asyncio.sleep(self._backoff(attempt, llm.retry_after(exc)))
+                self._note_failure(exc, out.errors[-1])
+                if llm.is_retryable(exc) and attempt < self.options.max_attempts and not self.unreachable:
+                    await asyncio.sleep(self._backoff(attempt))
                     continue
                 out.error = out.errors[-1]
                 return out
+            self._unreachable_streak = 0
             out.latency_ms = (time.perf_counter() - began) * 1000
             out.prompt_tokens = _add(out.prompt_tokens, reply.prompt_tokens)
             out.completion_tokens = _add(out.completion_tokens, reply.completion_tokens)
             out.cost = _add(out.cost, reply.cost)
-            out.raw = reply.text
+            out.raw, out.served_model = reply.text, reply.model
             try:
                 out.judgement = parse_judgement(reply.text, self.codes)
                 return out
@@ -267,7 +316,7 @@ class Execution:
             error=scrub(out.error, self.secrets), attempts=out.attempts,
             attempt_errors=out.errors[:-1] if out.error else out.errors,
             prompt_tokens=out.prompt_tokens, completion_tokens=out.completion_tokens, cost=out.cost,
-            latency_ms=out.latency_ms, truncated=cut > 0)
+            latency_ms=out.latency_ms, truncated=cut > 0, served_model=scrub(out.served_model, self.secrets))
         labels = self.label_write(job, out.judgement, out.latency_ms) if out.judgement else None
         save(self.db, call, labels)
         stats = self.stats

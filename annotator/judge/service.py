@@ -83,6 +83,10 @@ def execute_run(db: sqlite_utils.Database, run_id: int, options: JudgeOptions, *
         asyncio.run(execution.run())
         if execution.fatal:
             raise UserError(f"stopped: every call would fail alike: {execution.fatal}")
+        if execution.unreachable:  # failed, not error: nothing is wrong with the run; rerun it when the server is up
+            store.finish_judge_run(db, run_id, "failed", error=execution.unreachable)
+            log.warning("judge run %d failed: %s", run_id, execution.unreachable)
+            return RunResult(run_id, rater, "failed", stats, execution.unreachable)
     except (KeyboardInterrupt, asyncio.CancelledError):
         store.finish_judge_run(db, run_id, "stopped")
         log.info("judge run %d stopped", run_id)
@@ -233,6 +237,7 @@ def _summary(db: sqlite_utils.Database, run: dict) -> dict:
         # batch runs: each batch's provider id, status, requests and lines stored; their cost is at batch prices
         "batches": [{k: b[k] for k in ("batch_id", "status", "requests", "provider_completed", "provider_failed",
                                        "stored", "answered", "error")} for b in store.run_judge_batches(db, run["id"])],
+        "served_models": store.judge_run_served_models(db, run["id"]),
     }
 
 
@@ -242,7 +247,8 @@ def run_progress(db: sqlite_utils.Database, run_id: int) -> dict:
     Keys: run_id, rater, status (planning | running | done | failed | stopped | error | interrupted),
     state (the status as people read it: "done with 3 failures"), total,
     cached, done, failed, finished, fraction, tokens, cost, latency_p50_ms, latency_p95_ms,
-    started_at, updated_at, finished_at, error, recent_errors.
+    started_at, updated_at, finished_at, error, served_models (the model that answered -> calls: the
+    response's `model` field, which a proxy sets to the model it routed to), recent_errors.
     """
     run = store.get_judge_run(db, run_id)
     if run is None:
@@ -264,6 +270,11 @@ def rater_self_agreement(db: sqlite_utils.Database, rater: str, taxonomy: str = 
         raise NotFoundError(f"no rater {rater!r}")
     stored = store.get_taxonomy(db, taxonomy)
     return self_agreement(store.judge_sample_labels(db, row.id, stored.id), stored.taxonomy.codes)
+
+
+def served_models(db: sqlite_utils.Database, raters: list[str]) -> dict[str, dict[str, int]]:
+    """Per judge rater, the models that answered its successful calls -> calls each (empty: not recorded)."""
+    return {rater: store.rater_served_models(db, rater) for rater in raters}
 
 
 def wait_until_finished(db: sqlite_utils.Database, run_id: int, *, timeout: float = 60.0) -> dict:

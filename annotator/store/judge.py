@@ -151,6 +151,7 @@ class JudgeCallWrite:
     cost: float | None = None
     latency_ms: float | None = None
     truncated: bool = False
+    served_model: str | None = None  # the response's `model` field: which model answered (a proxy may fall back)
 
 
 def record_judge_call(db: sqlite_utils.Database, call: JudgeCallWrite, labels: LabelWrite | None = None) -> int:
@@ -159,11 +160,11 @@ def record_judge_call(db: sqlite_utils.Database, call: JudgeCallWrite, labels: L
     with write(db):
         call_id = inserted_id(db.execute(
             "INSERT INTO judge_calls (run_id, segment_id, sample, cache_key, request, raw_response, parsed, error,"
-            " attempts, attempt_errors, prompt_tokens, completion_tokens, cost, latency_ms, truncated, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " attempts, attempt_errors, prompt_tokens, completion_tokens, cost, latency_ms, truncated, served_model,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [call.run_id, call.segment_id, call.sample, call.cache_key, call.request, call.raw_response,
              call.parsed, call.error, call.attempts, json.dumps(call.attempt_errors), call.prompt_tokens,
-             call.completion_tokens, call.cost, call.latency_ms, int(call.truncated), stamp],
+             call.completion_tokens, call.cost, call.latency_ms, int(call.truncated), call.served_model, stamp],
         ))
         if labels is not None:
             write_labels(db, labels)
@@ -215,6 +216,22 @@ def judge_run_latencies(db: sqlite_utils.Database, run_id: int) -> list[float]:
     rows = db.execute("SELECT latency_ms FROM judge_calls WHERE run_id = ? AND parsed IS NOT NULL"
                       " AND latency_ms IS NOT NULL ORDER BY latency_ms", [run_id])
     return [r[0] for r in rows]
+
+
+def judge_run_served_models(db: sqlite_utils.Database, run_id: int) -> dict[str, int]:
+    """The models that answered a run's calls (the response's `model` field) -> calls each, most first."""
+    rows = db.execute("SELECT served_model, COUNT(*) AS n FROM judge_calls WHERE run_id = ? AND served_model IS NOT"
+                      " NULL GROUP BY served_model ORDER BY n DESC, served_model", [run_id])
+    return dict(rows.fetchall())
+
+
+def rater_served_models(db: sqlite_utils.Database, rater: str) -> dict[str, int]:
+    """The models that answered the successful calls of every run of a judge rater -> calls each, most first."""
+    rows = db.execute(
+        "SELECT c.served_model, COUNT(*) AS n FROM judge_calls c JOIN judge_runs r ON r.id = c.run_id"
+        " JOIN raters ra ON ra.id = r.rater_id WHERE ra.name = ? AND c.parsed IS NOT NULL"
+        " AND c.served_model IS NOT NULL GROUP BY c.served_model ORDER BY n DESC, c.served_model", [rater])
+    return dict(rows.fetchall())
 
 
 def judge_run_errors(db: sqlite_utils.Database, run_id: int, *, limit: int = 20) -> list[dict]:

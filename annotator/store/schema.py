@@ -424,6 +424,22 @@ def m010_judge_batches(db: sqlite_utils.Database) -> None:
         """
     )
 
+
+@migrations()
+def m011_judge_served_model(db: sqlite_utils.Database) -> None:
+    """The model that answered each judge call, as the server named it (the response's `model` field).
+
+    Behind a LiteLLM proxy the requested name is an alias, and the proxy may route it to a fallback model:
+    this is the only record of which model a label came from. Null where the server did not say, and for
+    calls made before this migration.
+    """
+    db.executescript(
+        """
+        ALTER TABLE judge_calls ADD COLUMN served_model TEXT;
+        """
+    )
+
+
 def known_migrations() -> list[str]:
     """The migrations this version of the tool knows, in order: their count is the schema version."""
     return [m.name for m in migrations._migrations]
