@@ -119,13 +119,10 @@ def _judge_uncertain(db: sqlite_utils.Database, *, judge: str | None, samples: i
 
 
 def resolve_judge(db: sqlite_utils.Database, judge: str | None) -> store.RaterRow:
-    """The judge rater named by a run id or a rater name; by default the judge of the newest run."""
+    """The judge rater named by a run id or a rater name; by default the judge of the newest run, else the
+    only judge rater (an imported judge has no run)."""
     if judge is None:
-        runs = store.list_judge_runs(db)
-        if not runs:
-            raise NotFoundError("no judge run yet: run `annotator judge run` first, or name a judge rater "
-                                "with --judge")
-        judge = runs[0]["rater"]
+        judge = _default_judge(db)
     elif judge.strip().isdigit():
         run = store.get_judge_run(db, int(judge))
         if run is None:
@@ -137,6 +134,18 @@ def resolve_judge(db: sqlite_utils.Database, judge: str | None) -> store.RaterRo
     if rater.kind != "judge":
         raise OptionError(f"--judge {judge!r} is a {rater.kind} rater, not a judge")
     return rater
+
+
+def _default_judge(db: sqlite_utils.Database) -> str:
+    runs = store.list_judge_runs(db)
+    if runs:
+        return runs[0]["rater"]
+    judges = [r.name for r in store.list_raters(db) if r.kind == "judge"]
+    if len(judges) == 1:
+        return judges[0]
+    if not judges:
+        raise NotFoundError("no judge yet: run `annotator judge run` first (or import a judge's labels)")
+    raise OptionError(f"several judges and no judge run: name one with --judge ({', '.join(judges)})")
 
 
 def people_labels(db: sqlite_utils.Database, stored: store.StoredTaxonomy, *, tags: dict[str, str] | None = None,
