@@ -76,9 +76,14 @@ def show(ctx: click.Context, limit: int, as_json: bool) -> None:
     if as_json:
         emit_json({"strategy": current, "next": order})
         return
-    options = ", ".join(f"{k}={v}" for k, v in current.items() if k not in ("name", "ranked_segments"))
+    options = ", ".join(f"{k}={_plain(v)}" for k, v in sorted(current.items())
+                        if k not in ("name", "ranked_segments") and v is not None)
     click.echo(f"strategy: {current['name']}" + (f" ({options})" if options else "")
                + f"; {current['ranked_segments']} segments ranked first")
     for row in order:
         click.echo(f"segment {row['segment_id']}  trace {row['trace']}  {row['scheme']} {row['index']}  "
                    f"claims {row['claims']}  rank {row['rank']}")
+
+
+def _plain(value: object) -> str:
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
