@@ -2,6 +2,8 @@
 
 A segment goes to at most `k` annotators. Claiming is one BEGIN IMMEDIATE transaction that reads the
 per-segment claim counter and bumps it, so two annotators claiming at once never exceed `k`.
+Which segment a claim takes: the most claims first, then the lowest `queue_rank` (0 unless a queue strategy
+ranked it: store.queue_order), then the lowest id.
 A rater's list is her assignments in the order she got them; `status` follows her latest submission.
 """
 
