@@ -43,8 +43,9 @@ def show(filters) -> None:
     if comparison is None:
         return
     st.subheader("Where the judge is unsure, and the rest")
-    st.caption(f"People's mean pairwise kappa per mode with 95% intervals, on the {comparison.uncertain_segments} "
-               f"labelled segments the queue puts first because the judge is unsure there, and on the other "
+    st.caption(f"Segment level. People's mean pairwise kappa per mode with 95% intervals, on the "
+               f"{comparison.uncertain_segments} labelled segments the queue puts first because the judge is "
+               f"unsure there, and on the other "
                f"{comparison.rest_segments}. Part of that choice reads the people's own labels (where the judge "
                "differs from their majority), so this describes where people struggle; it is no test. "
                "n/a: undefined (fewer than two people, or no variation).")
