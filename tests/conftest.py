@@ -14,6 +14,7 @@ from app_helpers import make_app_db
 from helpers import MAST_HUMAN
 from judge_helpers import MAST_CODES, make_judge_db
 from llm_server import LLMServer
+from queue_scenario import add_judge_and_people
 
 from annotator import store
 
@@ -73,6 +74,13 @@ def app_tokens(request, tmp_path, monkeypatch):
     path = tmp_path / "app.db"
     monkeypatch.setenv("ANNOTATOR_DB", str(path))
     return make_app_db(path, **shape)
+
+
+@pytest.fixture
+def judged(app_db):
+    """The app database with the judge-uncertain scenario of queue_scenario (a judge's samples, three people)."""
+    add_judge_and_people(app_db)
+    return app_db
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import NoReturn
 
 import click
 
-from annotator.cli import baseline, collect, data, export, gold, judge, localise, plan, report, serve, taxonomy
+from annotator.cli import baseline, collect, data, export, gold, judge, localise, plan, queue, report, serve, taxonomy
 from annotator.core.errors import UserError
 
 USER_EXIT = 1
@@ -117,7 +117,7 @@ def cli(ctx: click.Context, db_path: Path) -> None:
 
 for command in (data.init, data.import_, data.stats, taxonomy.taxonomy, serve.serve, serve.demo, serve.users,
                 report.report, export.export, gold.gold, judge.judge, plan.plan, localise.localise,
-                collect.collect):
+                collect.collect, queue.queue):
     cli.add_command(command)
 judge.judge.add_command(baseline.baseline)  # `annotator judge baseline`, in its own module
 

@@ -126,6 +126,13 @@ from annotator.store.queue import (
     segment_full,
     team_progress,
 )
+from annotator.store.queue_order import (
+    get_strategy,
+    hand_out_order,
+    queued_with_room,
+    ranked_segment_ids,
+    set_queue_order,
+)
 from annotator.store.sessions import session_user
 from annotator.store.stats import database_stats
 from annotator.store.taxonomies import (

@@ -2,6 +2,8 @@
 
 A segment goes to at most `k` annotators. Claiming is one BEGIN IMMEDIATE transaction that reads the
 per-segment claim counter and bumps it, so two annotators claiming at once never exceed `k`.
+Which segment a claim takes: the most claims first, then the lowest `queue_rank` (0 unless a queue strategy
+ranked it: store.queue_order), then the lowest id.
 A rater's list is her assignments in the order she got them; `status` follows her latest submission.
 """
 
@@ -37,6 +39,11 @@ _SETTING_KEYS = {"k": "queue.k", "annotators": "queue.annotators", "reveal": "qu
                  "taxonomy": "queue.taxonomy", "reveal_names": "review.names",
                  "lease_minutes": "queue.lease_minutes"}
 MAX_LEASE_MINUTES = 60 * 24 * 30
+
+
+# Cursor bounds for (queue_rank, id): ranks are small integers, ids positive.
+_BEFORE_ALL = (-(1 << 62), 0)
+_AFTER_ALL = (1 << 62, 0)
 
 
 class SegmentFullError(StoreError):
@@ -96,31 +103,34 @@ def pool_rater_ids(db: sqlite_utils.Database, settings: QueueSettings) -> list[i
 # --------------------------------------------------------------------------------------------------
 # Claiming
 
-def _claimable(db: sqlite_utils.Database, rater_id: int, k: int, cursor: dict[int, int]) -> int | None:
+def _claimable(db: sqlite_utils.Database, rater_id: int, k: int, cursor: dict[int, tuple[int, int]]) -> int | None:
     """A queued segment with room for one more annotator that this rater does not hold.
 
-    Segments closest to full are preferred, so overlapping labels (what agreement needs) come first.
-    Each level is an index range scan in id order on idx_segments_claim; the scan skips the rater's
-    own segments at that level. `cursor` (level -> last id seen) lets a batch of claims in one
-    transaction resume where the previous one stopped instead of skipping the same segments again.
-    Only claims inside that transaction can change what lies behind a cursor: this rater's own, and,
-    when several raters are served in turns, other raters' (whose segments she then finds one level
-    lower, so she may start a new segment instead of joining theirs; k still holds).
+    Segments closest to full are preferred, so overlapping labels (what agreement needs) come first;
+    within a level, a lower `queue_rank` first (0 unless a queue strategy ranked the segment, see
+    store.queue_order), then the lower id. Each level is an index range scan in (rank, id) order on
+    idx_segments_claim; the scan skips the rater's own segments at that level. `cursor` (level -> last
+    (rank, id) seen) lets a batch of claims in one transaction resume where the previous one stopped
+    instead of skipping the same segments again. Only claims inside that transaction can change what lies
+    behind a cursor: this rater's own, and, when several raters are served in turns, other raters'
+    (whose segments she then finds one level lower, so she may start a new segment instead of joining
+    theirs; k still holds).
     """
     for level in range(k - 1, -1, -1):
         row = db.execute(
-            "SELECT s.id FROM segments s WHERE s.queued = 1 AND s.assigned = ? AND s.id > ?"
+            "SELECT s.queue_rank, s.id FROM segments s WHERE s.queued = 1 AND s.assigned = ?"
+            " AND (s.queue_rank, s.id) > (?, ?)"
             " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.segment_id = s.id AND a.rater_id = ?)"
-            " ORDER BY s.id LIMIT 1", [level, cursor.get(level, 0), rater_id]).fetchone()
+            " ORDER BY s.queue_rank, s.id LIMIT 1", [level, *cursor.get(level, _BEFORE_ALL), rater_id]).fetchone()
         if row is not None:
-            cursor[level] = row[0]
-            return row[0]
-        cursor[level] = 1 << 62  # nothing left at this level for this rater
+            cursor[level] = (row[0], row[1])
+            return row[1]
+        cursor[level] = _AFTER_ALL  # nothing left at this level for this rater
     return None
 
 
 def claim(db: sqlite_utils.Database, rater_id: int, *, k: int, n: int = 1,
-          cursor: dict[int, int] | None = None, lease_minutes: float | None = None) -> list[int]:
+          cursor: dict[int, tuple[int, int]] | None = None, lease_minutes: float | None = None) -> list[int]:
     """Give `rater_id` up to `n` more segments, each to at most `k` annotators; return their ids.
 
     One BEGIN IMMEDIATE transaction: the write lock is held from the first read, so concurrent
@@ -152,7 +162,7 @@ def assign_to_pool(db: sqlite_utils.Database, per_rater: int) -> dict[int, int]:
     settings = get_settings(db)
     given: dict[int, int] = {}
     raters = pool_rater_ids(db, settings)
-    cursors: dict[int, dict[int, int]] = {rater_id: {} for rater_id in raters}
+    cursors: dict[int, dict[int, tuple[int, int]]] = {rater_id: {} for rater_id in raters}
     with write(db):
         release_expired(db, settings.lease_minutes)
         for _ in range(per_rater):

@@ -440,6 +440,24 @@ def m011_judge_served_model(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m012_queue_strategy(db: sqlite_utils.Database) -> None:
+    """A hand-out rank per segment, so a queue strategy can put some segments first.
+
+    ``queue_rank`` 0 is the existing order (by id); the judge-uncertain strategy gives the segments where
+    the judge is unsure a negative rank (minus the count of modes it is unsure of), so they come first
+    within a claim level. The claim index gains the rank between the level and the id, so a claim stays
+    one index range scan.
+    """
+    db.executescript(
+        """
+        ALTER TABLE segments ADD COLUMN queue_rank INTEGER NOT NULL DEFAULT 0;
+        DROP INDEX idx_segments_claim;
+        CREATE INDEX idx_segments_claim ON segments (queued, assigned, queue_rank, id);
+        """
+    )
+
+
 def known_migrations() -> list[str]:
     """The migrations this version of the tool knows, in order: their count is the schema version."""
     return [m.name for m in migrations._migrations]

@@ -5,7 +5,7 @@ import streamlit as st
 
 from annotator.app import auth, state
 from annotator.app.components import agreement_panels as panels
-from annotator.app.components import localisation_panels
+from annotator.app.components import localisation_panels, uncertain_panels
 from annotator.app.viewmodels.text import md_literal
 from annotator.core.errors import UserError
 from annotator.core.report.fmt import taxonomy_ref
@@ -34,6 +34,7 @@ with state.open_db() as db:
             ["Kappa per mode", "Rater pairs", "Co-confusion", "Localisation", "Annotator progress"])
         with kappa_tab:
             panels.show_kappa(report)
+            uncertain_panels.show(filters)
         with pairs_tab:
             panels.show_matrix(report)
         with confusion_tab:

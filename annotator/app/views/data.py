@@ -3,7 +3,7 @@
 import streamlit as st
 
 from annotator.app import auth, state
-from annotator.app.components import data_panels
+from annotator.app.components import data_panels, queue_strategy_panel
 
 auth.require("admin")
 st.title("Data")
@@ -14,6 +14,7 @@ with upload_tab:
     data_panels.show_import()
 with queue_tab:
     data_panels.show_settings(snapshot)
+    queue_strategy_panel.show()
 with stats_tab:
     data_panels.show_stats(snapshot)
 with audit_tab:
