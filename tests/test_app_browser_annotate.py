@@ -91,13 +91,15 @@ def test_keys_reason_and_back_neighbours_codebook_and_live_filter(annotate_serve
     _open(page, annotate_server["url"] + "?token=" + annotate_server["tokens"]["bob"])
     seg = current_segment(page, timeout=120)
     wait_ready(page)
-    # T: the neighbouring turns open (bob's first segment is the long trace's first turn: only "after")
+    # T: the neighbouring turns open (every trace here has 3 turns: each turn has a neighbour before or after)
     page.keyboard.press("t")
-    page.wait_for_selector(f".st-key-seg_{seg}_after_box")
+    page.wait_for_selector(f".st-key-seg_{seg}_after_box, .st-key-seg_{seg}_before_box")
     # 1 3 then R: the focus goes to the reason of 1.3; Esc brings it back to 1.3's checkbox
     wait_ready(page)
     page.keyboard.press("1")
     page.keyboard.press("3")
+    wait_checked(page, seg, {"m_1_3"})  # the reason field comes with the tick's run
+    wait_ready(page)
     page.keyboard.press("r")
     page.wait_for_function(f"() => document.activeElement?.closest('.st-key-ann_{seg}_m_1_3_why')")
     page.keyboard.type("it repeats step 3")

@@ -142,6 +142,9 @@ def test_blind_until_submitted_and_revealed(app_db):
     assert annotate.load_view(app_db, alice, seg).others is None  # submitted, but no reveal phase
     store.save_settings(app_db, reveal=True)
     others = annotate.load_view(app_db, alice, seg).others
+    assert {o.rater for o in others} == {"rater 1", "judge 1"}  # the default naming rule: anonymous
+    store.save_settings(app_db, reveal_names="names")
+    others = annotate.load_view(app_db, alice, seg).others
     assert {o.rater for o in others} == {"annotator_1", "judge:gpt@abc"}
     assert next(o for o in others if o.rater == "annotator_1").rationales == {"1.1": "annotator_1 says 1.1"}
 

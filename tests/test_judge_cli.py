@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import run_annotator, run_cli, wait_until
+from helpers import new_db, run_annotator, run_cli, wait_until
 from judge_helpers import MODEL, make_judge_db
 
 SECRET = "sk-test-SECRET123"
@@ -129,7 +129,7 @@ def test_sigkill_mid_run_then_resume_redoes_no_finished_segment(llm_server, tmp_
 
 
 def test_cli_and_judge_list_do_not_import_litellm(tmp_path):
-    db = tmp_path / "lazy.db"
+    db = new_db(tmp_path / "lazy.db")
     code = (
         "import sys\n"
         "import annotator.cli.main\n"

@@ -190,7 +190,7 @@ def test_data_page_shows_claims_and_releases_one_annotators(app_tokens, app_db):
     store.save_settings(app_db, k=2)
     store.claim(app_db, alice.rater_id, k=2, n=3)
     at = signed_in(app_tokens["lead"], "views/data.py")
-    assert "alice: 3 claims" in texts(at) and "240 minutes" in texts(at)
+    assert "alice: 3 segments not yet submitted" in texts(at) and "240 minutes" in texts(at)
     at.button(key=f"data_release_{alice.rater_id}").click().run()
     assert not at.exception
     assert "Released 3 claims of alice." in texts(at)

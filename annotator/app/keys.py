@@ -162,7 +162,8 @@ export default function () {
     input.focus();
     return false;
   };
-  const reason = () => lastTicked !== null && act(mine(`${lastTicked}_why`), intoField);
+  // Which mode is known only when the job runs: R typed right after 1 3 comes before the tick is clicked.
+  const reason = () => act(() => lastTicked !== null && mine(`${lastTicked}_why`)(), intoField);
   const backToMode = (field) => {  // Esc in a reason field: focus its mode's checkbox, where the keys work
     const box = field.closest('[class*="st-key-ann_"]');
     const name = box && [...box.classList].find((n) => /^st-key-ann_\d+_m_\d+_\d+_why$/.test(n));

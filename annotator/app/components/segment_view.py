@@ -28,13 +28,15 @@ SEGMENT_PANE_PX = 640  # the Review page's pane; the Annotate page sizes its pan
 READING_PANE = "annotate_reading"  # container keys: Streamlit gives each the class st-key-<key>
 CHECKLIST_PANE = "annotate_checklist"
 CONTEXT_TOGGLE = "annotate_context"  # show the neighbouring turns (key T); kept from one segment to the next
-PANE_TOP_REM = 10  # what lies above the panes: the app's top bar and the Annotate header
+PANE_TOP_REM = 15  # what lies above the panes: the app's top bar and the Annotate header (about 225 px)
 
 # Static CSS (no data in it): the reading pane and the checklist each fill the window below the header and
 # scroll on their own, so the checklist stays in view however long the trace is, and a short turn leaves
 # no empty box.
+# The selector doubles the class: Streamlit's own (emotion) rule for the block has the same specificity and
+# comes later, so a single class loses to it.
 _PANE_CSS = f"""<style>
-.st-key-{READING_PANE}, .st-key-{CHECKLIST_PANE} {{
+.st-key-{READING_PANE}.st-key-{READING_PANE}, .st-key-{CHECKLIST_PANE}.st-key-{CHECKLIST_PANE} {{
   max-height: calc(100vh - {PANE_TOP_REM}rem); overflow-y: auto; overflow-x: hidden; padding-right: .5rem;
 }}
 </style>"""
