@@ -88,14 +88,21 @@ def test_a_long_retry_after_is_bounded(llm_server, judge_db):
 
 
 def test_the_concurrency_cap_holds_while_the_proxy_pushes_back(llm_server, judge_db):
-    """Every third request is refused with a 429 (Retry-After 0): retries never add calls in flight."""
+    """Every third request is refused with a 429 (Retry-After 0): retries never add calls in flight.
+
+    A segment is refused at most once, so which request falls on a multiple of three (a matter of timing)
+    cannot use up one segment's attempts."""
     count = {"n": 0}
+    refused: set[str] = set()
     lock = threading.Lock()
 
-    def every_third(_body):
+    def every_third(body):
+        key = json.dumps(body, sort_keys=True)
         with lock:
             count["n"] += 1
-            refuse = count["n"] % 3 == 0
+            refuse = count["n"] % 3 == 0 and key not in refused
+            if refuse:
+                refused.add(key)
         return (429, {"error": {"message": "rate limited"}}, {"Retry-After": "0"}) if refuse else None
 
     llm_server.gate = every_third
