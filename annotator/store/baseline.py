@@ -8,10 +8,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from annotator.store.db import write
+from annotator.store.db import in_chunks, write
 from annotator.store.labels import LabelWrite, write_labels
-
-_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
 @dataclass(frozen=True)
@@ -23,11 +21,9 @@ class SegmentText:
 
 
 def segment_texts(db: sqlite_utils.Database, segment_ids: Sequence[int]) -> Iterator[SegmentText]:
-    """The given segments with their text, in the order given, `_CHUNK` at a time (memory stays bounded)."""
+    """The given segments with their text, in the order given, `IN_CHUNK` at a time (memory stays bounded)."""
     ids = [int(i) for i in segment_ids]
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(ids):
         rows = db.execute(
             "SELECT s.id, s.content_hash, t.content_hash, substr(t.text, s.start + 1, s.\"end\" - s.start)"
             f" FROM segments s JOIN traces t ON t.id = s.trace_id WHERE s.id IN ({marks})", chunk)

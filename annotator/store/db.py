@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import sqlite_utils
 
@@ -15,6 +16,8 @@ from annotator.core.errors import UserError
 
 DEFAULT_DB = "annotator.db"
 BUSY_TIMEOUT_S = 30.0
+IN_CHUNK = 500  # values per IN (...) query, well under SQLite's limit on bound variables
+_T = TypeVar("_T")
 
 # SQLite's primary result codes that are about the file, not the SQL: the user can fix them.
 _FILE_PROBLEMS = {
@@ -143,3 +146,10 @@ def inserted_id(cursor: sqlite3.Cursor) -> int:
 def now() -> str:
     """UTC timestamp with microseconds, sortable as text."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def in_chunks(values: Sequence[_T]) -> Iterator[tuple[list[_T], str]]:
+    """`values` IN_CHUNK at a time, each chunk with its placeholders ("?,?,?") for an `IN (...)` clause."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = list(values[start:start + IN_CHUNK])
+        yield chunk, ",".join("?" * len(chunk))

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from annotator.store.db import inserted_id, now, write
+from annotator.store.db import in_chunks, inserted_id, now, write
 from annotator.store.labels import LabelWrite, write_labels
 from annotator.store.taxonomies import StoreError
 
 SELECTIONS = ("all", "gold", "unlabelled")
 ACTIVE = ("planning", "running")
-_CHUNK = 500  # keys per IN (...) query, well under SQLite's variable limit
 
 
 @dataclass(frozen=True)
@@ -65,9 +64,7 @@ def judge_segments_by_id(db: sqlite_utils.Database, segment_ids: Iterable[int]) 
     """The given segments (unknown ids are an error), in the order given."""
     ids = list(dict.fromkeys(int(i) for i in segment_ids))
     found: dict[int, JudgeSegment] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(ids):
         for row in db.execute(_SEGMENT_COLUMNS + f" FROM segments s WHERE s.id IN ({marks})", chunk):
             found[row[0]] = JudgeSegment(*row)
     missing = [i for i in ids if i not in found]
@@ -80,9 +77,7 @@ def whole_trace_segments(db: sqlite_utils.Database, external_ids: Iterable[str])
     """External trace id -> ids of its whole-trace segments (one per stored version of the trace)."""
     wanted = list(dict.fromkeys(str(e) for e in external_ids))
     out: dict[str, list[int]] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(wanted):
         rows = db.execute(
             "SELECT t.external_id, s.id FROM segments s JOIN traces t ON t.id = s.trace_id"
             f" WHERE s.scheme = 'trace' AND s.idx = 0 AND t.external_id IN ({marks}) ORDER BY s.id", chunk)
@@ -94,10 +89,7 @@ def whole_trace_segments(db: sqlite_utils.Database, external_ids: Iterable[str])
 def cached_judgements(db: sqlite_utils.Database, keys: Sequence[str]) -> dict[str, str]:
     """Cache key -> parsed judgement (JSON text) of the latest successful call with that key."""
     out: dict[str, str] = {}
-    unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start:start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(list(dict.fromkeys(keys))):
         rows = db.execute(
             f"SELECT cache_key, parsed FROM judge_calls WHERE parsed IS NOT NULL AND cache_key IN ({marks})"
             " ORDER BY id", chunk)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from annotator.store.db import inserted_id, now, write
-from annotator.store.judge import _CHUNK, JudgeCallWrite, record_judge_call
+from annotator.store.db import in_chunks, inserted_id, now, write
+from annotator.store.judge import JudgeCallWrite, record_judge_call
 from annotator.store.labels import LabelWrite
 
 _UPDATABLE = ("batch_id", "input_file_id", "output_file_id", "error_file_id", "status", "provider_completed",
@@ -113,10 +113,7 @@ def judge_batch_items(db: sqlite_utils.Database, pk: int, *, unstored_only: bool
 def keys_in_open_batches(db: sqlite_utils.Database, keys: Sequence[str]) -> dict[str, int]:
     """Cache key -> run id, for keys waiting in a submitted batch that is not stored yet (never submit twice)."""
     out: dict[str, int] = {}
-    unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start:start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(list(dict.fromkeys(keys))):
         rows = db.execute(
             "SELECT i.cache_key, b.run_id FROM judge_batch_items i JOIN judge_batches b ON b.id = i.batch_id"
             f" WHERE b.stored_at IS NULL AND i.call_id IS NULL AND i.cache_key IN ({marks})", chunk)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import sqlite_utils
 
-from annotator.store.db import write
+from annotator.store.db import in_chunks, write
 
 _STRATEGY_KEY = "queue.strategy"
 DEFAULT_STRATEGY = "default"
@@ -61,9 +61,7 @@ def hand_out_order(db: sqlite_utils.Database, k: int, *, limit: int) -> list[dic
 def queued_with_room(db: sqlite_utils.Database, segment_ids: list[int], k: int) -> set[int]:
     """Which of `segment_ids` are queued and have room for one more annotator."""
     found: set[int] = set()
-    for start in range(0, len(segment_ids), 500):
-        chunk = segment_ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk, marks in in_chunks(segment_ids):
         found.update(r[0] for r in db.execute(
             f"SELECT id FROM segments WHERE queued = 1 AND assigned < ? AND id IN ({marks})", [k, *chunk]))
     return found
