@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
@@ -29,6 +30,18 @@ def open_db(ctx: click.Context):
 
 def emit_json(document: object) -> None:
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def emit_text(text: str, out: Path | None, *, what: str) -> None:
+    """Print `text`, or write it to `out` and say so on stderr: `wrote OUT (what)`."""
+    if out is None:
+        click.echo(text)
+        return
+    from annotator.core.errors import about_file
+
+    with about_file(out, doing="write"):
+        out.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out} ({what})", err=True)
 
 
 def parse_tags(values: tuple[str, ...]) -> dict[str, str]:

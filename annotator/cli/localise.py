@@ -66,21 +66,15 @@ def judge(ctx: click.Context, model: str, prompt_path: Path | None, api_base: st
 def report(ctx: click.Context, raters: str | None, tags: tuple[str, ...], k: int, bootstrap: int, seed: int,
            fmt: str, out: Path | None) -> None:
     """Localisation agreement of every pair of raters, and Who&When's accuracies against references."""
-    from annotator.cli.common import open_db, parse_tags
-    from annotator.core.errors import RefusedError, about_file
+    from annotator.cli.common import emit_text, open_db, parse_tags
+    from annotator.core.errors import RefusedError
     from annotator.services.localisation_report import localisation_for
 
     names = [r.strip() for r in raters.split(",") if r.strip()] if raters else None
     section = localisation_for(open_db(ctx), raters=names, tags=parse_tags(tags), k=k, bootstrap=bootstrap, seed=seed)
     if section is None:
         raise RefusedError("no localisations for this selection (import Who&When or AgentRx, or label in the app)")
-    text = _render(section, fmt)
-    if out is None:
-        click.echo(text)
-        return
-    with about_file(out, doing="write"):
-        out.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {out} ({fmt}, {len(section['pairs'])} pairs)", err=True)
+    emit_text(_render(section, fmt), out, what=f"{fmt}, {len(section['pairs'])} pairs")
 
 
 def _render(section, fmt: str) -> str:

@@ -43,8 +43,7 @@ def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, ta
            ci_method: str, bootstrap: int, resample: str | None, seed: int, alt_test_epsilon: float, unsure: str,
            localisation_k: int, pairs: str, fmt: str, out: Path | None) -> None:
     """Agreement per failure mode: kappa with CI for every pair, multi-rater figures, co-confusion."""
-    from annotator.cli.common import open_db, parse_tags
-    from annotator.core.errors import about_file
+    from annotator.cli.common import emit_text, open_db, parse_tags
     from annotator.core.report import render
     from annotator.services.report import report_for
 
@@ -55,10 +54,5 @@ def report(ctx: click.Context, raters: str | None, level: str, taxonomy: str, ta
                           bootstrap=bootstrap, seed=seed, ci_method=ci_method, resample=resample,
                           alt_test_epsilon=alt_test_epsilon, include_unsure=unsure == "include",
                           localisation_k=localisation_k, pairs=pairs)
-    text = render(document, fmt)
-    if out is None:
-        click.echo(text)
-        return
-    with about_file(out, doing="write"):
-        out.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {out} ({fmt}, {len(document['modes'])} modes, {len(document['raters'])} raters)", err=True)
+    emit_text(render(document, fmt), out,
+              what=f"{fmt}, {len(document['modes'])} modes, {len(document['raters'])} raters")
