@@ -65,6 +65,9 @@ def test_panes_fit_the_window_and_code_is_monospace(annotate_server, page):
     _open(page, annotate_server["url"] + "?token=" + annotate_server["tokens"]["alice"])
     seg = current_segment(page, timeout=120)
     wait_ready(page)
+    # the pane CSS arrives as its own element of the run: wait until it applies, then measure
+    page.wait_for_function("() => getComputedStyle(document.querySelector('.st-key-annotate_reading')).maxHeight"
+                           " !== 'none'")
     height = page.evaluate("() => window.innerHeight")
     reading, checklist = _rect(page, ".st-key-annotate_reading"), _rect(page, ".st-key-annotate_checklist")
     assert reading["bottom"] <= height + 1 and reading["height"] > 0.6 * height  # no fixed 640 px box
