@@ -8,7 +8,6 @@ from app_helpers import add_trace, make_app_db
 from test_app_browser import (
     _need_browser,
     _served,
-    checked,
     current_segment,
     page,
     submissions,
@@ -109,7 +108,9 @@ def test_keys_reason_and_back_neighbours_codebook_and_live_filter(annotate_serve
     page.keyboard.press("Escape")
     page.wait_for_function(f"() => document.activeElement?.closest('.st-key-ann_{seg}_m_1_3')"
                            f" && !document.activeElement.closest('.st-key-ann_{seg}_m_1_3_why')")
-    assert _focused_key(page) == f"ann_{seg}_m_1_3" and checked(page, seg) == {"m_1_3"}
+    # Leaving the field applies the reason in a run that may start only now (its widgets are stale meanwhile):
+    # the tick and the reason it kept are checked in the stored label at the end.
+    assert _focused_key(page) == f"ann_{seg}_m_1_3"
     # / then typing: the filter applies without Enter, and the focus stays in the field
     wait_ready(page)
     page.keyboard.press("/")

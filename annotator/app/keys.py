@@ -110,10 +110,11 @@ export default function () {
   const act = (target, use) => {  // target: a RegExp, or a function giving one when the job runs
     const resolve = typeof target === 'function' ? target : () => target;
     const re = resolve();
-    // A key for an element that is not on the page is not ours, unless the page is still being drawn or
-    // keys before it are still waiting (R after a tick: the reason field comes with the tick's run): then it
-    // waits its turn like the others, and is dropped only if its element never comes.
-    if (!(re && find(re, false)) && !running() && !queue.length) return false;
+    // A key for an element that is not on the page is not ours, unless the page is still being drawn, keys
+    // before it are still waiting, or the last click's run has not come yet (R after a tick: the reason field
+    // comes with the tick's run, which may start a moment after the click): then it waits its turn like the
+    // others, and is dropped only if its element never comes.
+    if (!(re && find(re, false)) && !queue.length && !busy()) return false;
     queue.push({target: resolve, use, tries: 2400});
     pending();
     if (!pumping) { pumping = true; pump(); }
