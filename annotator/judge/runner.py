@@ -1,9 +1,11 @@
 """Running a planned judge run: a pool of workers that keeps every slot busy, bounded retries, one writer.
 
 All workers are coroutines on one event loop, and that loop's thread is the only one that touches the
-database: each finished segment-sample is committed (call row and labels together) as soon as it is
-done, so a killed run loses at most the calls in flight, and concurrency never meets "database is
-locked". Calls are retried on timeouts, 429, 5xx, connection errors and invalid answers, with
+database: finished segment-samples (call row and labels together) are committed every FLUSH_EVERY_S, in
+one transaction, so a killed run loses at most the calls in flight and the answers of the last tenth of a
+second, and concurrency never meets "database is locked". (A commit per answer cost more CPU than the
+answer's own rows, and with several processes (parallel.py) each commit waits for the write lock.)
+Calls are retried on timeouts, 429, 5xx, connection errors and invalid answers, with
 exponential backoff and full jitter between transport errors; the last failure is recorded with the
 raw answer and never becomes a label.
 
@@ -35,6 +37,7 @@ from annotator.judge.plan import Fitter, Job, RunPlan
 from annotator.judge.redact import scrub, secret_values
 
 _LONG_TEXT = 20_000  # characters; longer texts may need token counting, which runs off the event loop
+FLUSH_EVERY_S = 0.1  # how often the answers received are committed, together
 
 
 @dataclass
@@ -153,6 +156,8 @@ class Execution:
         self._unreachable_streak = 0
         self._resume_at = 0.0  # loop time before which no call is sent (a Retry-After)
         self._workers: list[asyncio.Future] = []
+        self._unsaved: list[tuple[Callable[..., object], store.JudgeCallWrite, store.LabelWrite | None]] | None = None
+        self._write_error: Exception | None = None
 
     async def run(self) -> RunStats:
         """Judge every planned job with `concurrency` workers pulling from one queue."""
@@ -160,6 +165,8 @@ class Execution:
         jobs = iter(self.plan.jobs)
         workers = self._workers = [asyncio.ensure_future(self._worker(jobs)) for _ in range(self.stats.concurrency)]
         watcher = asyncio.ensure_future(self._watch_stop(workers))
+        self._unsaved = []
+        flusher = asyncio.ensure_future(self._flush_every())
         try:
             await asyncio.gather(*workers, return_exceptions=False)
         except asyncio.CancelledError:
@@ -167,12 +174,35 @@ class Execution:
                 raise
         finally:
             watcher.cancel()
+            flusher.cancel()
             for w in workers:
                 w.cancel()
+            self._flush()
+            self._unsaved = None
+        if self._write_error is not None:
+            raise self._write_error
         self.stats.finished = time.perf_counter()
         if self.stats.drained is None:
             self.stats.mark_drained()
         return self.stats
+
+    async def _flush_every(self) -> None:
+        """Commit the answers received, every FLUSH_EVERY_S; a database that refuses them stops the run."""
+        try:
+            while True:
+                await asyncio.sleep(FLUSH_EVERY_S)
+                self._flush()
+        except Exception as exc:  # noqa: BLE001 (raised again by run(), once the workers have stopped)
+            self._write_error = exc
+            self._halt()
+
+    def _flush(self) -> None:
+        if not self._unsaved:
+            return
+        unsaved, self._unsaved = self._unsaved, []
+        with store.write(self.db):
+            for save, call, labels in unsaved:
+                save(self.db, call, labels)
 
     async def _watch_stop(self, workers: list[asyncio.Future]) -> None:
         """A stop asked from another thread (the app's Stop button) cancels the workers within 0.2 s."""
@@ -318,7 +348,10 @@ class Execution:
             prompt_tokens=out.prompt_tokens, completion_tokens=out.completion_tokens, cost=out.cost,
             latency_ms=out.latency_ms, truncated=cut > 0, served_model=scrub(out.served_model, self.secrets))
         labels = self.label_write(job, out.judgement, out.latency_ms) if out.judgement else None
-        save(self.db, call, labels)
+        if self._unsaved is None:  # not in a live run (a batch's answers): at once
+            save(self.db, call, labels)
+        else:
+            self._unsaved.append((save, call, labels))
         stats = self.stats
         stats.done, stats.failed = stats.done + (labels is not None), stats.failed + (labels is None)
         stats.prompt_tokens += out.prompt_tokens or 0
