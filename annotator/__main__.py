@@ -2,4 +2,5 @@
 
 from annotator.cli.main import main
 
-main()
+if __name__ == "__main__":  # not when multiprocessing imports it in a judge process (spawn)
+    main()

@@ -19,10 +19,13 @@ Prints figures; writes nothing outside a temporary directory.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import datetime
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,12 +38,24 @@ REPO = Path(__file__).resolve().parent.parent
 MODEL = "openai/test-model"
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+def rss_mb(pid: int | str = "self") -> float:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except FileNotFoundError:  # the process has just ended
+        return 0.0
+    return 0.0
+
+
+def tree_rss_mb() -> float:
+    """RSS of this process and its children (the judge's processes with --processes)."""
+    children = []
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            children += (task / "children").read_text().split()
+    return rss_mb() + sum(rss_mb(pid) for pid in children)
 
 
 class RssSampler(threading.Thread):
@@ -50,12 +65,11 @@ class RssSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.done.wait(self.every_s):
-            self.samples.append((time.monotonic(), rss_mb()))
+            self.samples.append((time.monotonic(), tree_rss_mb()))
 
 
-def client(segments: int, concurrency: int, base_url: str) -> dict:
-    """One judge run in this process; the figures as a JSON-able dict."""
-    import asyncio
+def client(segments: int, concurrency: int, processes: int, base_url: str) -> dict:
+    """One judge run from this process (and its judge processes); the figures as a JSON-able dict."""
     import gc
 
     sys.path.insert(0, str(REPO / "tests"))
@@ -63,41 +77,43 @@ def client(segments: int, concurrency: int, base_url: str) -> dict:
     from judge_helpers import make_judge_db
 
     import annotator
-    from annotator import store
     from annotator.judge import JudgeOptions
-    from annotator.judge.plan import plan_run
-    from annotator.judge.runner import Execution
-    from annotator.judge.service import create_run
+    from annotator.judge.service import create_run, execute_run
 
-    def execution(db, options):
-        run_id = create_run(db, options)
-        plan = plan_run(db, options)
-        return Execution(db, plan, run_id, store.get_rater(db, plan.rater).id)
+    def run(db, options):
+        began, cpu = time.perf_counter(), _cpu_s()
+        result = execute_run(db, create_run(db, options), options)
+        return result.stats, time.perf_counter() - began, _cpu_s() - cpu
 
     with tempfile.TemporaryDirectory() as tmp:
+        split = {"processes": processes} if processes > 1 else {}  # code before --processes has no such option
         options = JudgeOptions(model=MODEL, api_base=base_url, concurrency=concurrency, timeout=60)
         db, _ = make_judge_db(Path(tmp) / "warm.db", [f"warm up {i} [[latency:0]]" for i in range(256)])
-        asyncio.run(execution(db, options).run())  # litellm's first calls are slow: measure the steady state
+        run(db, options)  # litellm's first calls are slow: measure the steady state (judge processes start cold)
+        options = dataclasses.replace(options, **split)
         texts = [f"Agent {i % 7}: a turn to judge, segment {i}, with some words of content." for i in range(segments)]
         db, _ = make_judge_db(Path(tmp) / "run.db", texts)
-        execution = execution(db, options)
         gc.collect()
         sampler = RssSampler()
-        start_rss = rss_mb()
+        start_rss = tree_rss_mb()
         sampler.start()
-        began, cpu = time.perf_counter(), time.process_time()
-        stats = asyncio.run(execution.run())
-        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+        stats, wall, cpu = run(db, options)
         sampler.done.set()
         sampler.join()
-        end_rss = rss_mb()
+        end_rss = tree_rss_mb()
     rss = [mb for _, mb in sampler.samples]
     return {"code": str(Path(annotator.__file__).parent.parent), "segments": segments, "concurrency": concurrency,
-            "done": stats.done, "failed": stats.failed, "wall_s": wall, "cpu_ms_per_call": cpu / segments * 1000,
-            "client_slot_occupancy": stats.slot_occupancy(),
+            "processes": processes, "done": stats.done, "failed": stats.failed, "wall_s": wall,
+            "cpu_ms_per_call": cpu / segments * 1000, "client_slot_occupancy": stats.slot_occupancy(),
             "rss_start_mb": start_rss, "rss_peak_mb": max(rss + [start_rss, end_rss]), "rss_end_mb": end_rss,
             "rss_samples": [round(mb, 1) for mb in rss],
             "rss_quartiles_mb": [round(rss[int(q * (len(rss) - 1))], 1) for q in (0.25, 0.5, 0.75)] if rss else []}
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its children that have ended (the judge's processes)."""
+    own, children = os.times(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.user + own.system + children.ru_utime + children.ru_stime
 
 
 def busy_fraction(stats: dict, concurrency: int) -> dict:
@@ -122,14 +138,14 @@ def server_stats(base_url: str) -> dict:
         return json.loads(response.read())
 
 
-def measure(code: Path, segments: int, concurrency: int, base_url: str) -> dict:
+def measure(code: Path, segments: int, concurrency: int, processes: int, base_url: str) -> dict:
     server_stats(base_url)  # forget the warm-up of an earlier client
     # -S: no site-packages .pth files, so the editable install's finder cannot put this checkout before `code`
     site_packages = [p for p in sys.path if p.endswith("site-packages")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code), str(REPO / "tests"), *site_packages])}
     out = subprocess.run([sys.executable, "-S", __file__, "--client", "--segments", str(segments), "--concurrency",
-                          str(concurrency), "--base-url", base_url], env=env, capture_output=True, text=True,
-                         check=True, cwd=tempfile.gettempdir())
+                          str(concurrency), "--processes", str(processes), "--base-url", base_url], env=env,
+                         capture_output=True, text=True, check=True, cwd=tempfile.gettempdir())
     result = json.loads(out.stdout.strip().splitlines()[-1])
     stats = server_stats(base_url)
     stats["arrivals"] = stats["arrivals"][-segments:]  # the run's calls, not the client's warm-up
@@ -142,7 +158,8 @@ def measure(code: Path, segments: int, concurrency: int, base_url: str) -> dict:
 def show(name: str, r: dict) -> None:
     print(f"  {name}: {r['done']} done, {r['failed']} failed; wall {r['wall_s']:.1f} s, "
           f"{r['done'] / r['wall_s']:.1f} calls/s; server-side busy slots {r['busy_fraction']:.1%} "
-          f"(mean {r['mean_in_flight']:.1f} of {r['concurrency']} in flight, max {r['max_in_flight']}) over "
+          f"(mean {r['mean_in_flight']:.1f} of {r['concurrency']} in flight, max {r['max_in_flight']}, "
+          f"{r['processes']} process{'es' if r['processes'] > 1 else ''}) over "
           f"{r['window_s']:.1f} s; client CPU {r['cpu_ms_per_call']:.2f} ms/call; RSS start/peak/end "
           f"{r['rss_start_mb']:.0f}/{r['rss_peak_mb']:.0f}/{r['rss_end_mb']:.0f} MB "
           f"(quartiles of the samples {r['rss_quartiles_mb']})  [{r['code']}]")
@@ -153,12 +170,13 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=20_000)
     parser.add_argument("--ab-segments", type=int, default=2_000)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--processes", type=int, default=2, help="judge processes of the runs of this code")
     parser.add_argument("--before", type=Path, default=None, help="a checkout of the previous code (baseline)")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
-        print(json.dumps(client(args.segments, args.concurrency, args.base_url)))
+        print(json.dumps(client(args.segments, args.concurrency, args.processes, args.base_url)))
         return
     print(f"judge at scale, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {platform.platform()}, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, Python {platform.python_version()}")
@@ -168,10 +186,11 @@ def main() -> None:
     try:
         if args.before is not None:
             print(f"\n(1) {args.ab_segments} segments at concurrency {args.concurrency}, previous code vs this one")
-            show("before", measure(args.before, args.ab_segments, args.concurrency, base_url))
-            show("after ", measure(REPO, args.ab_segments, args.concurrency, base_url))
+            show("before", measure(args.before, args.ab_segments, args.concurrency, 1, base_url))
+            show("after ", measure(REPO, args.ab_segments, args.concurrency, 1, base_url))
+            show("after ", measure(REPO, args.ab_segments, args.concurrency, args.processes, base_url))
         print(f"\n(2) {args.segments} segments at concurrency {args.concurrency}, this code")
-        result = measure(REPO, args.segments, args.concurrency, base_url)
+        result = measure(REPO, args.segments, args.concurrency, args.processes, base_url)
         show("after ", result)
         print(f"    RSS samples (MB, every 0.5 s, every 20th): {result['rss_samples'][::20]}")
     finally:

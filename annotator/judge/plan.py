@@ -45,6 +45,7 @@ class JudgeOptions:
     segment_ids: tuple[int, ...] | None = None  # an explicit list instead of `segments` (demo, tests)
     limit: int | None = None
     concurrency: int = 8
+    processes: int = 1  # client processes sharing the slots (parallel.py): for servers faster than one can call
     samples: int = 1
     api_base: str | None = None
     api_key_env: str | None = None  # name of the environment variable holding the key (never the key itself)
@@ -66,10 +67,13 @@ class JudgeOptions:
     def check(self) -> None:
         if self.segments not in SEGMENT_CHOICES:
             raise OptionError(f"--segments {self.segments!r}: expected one of {', '.join(SEGMENT_CHOICES)}")
-        for name, value, low in (("concurrency", self.concurrency, 1), ("samples", self.samples, 1),
+        for name, value, low in (("concurrency", self.concurrency, 1), ("processes", self.processes, 1),
+                                 ("samples", self.samples, 1),
                                  ("max_attempts", self.max_attempts, 1), ("limit", self.limit, 0)):
             if value is not None and value < low:
                 raise OptionError(f"--{name.replace('_', '-')} must be at least {low}, not {value}")
+        if self.processes > 1 and self.mock_responses is not None:
+            raise OptionError("mock responses live in this process: they cannot be given to --processes > 1")
         if self.timeout <= 0:
             raise OptionError(f"--timeout must be positive, not {self.timeout}")
         if self.unreachable_after is not None and self.unreachable_after < 1:

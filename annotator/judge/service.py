@@ -18,6 +18,7 @@ import sqlite_utils
 from annotator import store
 from annotator.core.errors import NotFoundError, UserError
 from annotator.core.report.model import SelfAgreement
+from annotator.judge import parallel
 from annotator.judge.plan import Estimate, JudgeOptions, estimate, plan_run, resolve
 from annotator.judge.redact import scrub
 from annotator.judge.runner import Execution, RunStats
@@ -55,7 +56,8 @@ def create_run(db: sqlite_utils.Database, options: JudgeOptions, *, extra: dict 
                                   params={"prompt": prompt.name, "temperature": temperature})
     params = {"api_base": scrub(options.api_base), "concurrency": options.concurrency, "samples": options.samples,
               "limit": options.limit, "temperature": temperature, "timeout": options.timeout,
-              "max_attempts": options.max_attempts, "refresh": options.refresh, **(extra or {})}
+              "max_attempts": options.max_attempts, "processes": options.processes, "refresh": options.refresh,
+              **(extra or {})}
     selection = "ids" if options.segment_ids is not None else options.segments
     store.save_prompt(db, version=prompt.version, name=prompt.name, path=str(prompt.path), text=prompt.text)
     return store.create_judge_run(db, rater_id=rater_id, taxonomy_id=taxonomy.id, model=options.model,
@@ -80,7 +82,7 @@ def execute_run(db: sqlite_utils.Database, run_id: int, options: JudgeOptions, *
         execution.apply_cached()
         if on_progress is not None:
             on_progress(stats)
-        asyncio.run(execution.run())
+        _carry_out(db, execution, on_progress=on_progress, stop=stop)
         if execution.fatal:
             raise UserError(f"stopped: every call would fail alike: {execution.fatal}")
         if execution.unreachable:  # failed, not error: nothing is wrong with the run; rerun it when the server is up
@@ -100,6 +102,22 @@ def execute_run(db: sqlite_utils.Database, run_id: int, options: JudgeOptions, *
     log.info("judge run %d %s: %d judged, %d cached, %d failed", run_id, status, stats.done, stats.cached,
              stats.failed)
     return RunResult(run_id, rater, status, stats, error)
+
+
+def _carry_out(db: sqlite_utils.Database, execution: Execution, *,
+               on_progress: Callable[[RunStats], None] | None, stop: threading.Event) -> None:
+    """Make the planned calls, in this process or (`--processes`) in several; their ending lands on `execution`."""
+    shares = parallel.processes_for(execution.options, len(execution.plan.jobs))
+    if shares == 1:
+        asyncio.run(execution.run())
+        return
+    log.info("judge run %d: %d processes share %d slots", execution.run_id, shares, execution.options.concurrency)
+    ending = parallel.run_in_processes(db, execution, shares, on_progress=on_progress, stop=stop)
+    for text in ending.tracebacks:
+        log.error("judge run %d: a judge process failed:\n%s", execution.run_id, text)
+    if ending.crash:
+        raise RuntimeError(ending.crash)
+    execution.fatal, execution.unreachable = ending.fatal, ending.unreachable
 
 
 def _ending(db: sqlite_utils.Database, run_id: int, stats: RunStats, *, stopped: bool) -> tuple[str, str | None]:

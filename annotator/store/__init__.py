@@ -15,6 +15,7 @@ from annotator.store.db import (
     connect,
     database_error,
     default_path,
+    file_path,
     now,
     open_existing,
     write,

@@ -112,6 +112,14 @@ def _prepare(conn: sqlite3.Connection, *, migrate: bool, path: str | Path, creat
     return db
 
 
+def file_path(db: sqlite_utils.Database) -> str | None:
+    """The file behind `db` (for another process to open it), or None for an in-memory database."""
+    for _seq, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return file or None
+    return None
+
+
 @contextlib.contextmanager
 def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """One write transaction, all or nothing.

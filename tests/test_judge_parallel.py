@@ -1,0 +1,159 @@
+"""`judge run --processes N`: one run's calls shared by N processes, against the local server (real HTTP).
+
+Every wait is on state: the server holds its answers (its gate) until the test has seen what it waits for
+(the judge processes running, a stop asked), and the test reads the processes from /proc.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from helpers import run_cli, wait_until
+from judge_helpers import MODEL, fast_options, make_judge_db
+
+from annotator import store
+from annotator.judge import parallel, run_judge, run_progress, start_run_thread, stop_run, wait_run
+
+TEXTS = [f"item {i} [[present:1.{1 + i % 5}]]" if i % 3 == 0 else f"item {i}" for i in range(40)]
+ITEM = re.compile(r"\bitem (\d+)\b")
+
+
+def judge_processes() -> list[int]:
+    """Pids of this process's children started by multiprocessing's spawn (the judge's processes)."""
+    pids = []
+    for task in Path("/proc/self/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except FileNotFoundError:
+                continue
+            if any(b"spawn_main" in part for part in command):  # not its resource tracker
+                pids.append(int(pid))
+    return pids
+
+
+class HoldUntil:
+    """A server gate: every request waits until `open` is set, then is answered as usual."""
+
+    def __init__(self):
+        self.open, self.waiting, self.lock = threading.Event(), 0, threading.Lock()
+
+    def __call__(self, _body):
+        with self.lock:
+            self.waiting += 1
+        self.open.wait(60)
+        return None
+
+
+def stored_labels(db_path: Path, segment_ids: list[int]) -> dict[int, set[str]]:
+    """Per segment, the codes the judge marked present (read with SQL, not through the code under test)."""
+    db = store.connect(db_path)
+    try:
+        rows = db.execute("SELECT l.segment_id, m.code FROM labels l JOIN modes m ON m.id = l.mode_id"
+                          " JOIN raters r ON r.id = l.rater_id WHERE r.kind = 'judge' AND l.value = 1").fetchall()
+    finally:
+        db.conn.close()
+    present = {segment: set() for segment in segment_ids}
+    for segment, code in rows:
+        present[segment].add(code)
+    return present
+
+
+def test_two_processes_share_the_run_and_call_every_segment_once(llm_server, tmp_path):
+    db_path = tmp_path / "p.db"
+    db, ids = make_judge_db(db_path, TEXTS)
+    db.conn.close()
+    gate = llm_server.gate = HoldUntil()
+    options = fast_options(llm_server, concurrency=6, processes=2, timeout=30.0)
+    run_id = start_run_thread(db_path, options)
+    # both processes are up and calling: 6 requests held at the server, from 2 processes
+    wait_until(lambda: gate.waiting, until=lambda n: n == 6, timeout=120, what="six calls held at the server")
+    assert len(judge_processes()) == 2 and llm_server.max_in_flight == 6
+    gate.open.set()
+    assert wait_run(run_id, timeout=120)
+    db = store.connect(db_path)
+    progress = run_progress(db, run_id)
+    db.conn.close()
+    assert (progress["status"], progress["done"], progress["failed"]) == ("done", 40, 0), progress
+    assert llm_server.count == 40 and llm_server.max_in_flight <= 6  # each segment once; never over the slots
+    items = Counter(int(n) for body in llm_server.requests for m in body["messages"]
+                    for n in ITEM.findall(str(m["content"])))
+    assert items == Counter(range(40))
+    wanted = {segment: ({f"1.{1 + i % 5}"} if i % 3 == 0 else set()) for i, segment in enumerate(ids)}
+    assert stored_labels(db_path, ids) == wanted
+    wait_until(judge_processes, until=lambda pids: not pids, timeout=60, what="the judge processes gone")
+
+
+def test_a_second_run_with_processes_makes_no_call(llm_server, tmp_path):
+    db, ids = make_judge_db(tmp_path / "c.db", TEXTS[:12])
+    first = run_judge(db, fast_options(llm_server, concurrency=4, processes=2, timeout=30.0))
+    assert (first.status, first.stats.done) == ("done", 12)
+    again = run_judge(db, fast_options(llm_server, concurrency=4, processes=2, timeout=30.0))
+    assert (again.status, again.stats.cached, again.stats.done) == ("done", 12, 0) and llm_server.count == 12
+    db.conn.close()
+
+
+def test_a_stop_reaches_every_process(llm_server, tmp_path):
+    db_path = tmp_path / "s.db"
+    make_judge_db(db_path, TEXTS)[0].conn.close()
+    gate = llm_server.gate = HoldUntil()
+    run_id = start_run_thread(db_path, fast_options(llm_server, concurrency=4, processes=2, timeout=30.0))
+    wait_until(lambda: gate.waiting, until=lambda n: n == 4, timeout=120, what="four calls held at the server")
+    assert stop_run(run_id)
+    assert wait_run(run_id, timeout=90)
+    gate.open.set()
+    db = store.connect(db_path)
+    progress = run_progress(db, run_id)
+    db.conn.close()
+    assert progress["status"] == "stopped" and progress["done"] == 0, progress
+    wait_until(judge_processes, until=lambda pids: not pids, timeout=60, what="the judge processes gone")
+    assert llm_server.count == 4  # nothing was called after the stop
+
+
+def test_an_error_every_call_meets_stops_every_process(llm_server, tmp_path):
+    db, _ = make_judge_db(tmp_path / "f.db", [f"item {i} [[scenario:auth]]" for i in range(30)])
+    result = run_judge(db, fast_options(llm_server, concurrency=4, processes=2, timeout=30.0))
+    db.conn.close()
+    assert result.status == "error" and "every call would fail alike" in result.error, result
+    assert llm_server.count <= 2 * 4  # each process stops at its first answers, not after 30 calls
+
+
+def test_processes_on_the_command_line(llm_server, tmp_path):
+    db_path = tmp_path / "cli.db"
+    make_judge_db(db_path, TEXTS[:8])[0].conn.close()
+    base = ("judge", "run", "--model", MODEL, "--api-base", llm_server.base_url, "--concurrency", "4")
+    batch = run_cli(*base, "--processes", "2", "--batch", db=db_path)
+    assert batch.exit_code != 0 and "--processes applies to live runs" in batch.stderr
+    zero = run_cli(*base, "--processes", "0", db=db_path)
+    assert zero.exit_code != 0 and "--processes" in zero.stderr and llm_server.count == 0
+    ran = run_cli(*base, "--processes", "2", db=db_path)
+    assert ran.exit_code == 0, ran.output
+    assert "8 judged, 0 cached, 0 failed of 8" in ran.stdout and llm_server.count == 8
+
+
+@pytest.mark.parametrize("shares", [2, 3, 7])
+def test_shares_are_stable_and_even(shares):
+    rng = random.Random(shares)
+    keys = [f"{rng.getrandbits(256):064x}" for _ in range(7000)]
+    counts = [0] * shares
+    for key in keys:
+        counts[parallel.share(key, shares)] += 1
+    assert all(abs(n - len(keys) / shares) < 5 * (len(keys) / shares) ** 0.5 for n in counts), counts
+
+
+@pytest.mark.parametrize(("concurrency", "shares"), [(64, 2), (64, 3), (5, 4), (7, 7)])
+def test_slots_split_evenly_and_add_up(concurrency, shares):
+    slots = parallel.split_slots(concurrency, shares)
+    assert sum(slots) == concurrency and max(slots) - min(slots) <= 1 and len(slots) == shares
+
+
+def test_mock_responses_cannot_cross_to_other_processes(llm_server):
+    from annotator.core.errors import OptionError
+
+    with pytest.raises(OptionError, match="--processes"):
+        fast_options(llm_server, processes=2, mock_responses={1: "{}"}).check()
