@@ -1,6 +1,7 @@
 """The judge at scale (issue 14): busy slots at concurrency 64 and memory over a 20,000-segment run.
 
-    python benchmarks/bench_judge_scale.py [--segments 20000] [--ab-segments 2000] [--before /tmp/before]
+    python benchmarks/bench_judge_scale.py [--segments 20000] [--ab-segments 2000] [--rounds 3] [--processes 2]
+                                           [--before /tmp/before]
 
 The local OpenAI-compatible test server (tests/llm_server.py) runs in its own process and answers each
 call after a latency drawn uniform in [0.25, 0.75] s. Busy slots are measured on the server's side: it
@@ -11,7 +12,11 @@ so slots empty by design), divided by concurrency x the window's length. The cli
 
 Each measurement runs the judge in a fresh client process (`--client`) with the code of a given checkout on
 PYTHONPATH, so `--before DIR` (e.g. `git archive main | tar -x -C /tmp/before`) measures the previous code
-in the same go, on the same server and the same number of segments, as the baseline.
+in the same go, on the same server and the same number of segments, as the baseline. The short runs compare
+the previous code (one process), this code in one process and this code in `--processes` processes, in
+`--rounds` rounds, each round in another order, and the medians are compared: this machine's speed drifts
+by a factor of two within minutes, so one run of each says little. With processes, calls/s is given over the
+wall time (their start included) and over the window of arrivals.
 
 Prints figures; writes nothing outside a temporary directory.
 """
@@ -26,6 +31,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -157,7 +163,8 @@ def measure(code: Path, segments: int, concurrency: int, processes: int, base_ur
 
 def show(name: str, r: dict) -> None:
     print(f"  {name}: {r['done']} done, {r['failed']} failed; wall {r['wall_s']:.1f} s, "
-          f"{r['done'] / r['wall_s']:.1f} calls/s; server-side busy slots {r['busy_fraction']:.1%} "
+          f"{r['done'] / r['wall_s']:.1f} calls/s ({r['requests'] / r['window_s']:.1f} in the window); "
+          f"server-side busy slots {r['busy_fraction']:.1%} "
           f"(mean {r['mean_in_flight']:.1f} of {r['concurrency']} in flight, max {r['max_in_flight']}, "
           f"{r['processes']} process{'es' if r['processes'] > 1 else ''}) over "
           f"{r['window_s']:.1f} s; client CPU {r['cpu_ms_per_call']:.2f} ms/call; RSS start/peak/end "
@@ -169,6 +176,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--segments", type=int, default=20_000)
     parser.add_argument("--ab-segments", type=int, default=2_000)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the short runs (medians compared)")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--processes", type=int, default=2, help="judge processes of the runs of this code")
     parser.add_argument("--before", type=Path, default=None, help="a checkout of the previous code (baseline)")
@@ -185,10 +193,7 @@ def main() -> None:
     base_url = server.stdout.readline().strip()
     try:
         if args.before is not None:
-            print(f"\n(1) {args.ab_segments} segments at concurrency {args.concurrency}, previous code vs this one")
-            show("before", measure(args.before, args.ab_segments, args.concurrency, 1, base_url))
-            show("after ", measure(REPO, args.ab_segments, args.concurrency, 1, base_url))
-            show("after ", measure(REPO, args.ab_segments, args.concurrency, args.processes, base_url))
+            compare(args, base_url)
         print(f"\n(2) {args.segments} segments at concurrency {args.concurrency}, this code")
         result = measure(REPO, args.segments, args.concurrency, args.processes, base_url)
         show("after ", result)
@@ -197,6 +202,26 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
         print(f"load average at the end {os.getloadavg()[0]:.1f}")
+
+
+def compare(args, base_url: str) -> None:
+    """The short runs: previous code, this code in 1 process and in N, in rotating order; medians compared."""
+    configs = [("previous code, 1 process", args.before, 1), ("this code, 1 process", REPO, 1),
+               (f"this code, {args.processes} processes", REPO, args.processes)]
+    print(f"\n(1) {args.ab_segments} segments at concurrency {args.concurrency}, {args.rounds} rounds")
+    results = {name: [] for name, _, _ in configs}
+    for round_ in range(args.rounds):
+        print(f" round {round_ + 1}")
+        for name, code, processes in configs[round_ % 3:] + configs[:round_ % 3]:
+            results[name].append(measure(code, args.ab_segments, args.concurrency, processes, base_url))
+            show(name, results[name][-1])
+    print(" medians")
+    baseline = statistics.median(r["busy_fraction"] for r in results[configs[0][0]])
+    for name, runs in results.items():
+        busy = statistics.median(r["busy_fraction"] for r in runs)
+        cpu = statistics.median(r["cpu_ms_per_call"] for r in runs)
+        print(f"  {name}: busy slots {busy:.1%} (x{busy / baseline:.2f} the previous code), "
+              f"client CPU {cpu:.2f} ms/call")
 
 
 def _codes() -> list[str]:
