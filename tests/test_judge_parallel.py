@@ -27,7 +27,11 @@ def judge_processes() -> list[int]:
     """Pids of this process's children started by multiprocessing's spawn (the judge's processes)."""
     pids = []
     for task in Path("/proc/self/task").iterdir():
-        for pid in (task / "children").read_text().split():
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:  # the thread ended since the listing
+            continue
+        for pid in children:
             try:
                 command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             except FileNotFoundError:
