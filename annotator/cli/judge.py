@@ -107,9 +107,8 @@ def judge() -> None:
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @click.pass_context
 def run(ctx: click.Context, model: str | None, prompt_path: Path | None, api_base: str | None,
-        api_key_env: str | None, taxonomy: str,
-        segments: str, limit: int | None, concurrency: int, processes: int, samples: int, dry_run: bool,
-        timeout: float,
+        api_key_env: str | None, taxonomy: str, segments: str, limit: int | None, concurrency: int,
+        processes: int, samples: int, dry_run: bool, timeout: float,
         max_attempts: int, max_input_tokens: int | None, temperature: float | None, max_tokens: int | None,
         structured_output: str, refresh: bool, input_cost_per_token: float | None,
         output_cost_per_token: float | None, batch: bool, resume: int | None, poll_interval: float,
@@ -133,11 +132,9 @@ def run(ctx: click.Context, model: str | None, prompt_path: Path | None, api_bas
     assert model is not None
     options = service.JudgeOptions(
         model=model, prompt_path=prompt_path or service.DEFAULT_PROMPT, api_base=api_base, api_key_env=api_key_env,
-        taxonomy=taxonomy,
-        segments=segments, limit=limit, concurrency=concurrency, processes=processes, samples=samples,
-        timeout=timeout,
-        max_attempts=max_attempts, max_input_tokens=max_input_tokens, temperature=temperature,
-        max_tokens=max_tokens, structured_output=structured_output, refresh=refresh,
+        taxonomy=taxonomy, segments=segments, limit=limit, concurrency=concurrency, processes=processes,
+        samples=samples, timeout=timeout, max_attempts=max_attempts, max_input_tokens=max_input_tokens,
+        temperature=temperature, max_tokens=max_tokens, structured_output=structured_output, refresh=refresh,
         input_cost_per_token=input_cost_per_token, output_cost_per_token=output_cost_per_token)
     db = open_db(ctx)
     if dry_run:
