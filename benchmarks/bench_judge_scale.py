@@ -13,10 +13,10 @@ so slots empty by design), divided by concurrency x the window's length. The cli
 Each measurement runs the judge in a fresh client process (`--client`) with the code of a given checkout on
 PYTHONPATH, so `--before DIR` (e.g. `git archive main | tar -x -C /tmp/before`) measures the previous code
 in the same go, on the same server and the same number of segments, as the baseline. The short runs compare
-the previous code (one process), this code in one process and this code in `--processes` processes, in
-`--rounds` rounds, each round in another order, and the medians are compared: this machine's speed drifts
-by a factor of two within minutes, so one run of each says little. With processes, calls/s is given over the
-wall time (their start included) and over the window of arrivals.
+the previous code (one process, and `--processes` processes where it has them), this code in one process and
+this code in `--processes` processes, in `--rounds` rounds, each round in another order, and the medians are
+compared: this machine's speed drifts by a factor of two within minutes, so one run of each says little.
+With processes, calls/s is given over the wall time (their start included) and over the window of arrivals.
 
 Prints figures; writes nothing outside a temporary directory.
 """
@@ -208,11 +208,13 @@ def compare(args, base_url: str) -> None:
     """The short runs: previous code, this code in 1 process and in N, in rotating order; medians compared."""
     configs = [("previous code, 1 process", args.before, 1), ("this code, 1 process", REPO, 1),
                (f"this code, {args.processes} processes", REPO, args.processes)]
+    if (args.before / "annotator" / "judge" / "parallel.py").exists():  # the previous code has --processes too
+        configs.insert(1, (f"previous code, {args.processes} processes", args.before, args.processes))
     print(f"\n(1) {args.ab_segments} segments at concurrency {args.concurrency}, {args.rounds} rounds")
     results = {name: [] for name, _, _ in configs}
     for round_ in range(args.rounds):
         print(f" round {round_ + 1}")
-        for name, code, processes in configs[round_ % 3:] + configs[:round_ % 3]:
+        for name, code, processes in configs[round_ % len(configs):] + configs[:round_ % len(configs)]:
             results[name].append(measure(code, args.ab_segments, args.concurrency, processes, base_url))
             show(name, results[name][-1])
     print(" medians")

@@ -6,8 +6,13 @@ Every wait is on state: the server holds its answers (its gate) until the test h
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import os
 import random
 import re
+import subprocess
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -17,7 +22,8 @@ from helpers import run_cli, wait_until
 from judge_helpers import MODEL, fast_options, make_judge_db
 
 from annotator import store
-from annotator.judge import parallel, run_judge, run_progress, start_run_thread, stop_run, wait_run
+from annotator.judge import JudgeOptions, parallel, run_judge, run_progress, start_run_thread, stop_run, wait_run
+from annotator.judge.runner import RunStats
 
 TEXTS = [f"item {i} [[present:1.{1 + i % 5}]]" if i % 3 == 0 else f"item {i}" for i in range(40)]
 ITEM = re.compile(r"\bitem (\d+)\b")
@@ -140,14 +146,51 @@ def test_processes_on_the_command_line(llm_server, tmp_path):
     assert "8 judged, 0 cached, 0 failed of 8" in ran.stdout and llm_server.count == 8
 
 
-@pytest.mark.parametrize("shares", [2, 3, 7])
-def test_shares_are_stable_and_even(shares):
-    rng = random.Random(shares)
+@pytest.mark.parametrize("buckets", [2, 3, 7, 250])
+def test_buckets_are_stable_and_even(buckets):
+    rng = random.Random(buckets)
     keys = [f"{rng.getrandbits(256):064x}" for _ in range(7000)]
-    counts = [0] * shares
-    for key in keys:
-        counts[parallel.share(key, shares)] += 1
-    assert all(abs(n - len(keys) / shares) < 5 * (len(keys) / shares) ** 0.5 for n in counts), counts
+    counts = Counter(parallel.bucket(key, buckets) for key in keys)
+    assert set(counts) <= set(range(buckets))
+    # another interpreter, with another string-hash salt, puts the keys in the same buckets
+    code = f"import sys; from annotator.judge import parallel; print([parallel.bucket(k, {buckets}) for k in sys.argv[1:]])"
+    elsewhere = subprocess.run([sys.executable, "-c", code, *keys[:50]], capture_output=True, text=True, check=True,
+                               env={**os.environ, "PYTHONHASHSEED": str(buckets)})
+    assert elsewhere.stdout.strip() == str([parallel.bucket(k, buckets) for k in keys[:50]])
+    expected = len(keys) / buckets
+    assert all(abs(counts[b] - expected) < 5 * expected ** 0.5 + 1 for b in range(buckets)), counts
+
+
+class _Job:
+    def __init__(self, n: int):
+        self.n, self.cache_key = n, hashlib.sha256(str(n).encode()).hexdigest()
+
+
+def test_claimed_buckets_share_every_job_once_even_when_plans_differ():
+    """Two processes' feeds over one counter: every job is called once, by whichever claims its bucket, and a
+    process that planned after the other had answered some jobs (so they are missing from its plan) still
+    takes the rest of their buckets."""
+    jobs = [_Job(n) for n in range(1000)]
+    buckets = parallel.buckets_for(len(jobs))
+    claimed = multiprocessing.get_context("spawn").Value("q", 0)
+    first = parallel.claimed_jobs(jobs, buckets, claimed)
+    early = [next(first) for _ in range(100)]  # the first process's calls before the second planned
+    late_plan = [job for job in jobs if job not in early]
+    second = parallel.claimed_jobs(late_plan, buckets, claimed)
+    taken = {0: early, 1: []}
+    feeds = {0: first, 1: second}
+    rng = random.Random(7)
+    while feeds:  # the two ask for work in a random interleaving, as their slots free up
+        index = rng.choice(sorted(feeds))
+        job = next(feeds[index], None)
+        if job is None:
+            del feeds[index]
+        else:
+            taken[index].append(job)
+    called = Counter(job.n for calls in taken.values() for job in calls)
+    assert called == Counter(range(1000))
+    assert len(taken[1]) > 300  # the second process took a real part, not only what was left at the end
+    assert claimed.value >= buckets
 
 
 @pytest.mark.parametrize(("concurrency", "shares"), [(64, 2), (64, 3), (5, 4), (7, 7)])
@@ -161,3 +204,18 @@ def test_mock_responses_cannot_cross_to_other_processes(llm_server):
 
     with pytest.raises(OptionError, match="--processes"):
         fast_options(llm_server, processes=2, mock_responses={1: "{}"}).check()
+
+
+def test_a_users_error_in_a_judge_process_comes_back_as_one_line_not_as_a_bug(tmp_path):
+    """A process that meets the user's error (here: its database is gone) tells the parent so, without a
+    traceback, and the run then fails as a one-process run would: with that line, exit 1."""
+    context = multiprocessing.get_context("spawn")
+    halt, updates, claimed = context.Event(), context.Queue(), context.Value("q", 0)
+    missing = tmp_path / "gone.db"
+    parallel._process(str(missing), 1, 1, JudgeOptions(model=MODEL), 0, 4, claimed, halt, updates)
+    index, kind, body = updates.get(timeout=10)
+    assert (index, kind) == (0, "refused") and "traceback" not in body
+    assert str(missing) in body["error"] and "\n" not in body["error"] and halt.is_set()
+    sums = parallel._Sums(RunStats(), 1)
+    sums.take(index, kind, body)
+    assert sums.ending.refused == body["error"] and sums.ending.crash is None and sums.ended == {0}

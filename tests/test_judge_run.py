@@ -3,6 +3,7 @@ labels, cost, truncation, selection, samples, background runs and the recorded d
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 
@@ -122,6 +123,19 @@ def test_concurrency_is_bounded_and_used(llm_server, judge_db):
     db, _ = judge_db([f"t{i} [[latency:0.2]]" for i in range(12)])
     run_judge(db, fast_options(llm_server, concurrency=4))
     assert llm_server.max_in_flight == 4
+
+
+def test_the_heap_is_left_out_of_garbage_collection_while_a_run_goes_and_handed_back_after(llm_server, judge_db):
+    """A full collection during the run walks only what the run made, not litellm's millions of objects."""
+    db, _ = judge_db([f"t{i}" for i in range(6)])
+    frozen_during = []
+    before = gc.get_freeze_count()
+    result = run_judge(db, fast_options(llm_server, concurrency=2),
+                       on_progress=lambda stats: frozen_during.append(gc.get_freeze_count()))
+    assert result.stats.done == 6 and frozen_during
+    # a report per answer, each made with litellm's objects frozen (the first, before any call, may not be)
+    assert sum(count > 100_000 for count in frozen_during) >= 6, frozen_during
+    assert gc.get_freeze_count() == before == 0
 
 
 def test_cost_accounting_with_a_registered_price(llm_server, judge_db):

@@ -2,11 +2,15 @@
 
 litellm spends about 6 ms of CPU on each call (BENCHMARKS.md), all of it on the event loop's one thread: one
 process makes at most about 160 calls a second, and well before that calls wait in its loop while the server's
-slots stand empty (64 slots at 0.5 s each ask for 128 calls a second). With N processes the run's jobs are
-dealt out by cache key (a stable hash, so a process that plans later, when others have answered some of their
-jobs, takes the same share, and no segment-sample is called twice) and the slots are split between them, so
-the run never has more than `concurrency` calls in flight. Each process writes its own answers as it gets them
-(SQLite in WAL mode; one writer at a time, each commit short), so a killed run resumes as a one-process run does.
+slots stand empty (64 slots at 0.5 s each ask for 128 calls a second). With N processes the slots are split
+between them, so the run never has more than `concurrency` calls in flight, and the jobs are shared out as
+they go: each job falls in a bucket by its cache key (a stable hash, so a process that plans later, when others
+have answered some jobs, puts every remaining job in the same bucket), and a process whose slots free up claims
+the next bucket from a counter they share. A bucket is called by the one process that claimed it, so no
+segment-sample is called twice, and the processes run out of work together: dealt out in fixed shares, the
+process that drew the longer share or the slower core went on alone for seconds at the end, with half the
+slots empty. Each process writes its own answers as it gets them (SQLite in WAL mode; one writer at a time,
+each commit short), so a killed run resumes as a one-process run does.
 
 The processes are started with "spawn", not "fork": the parent may run threads (the app's server, litellm's
 own), and a forked copy of a lock held by one of them would never be released. A Retry-After holds the workers
@@ -22,24 +26,47 @@ import queue
 import signal
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import sqlite_utils
 
 from annotator import store
-from annotator.judge.plan import JudgeOptions, plan_run
+from annotator.core.errors import UserError
+from annotator.judge.plan import Job, JudgeOptions, plan_run
 from annotator.judge.redact import scrub
 from annotator.judge.runner import Execution, RunStats
 
 PROGRESS_EVERY_S = 0.25  # how often a process reports its counters to the parent
+BUCKET_JOBS = 8  # jobs per bucket: the work a process may still have when the others have none left
 _SUMMED = ("done", "failed", "requests", "prompt_tokens", "completion_tokens", "in_flight", "busy_at_drain")
 _JOIN_S = 30.0  # how long a process that was asked to stop may take to leave before it is terminated
 
 
-def share(cache_key: str, shares: int) -> int:
-    """Which of `shares` processes calls the job with this cache key (a hex digest): the same in every plan."""
-    return int(cache_key[:15], 16) % shares
+def bucket(cache_key: str, buckets: int) -> int:
+    """The bucket of the job with this cache key (a hex digest): the same in every process's plan."""
+    return int(cache_key[:15], 16) % buckets
+
+
+def buckets_for(jobs: int) -> int:
+    return max(1, -(-jobs // BUCKET_JOBS))
+
+
+def claimed_jobs(jobs: list[Job], buckets: int, claimed) -> Iterator[Job]:
+    """The jobs of each bucket this process claims, bucket after bucket, until every bucket is claimed.
+
+    `claimed` is the processes' shared counter (a multiprocessing Value): the next bucket nobody has claimed.
+    A claim is taken only when a worker asks for a job, so a process claims as fast as its slots free up."""
+    by_bucket: dict[int, list[Job]] = {}
+    for job in jobs:
+        by_bucket.setdefault(bucket(job.cache_key, buckets), []).append(job)
+    while True:
+        with claimed.get_lock():
+            claim = claimed.value
+            claimed.value = claim + 1
+        if claim >= buckets:
+            return
+        yield from by_bucket.pop(claim, ())
 
 
 def split_slots(concurrency: int, shares: int) -> list[int]:
@@ -71,21 +98,24 @@ class _Reporter:
             self.updates.put((self.index, "progress", _snapshot(stats)))
 
 
-def _process(db_path: str, run_id: int, rater_id: int, options: JudgeOptions, index: int, shares: int,
-             halt, updates) -> None:
-    """The body of process `index`: plan, keep its share of the jobs, call them, report how it ended."""
+def _process(db_path: str, run_id: int, rater_id: int, options: JudgeOptions, index: int, buckets: int,
+             claimed, halt, updates) -> None:
+    """The body of process `index`: plan, call the jobs of the buckets it claims, report how it ended."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent answers it with `halt`
     try:
         db = store.open_existing(db_path, migrate=False)
         try:
             plan = plan_run(db, options)
-            plan.jobs = [job for job in plan.jobs if share(job.cache_key, shares) == index]
-            execution = Execution(db, plan, run_id, rater_id, on_progress=_Reporter(updates, index), stop=halt)
+            execution = Execution(db, plan, run_id, rater_id, on_progress=_Reporter(updates, index), stop=halt,
+                                  jobs=claimed_jobs(plan.jobs, buckets, claimed))
             asyncio.run(execution.run())
         finally:
             db.conn.close()
         updates.put((index, "end", {**_snapshot(execution.stats), "fatal": execution.fatal,
                                     "unreachable": execution.unreachable}))
+    except UserError as exc:  # the user's to mend (a database locked too long...): one line, as in one process
+        halt.set()
+        updates.put((index, "refused", {"error": scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}))
     except BaseException as exc:  # noqa: BLE001 (whatever ends a process is told to the parent, which logs it)
         halt.set()
         updates.put((index, "crash", {"error": scrub(f"{type(exc).__name__}: {exc}".splitlines()[0]),
@@ -99,6 +129,7 @@ class Ending:
     fatal: str | None = None
     unreachable: str | None = None
     crash: str | None = None  # a process failed (a bug, a lost database): its one line
+    refused: str | None = None  # a process stopped on the user's error (annotator.core.errors.UserError): its line
     tracebacks: list[str] = field(default_factory=list)
 
 
@@ -113,6 +144,9 @@ class _Sums:
         if kind == "crash":
             self.ending.crash = self.ending.crash or f"judge process {index + 1}: {body['error']}"
             self.ending.tracebacks.append(body["traceback"])
+        if kind == "refused":
+            self.ending.refused = self.ending.refused or body["error"]
+        if kind in ("crash", "refused"):
             self.ended.add(index)
             return
         self.latest[index] = body
@@ -148,12 +182,13 @@ def run_in_processes(db: sqlite_utils.Database, execution: Execution, shares: in
     if db_path is None:
         raise ValueError("a run in several processes needs a database file")
     context = multiprocessing.get_context("spawn")
-    halt, updates = context.Event(), context.Queue()
-    options = execution.options
+    halt, updates, claimed = context.Event(), context.Queue(), context.Value("q", 0)
+    options, buckets = execution.options, buckets_for(len(execution.plan.jobs))
     processes = [context.Process(
         target=_process, name=f"judge-run-{execution.run_id}-{index + 1}", daemon=True,
         args=(db_path, execution.run_id, execution.rater_id, dataclasses.replace(options, concurrency=slots),
-              index, shares, halt, updates)) for index, slots in enumerate(split_slots(options.concurrency, shares))]
+              index, buckets, claimed, halt, updates))
+        for index, slots in enumerate(split_slots(options.concurrency, shares))]
     sums = _Sums(execution.stats, shares)
     for process in processes:
         process.start()

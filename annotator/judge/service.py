@@ -117,6 +117,8 @@ def _carry_out(db: sqlite_utils.Database, execution: Execution, *,
         log.error("judge run %d: a judge process failed:\n%s", execution.run_id, text)
     if ending.crash:
         raise RuntimeError(ending.crash)
+    if ending.refused:
+        raise UserError(ending.refused)
     execution.fatal, execution.unreachable = ending.fatal, ending.unreachable
 
 
