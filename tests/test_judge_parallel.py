@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -97,6 +98,55 @@ def test_two_processes_share_the_run_and_call_every_segment_once(llm_server, tmp
     wanted = {segment: ({f"1.{1 + i % 5}"} if i % 3 == 0 else set()) for i, segment in enumerate(ids)}
     assert stored_labels(db_path, ids) == wanted
     wait_until(judge_processes, until=lambda pids: not pids, timeout=60, what="the judge processes gone")
+
+
+class StaggeredThenLimited:
+    """A gate that holds the first request of each of two processes until both wait, lets them go 0.5 s apart
+    (each is then answered after its segment's latency), then acts as a proxy's limiter: the next request opens
+    a window of `WINDOW` s in which every request is refused 429 with Retry-After 2, and recorded. The process
+    that is not told still has its call in flight then, answered 0.5 s into the window."""
+
+    WINDOW = 1.5
+
+    def __init__(self):
+        self.lock, self.both = threading.Lock(), threading.Event()
+        self.held, self.released, self.opened = 0, None, None
+        self.rejected: list[float] = []
+
+    def __call__(self, _body):
+        with self.lock:
+            first_two = self.held < 2
+            if first_two:
+                self.held += 1
+                order = self.held
+                if order == 2:
+                    self.both.set()
+        if first_two:
+            self.both.wait(120)
+            with self.lock:
+                self.released = self.released or time.monotonic()
+                release = self.released + 0.5 * (order - 1)
+            time.sleep(max(0.0, release - time.monotonic()))  # the segment's own latency comes after
+            return None
+        with self.lock:
+            now = time.monotonic()
+            self.opened = self.opened or now
+            if now >= self.opened + self.WINDOW:
+                return None
+            self.rejected.append(now)
+        return 429, {"error": {"message": "rate limited", "code": "429"}}, {"Retry-After": "2"}
+
+
+def test_a_retry_after_told_to_one_process_holds_the_other(llm_server, tmp_path):
+    segments = 2 * parallel.BUCKET_JOBS  # two buckets: work for both processes
+    db, _ = make_judge_db(tmp_path / "r.db", [f"item {i} [[latency:0.3]]" for i in range(segments)])
+    gate = llm_server.gate = StaggeredThenLimited()
+    # a long timeout: the first process's call is held while the second process starts (litellm's import)
+    result = run_judge(db, fast_options(llm_server, concurrency=2, processes=2, timeout=150.0, max_attempts=4))
+    assert (result.status, result.stats.done) == ("done", segments), result
+    assert len(gate.rejected) == 1, [t - gate.opened for t in gate.rejected]  # only the call that opened it
+    into_window = [t - gate.opened for t in llm_server.arrivals if gate.opened + 0.1 < t < gate.opened + gate.WINDOW]
+    assert not into_window, into_window  # the other process's next call, due 0.5 s in, waited too
 
 
 def test_a_second_run_with_processes_makes_no_call(llm_server, tmp_path):
@@ -210,9 +260,9 @@ def test_a_users_error_in_a_judge_process_comes_back_as_one_line_not_as_a_bug(tm
     """A process that meets the user's error (here: its database is gone) tells the parent so, without a
     traceback, and the run then fails as a one-process run would: with that line, exit 1."""
     context = multiprocessing.get_context("spawn")
-    halt, updates, claimed = context.Event(), context.Queue(), context.Value("q", 0)
+    halt, updates, claimed, hold = context.Event(), context.Queue(), context.Value("q", 0), context.Value("d", 0.0)
     missing = tmp_path / "gone.db"
-    parallel._process(str(missing), 1, 1, JudgeOptions(model=MODEL), 0, 4, claimed, halt, updates)
+    parallel._process(str(missing), 1, 1, JudgeOptions(model=MODEL), 0, 4, claimed, hold, halt, updates)
     index, kind, body = updates.get(timeout=10)
     assert (index, kind) == (0, "refused") and "traceback" not in body
     assert str(missing) in body["error"] and "\n" not in body["error"] and halt.is_set()

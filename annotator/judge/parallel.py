@@ -13,8 +13,8 @@ slots empty. Each process writes its own answers as it gets them (SQLite in WAL 
 each commit short), so a killed run resumes as a one-process run does.
 
 The processes are started with "spawn", not "fork": the parent may run threads (the app's server, litellm's
-own), and a forked copy of a lock held by one of them would never be released. A Retry-After holds the workers
-of the process that was told; the others stay on their own until the same limit tells them.
+own), and a forked copy of a lock held by one of them would never be released. A Retry-After told to one
+process holds the workers of every process (runner.Hold), as it holds every worker of a one-process run.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from annotator import store
 from annotator.core.errors import UserError
 from annotator.judge.plan import Job, JudgeOptions, plan_run
 from annotator.judge.redact import scrub
-from annotator.judge.runner import Execution, RunStats
+from annotator.judge.runner import Execution, Hold, RunStats
 
 PROGRESS_EVERY_S = 0.25  # how often a process reports its counters to the parent
 BUCKET_JOBS = 8  # jobs per bucket: the work a process may still have when the others have none left
@@ -99,7 +99,7 @@ class _Reporter:
 
 
 def _process(db_path: str, run_id: int, rater_id: int, options: JudgeOptions, index: int, buckets: int,
-             claimed, halt, updates) -> None:
+             claimed, hold, halt, updates) -> None:
     """The body of process `index`: plan, call the jobs of the buckets it claims, report how it ended."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent answers it with `halt`
     try:
@@ -107,7 +107,7 @@ def _process(db_path: str, run_id: int, rater_id: int, options: JudgeOptions, in
         try:
             plan = plan_run(db, options)
             execution = Execution(db, plan, run_id, rater_id, on_progress=_Reporter(updates, index), stop=halt,
-                                  jobs=claimed_jobs(plan.jobs, buckets, claimed))
+                                  jobs=claimed_jobs(plan.jobs, buckets, claimed), hold=Hold(hold))
             asyncio.run(execution.run())
         finally:
             db.conn.close()
@@ -182,12 +182,12 @@ def run_in_processes(db: sqlite_utils.Database, execution: Execution, shares: in
     if db_path is None:
         raise ValueError("a run in several processes needs a database file")
     context = multiprocessing.get_context("spawn")
-    halt, updates, claimed = context.Event(), context.Queue(), context.Value("q", 0)
+    halt, updates, claimed, hold = context.Event(), context.Queue(), context.Value("q", 0), context.Value("d", 0.0)
     options, buckets = execution.options, buckets_for(len(execution.plan.jobs))
     processes = [context.Process(
         target=_process, name=f"judge-run-{execution.run_id}-{index + 1}", daemon=True,
         args=(db_path, execution.run_id, execution.rater_id, dataclasses.replace(options, concurrency=slots),
-              index, buckets, claimed, halt, updates))
+              index, buckets, claimed, hold, halt, updates))
         for index, slots in enumerate(split_slots(options.concurrency, shares))]
     sums = _Sums(execution.stats, shares)
     for process in processes:

@@ -125,6 +125,28 @@ class _Outcome:
     served_model: str | None = None
 
 
+class Hold:
+    """Until when no call of the run is sent: the server's last Retry-After, on the monotonic clock.
+
+    Linux's monotonic clock is the machine's, not the process's, so the run's processes (parallel.py) can
+    share one: `shared` is then a multiprocessing Value("d"), and a limit told to one process holds them all."""
+
+    def __init__(self, shared=None):
+        self._shared = shared
+        self._until = 0.0
+
+    def until(self) -> float:
+        return self._until if self._shared is None else self._shared.value
+
+    def extend(self, until: float) -> None:
+        """Hold until `until` at least (a shorter Retry-After never cuts a longer one short)."""
+        if self._shared is None:
+            self._until = max(self._until, until)
+            return
+        with self._shared.get_lock():
+            self._shared.value = max(self._shared.value, until)
+
+
 @contextlib.contextmanager
 def _heap_frozen():
     """Leave the objects alive when the run starts out of the garbage collector's passes until it ends.
@@ -150,8 +172,9 @@ class Execution:
 
     def __init__(self, db: sqlite_utils.Database, plan: RunPlan, run_id: int, rater_id: int, *,
                  on_progress: Callable[[RunStats], None] | None = None, stop: threading.Event | None = None,
-                 rng: random.Random | None = None, jobs: Iterable[Job] | None = None):
-        """`jobs`: the jobs to call, if not all the plan's (a judge process calls the buckets it claims)."""
+                 rng: random.Random | None = None, jobs: Iterable[Job] | None = None, hold: Hold | None = None):
+        """`jobs`: the jobs to call, if not all the plan's (a judge process calls the buckets it claims);
+        `hold`: the run's Retry-After, when other processes of the run share it."""
         self.db, self.plan, self.run_id, self.rater_id = db, plan, run_id, rater_id
         self.jobs = plan.jobs if jobs is None else jobs
         self.options = plan.options
@@ -174,7 +197,7 @@ class Execution:
             "name": "judgement", "schema": self.fitter.renderer.schema, "strict": True}} if plan.structured else None)
         self._unreachable_limit = self.options.unreachable_after or max(8, 2 * self.stats.concurrency)
         self._unreachable_streak = 0
-        self._resume_at = 0.0  # loop time before which no call is sent (a Retry-After)
+        self._hold = hold or Hold()
         self._workers: list[asyncio.Future] = []
         self._unsaved: list[tuple[Callable[..., object], store.JudgeCallWrite, store.LabelWrite | None]] | None = None
         self._write_error: Exception | None = None
@@ -302,8 +325,7 @@ class Execution:
 
     async def _wait_for_gate(self) -> None:
         """Hold the call while the server's last Retry-After lasts (it may be moved on while we wait)."""
-        loop = asyncio.get_running_loop()
-        while (delay := self._resume_at - loop.time()) > 0:
+        while (delay := self._hold.until() - time.monotonic()) > 0:
             await asyncio.sleep(delay)
 
     def _note_failure(self, exc: Exception, error: str) -> None:
@@ -314,8 +336,7 @@ class Execution:
             self._unreachable_streak = 0  # the server answered, if only with an error
             asked = llm.retry_after(exc)
             if asked is not None:
-                until = asyncio.get_running_loop().time() + min(asked, self.options.retry_after_cap)
-                self._resume_at = max(self._resume_at, until)
+                self._hold.extend(time.monotonic() + min(asked, self.options.retry_after_cap))
             return
         self._unreachable_streak += 1
         if self._unreachable_streak >= self._unreachable_limit and self.unreachable is None:
