@@ -101,12 +101,13 @@ def test_two_processes_share_the_run_and_call_every_segment_once(llm_server, tmp
 
 
 class StaggeredThenLimited:
-    """A gate that holds the first request of each of two processes until both wait, lets them go 0.5 s apart
+    """A gate that holds the first request of each of two processes until both wait, lets them go `GAP` s apart
     (each is then answered after its segment's latency), then acts as a proxy's limiter: the next request opens
-    a window of `WINDOW` s in which every request is refused 429 with Retry-After 2, and recorded. The process
-    that is not told still has its call in flight then, answered 0.5 s into the window."""
+    a window of `WINDOW` s in which every request is refused 429 with a Retry-After of `RETRY_AFTER` s, and
+    recorded. The process that is not told still has its call in flight then, answered `GAP` s into the window:
+    the time the told process has to pass the word on, ample even on a loaded machine."""
 
-    WINDOW = 1.5
+    GAP, WINDOW, RETRY_AFTER = 1.0, 2.5, 3
 
     def __init__(self):
         self.lock, self.both = threading.Lock(), threading.Event()
@@ -125,7 +126,7 @@ class StaggeredThenLimited:
             self.both.wait(120)
             with self.lock:
                 self.released = self.released or time.monotonic()
-                release = self.released + 0.5 * (order - 1)
+                release = self.released + self.GAP * (order - 1)
             time.sleep(max(0.0, release - time.monotonic()))  # the segment's own latency comes after
             return None
         with self.lock:
@@ -134,7 +135,7 @@ class StaggeredThenLimited:
             if now >= self.opened + self.WINDOW:
                 return None
             self.rejected.append(now)
-        return 429, {"error": {"message": "rate limited", "code": "429"}}, {"Retry-After": "2"}
+        return 429, {"error": {"message": "rate limited", "code": "429"}}, {"Retry-After": str(self.RETRY_AFTER)}
 
 
 def test_a_retry_after_told_to_one_process_holds_the_other(llm_server, tmp_path):
@@ -146,7 +147,7 @@ def test_a_retry_after_told_to_one_process_holds_the_other(llm_server, tmp_path)
     assert (result.status, result.stats.done) == ("done", segments), result
     assert len(gate.rejected) == 1, [t - gate.opened for t in gate.rejected]  # only the call that opened it
     into_window = [t - gate.opened for t in llm_server.arrivals if gate.opened + 0.1 < t < gate.opened + gate.WINDOW]
-    assert not into_window, into_window  # the other process's next call, due 0.5 s in, waited too
+    assert not into_window, into_window  # the other process's next call, due GAP s in, waited too
 
 
 def test_a_second_run_with_processes_makes_no_call(llm_server, tmp_path):
