@@ -4,9 +4,12 @@ keyboard are in test_app_browser_annotate.py."""
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
 
-from app_helpers import PAYLOADS, add_other_labels, add_trace, button, shown, signed_in, texts
+from app_helpers import MAIN, PAYLOADS, add_other_labels, add_trace, button, shown, signed_in, texts
+from streamlit.testing.v1 import AppTest
 
 from annotator import store
 from annotator.app import keys
@@ -93,6 +96,47 @@ def test_nothing_ticked_is_refused_in_place_of_the_chips(app_tokens, app_db):
     button(at, "Submit").click().run()
     assert "or 'Unsure'" in shown(at.error[0].value)
     assert app_db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
+
+
+def test_a_database_locked_past_the_busy_timeout_is_one_line_and_the_answer_can_be_sent_again(
+        app_tokens, app_db, monkeypatch):
+    at = signed_in(app_tokens["alice"])
+    seg = at.session_state["ann_current"]
+    at.checkbox(key=f"ann_{seg}_none").check().run()
+    monkeypatch.setattr(store.db, "BUSY_TIMEOUT_S", 0.2)  # the app's next connection waits 0.2 s, not 30
+    locker = sqlite3.connect(os.environ["ANNOTATOR_DB"])
+    locker.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        button(at, "Submit").click().run()
+    finally:
+        locker.rollback()
+        locker.close()
+    assert not at.exception, at.exception
+    errors = [shown(e.value) for e in at.error]
+    assert [e for e in errors if "app.db: the database is locked by another program" in e], errors
+    assert app_db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0  # nothing half-written
+    assert at.checkbox(key=f"ann_{seg}_none").value  # her answer is still on the page
+    button(at, "Submit").click().run()
+    assert not at.exception and not at.error
+    assert app_db.execute("SELECT segment_id, status FROM submissions").fetchall() == [(seg, "done")]
+
+
+def test_a_database_locked_while_a_page_opens_is_one_line_not_a_traceback(app_tokens, app_db, monkeypatch):
+    """Opening Annotate claims her segments (a write): outside the labelling fragment, main.py tells it."""
+    monkeypatch.setattr(store.db, "BUSY_TIMEOUT_S", 0.2)
+    locker = sqlite3.connect(os.environ["ANNOTATOR_DB"])
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        at = AppTest.from_file(MAIN, default_timeout=30)
+        at.query_params["token"] = app_tokens["alice"]
+        at.run()
+    finally:
+        locker.rollback()
+        locker.close()
+    assert not at.exception, at.exception
+    assert any("app.db: the database is locked by another program" in shown(e.value) for e in at.error), at.error
+    at.run()  # the lock is gone: the page opens as usual
+    assert not at.exception and not at.error and at.session_state["ann_current"]
 
 
 def test_the_header_counts_her_workload_and_skip_is_not_done(app_tokens, app_db):

@@ -29,9 +29,13 @@ def run() -> None:
     page = _navigation()
     try:
         page.run()
-    except Exception:  # Streamlit shows it on the page; the log keeps the traceback (stop/rerun are not Exceptions)
-        logging.getLogger("annotator.app").exception("page %r failed", page.title)
-        raise
+    except Exception as exc:  # stop and rerun are not Exceptions
+        problem = state.database_problem(exc)
+        if problem is None:  # a bug: Streamlit shows it on the page, the log keeps the traceback
+            logging.getLogger("annotator.app").exception("page %r failed", page.title)
+            raise
+        logging.getLogger("annotator.app").warning("page %r: %s", page.title, problem)
+        st.error(md_literal(str(problem)))  # its one line, not a traceback
 
 
 def _require_database() -> None:

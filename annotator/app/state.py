@@ -7,6 +7,7 @@ A connection is never cached across runs, because runs of one session may execut
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterator
 
 import sqlite_utils
@@ -28,6 +29,17 @@ def _migrated(path: str) -> str:
 
 def db_path() -> str:
     return _migrated(str(store.default_path().resolve()))
+
+
+def database_problem(exc: BaseException) -> store.DatabaseFileError | None:
+    """The one line for a database file that cannot be used now (locked past the busy timeout, which a write
+    can meet under load; full; unreadable), or None for any other error: a bug, which keeps its traceback.
+    Every write is one transaction, so the step that met it left nothing half-written and can be done again."""
+    if isinstance(exc, store.DatabaseFileError):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        return store.database_error(db_path(), exc)
+    return None
 
 
 @contextlib.contextmanager

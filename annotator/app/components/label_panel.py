@@ -8,6 +8,7 @@ Ticks live in a plain dict per segment (`ann_<id>_ticks`), the source of truth f
 
 from __future__ import annotations
 
+import logging
 import time
 
 import streamlit as st
@@ -158,6 +159,13 @@ def _show_actions(view: SegmentView, user: User) -> None:
         _submit(view, user, skip=clicked_skip)
     except AnnotateError as exc:
         st.session_state[_k(seg_id, "error")] = str(exc)  # shown in place of the chips (drawn after this)
+        return
+    except Exception as exc:  # a fragment's error never reaches main.py: a database locked too long is told here
+        problem = state.database_problem(exc)
+        if problem is None:
+            raise
+        logging.getLogger("annotator.app").warning("Annotate, segment %d: %s", seg_id, problem)
+        st.session_state[_k(seg_id, "error")] = str(problem)  # the answer stays on the page: Submit again
         return
     _forget(seg_id)
     st.session_state.pop(state.CURRENT_SEGMENT, None)
