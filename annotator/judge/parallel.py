@@ -34,7 +34,7 @@ import sqlite_utils
 from annotator import store
 from annotator.core.errors import UserError
 from annotator.judge.plan import Job, JudgeOptions, plan_run
-from annotator.judge.redact import scrub
+from annotator.judge.redact import failure_line, scrub
 from annotator.judge.runner import Execution, Hold, RunStats
 
 PROGRESS_EVERY_S = 0.25  # how often a process reports its counters to the parent
@@ -115,11 +115,10 @@ def _process(db_path: str, run_id: int, rater_id: int, options: JudgeOptions, in
                                     "unreachable": execution.unreachable}))
     except UserError as exc:  # the user's to mend (a database locked too long...): one line, as in one process
         halt.set()
-        updates.put((index, "refused", {"error": scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}))
+        updates.put((index, "refused", {"error": failure_line(exc)}))
     except BaseException as exc:  # noqa: BLE001 (whatever ends a process is told to the parent, which logs it)
         halt.set()
-        updates.put((index, "crash", {"error": scrub(f"{type(exc).__name__}: {exc}".splitlines()[0]),
-                                      "traceback": scrub(traceback.format_exc())}))
+        updates.put((index, "crash", {"error": failure_line(exc), "traceback": scrub(traceback.format_exc())}))
 
 
 @dataclass

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 
+from annotator.core.errors import UserError
+
 REDACTED = "[redacted]"
 _SECRET_SUFFIXES = ("_KEY", "_TOKEN", "_SECRET", "_PASSWORD")
 _MIN_SECRET_LEN = 6  # shorter values ("1", "true") would redact ordinary words
@@ -50,3 +52,9 @@ def scrub(text: str | None, secrets: list[str] | None = None) -> str | None:
         else:
             text = pattern.sub(REDACTED, text)
     return text
+
+
+def failure_line(exc: BaseException) -> str:
+    """The one line a failed run keeps, scrubbed: a user's error says its message, a bug `Type: message`."""
+    text = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+    return scrub(text.splitlines()[0] if text else "") or type(exc).__name__

@@ -20,7 +20,7 @@ from annotator.core.errors import NotFoundError, UserError
 from annotator.core.report.model import SelfAgreement
 from annotator.judge import parallel
 from annotator.judge.plan import Estimate, JudgeOptions, estimate, plan_run, resolve
-from annotator.judge.redact import scrub
+from annotator.judge.redact import failure_line, scrub
 from annotator.judge.runner import Execution, RunStats
 from annotator.judge.selfagree import self_agreement
 
@@ -142,11 +142,10 @@ def outcome(status: str, failed: int) -> str:
 
 def _failure(run_id: int, exc: Exception) -> str:
     """The one line a failed run keeps (no secrets); the log gets it too, with the traceback of a bug."""
+    message = failure_line(exc)
     if isinstance(exc, UserError):
-        message = scrub(str(exc).splitlines()[0]) or type(exc).__name__
         log.warning("judge run %d failed: %s", run_id, message)
         return message
-    message = scrub(f"{type(exc).__name__}: {exc}".splitlines()[0]) or type(exc).__name__
     log.error("judge run %d failed: internal error", run_id, exc_info=exc)  # the log file scrubs the traceback
     return message
 
